@@ -1,0 +1,37 @@
+# exchange: the two commands a newcomer needs are `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up and play the demo on SQLite
+run: $(STAMP)
+	$(BIN)/exchange demo
+
+## test: set up, then lint, type-check, check architecture contracts, and run the whole suite
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check exchange tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+## bench: print performance figures as ratios against raw primitives measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,120 @@
+"""``exchange convenant``: the jurist's and privacy officer's tools on covenant files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exchange.cli.errors import EXIT_FAILED, handled
+from exchange.errors import InvalidInputError
+from exchange.policies.compiler import CompiledPolicy, compile_covenant
+from exchange.policies.diff import diff_covenants, render_diff
+from exchange.policies.engine import DecisionEngine
+from exchange.policies.files import LoadedVersion, load_tree, load_version
+from exchange.policies.register import render_register
+from exchange.policies.scenarios import run_scenarios
+
+app = typer.Typer(help="Check, compile, test, compare and document covenant versions.",
+                  no_args_is_help=True)
+
+DirArg = Annotated[Path, typer.Argument(help="A covenant version directory, or a tree of them.")]
+
+
+@app.command()
+@handled
+def check(directory: DirArg) -> None:
+    """Validate covenant files; every problem names its file and line. Exits 2 on any problem."""
+    versions = load_tree(directory)
+    for v in versions:
+        c = v.covenant
+        typer.echo(f"ok  {c.label} ({v.directory}): {len(c.parties)} parties, "
+                   f"{len(c.flows)} flows, {len(v.scenarios)} scenarios")
+
+
+def write_compiled(compiled: CompiledPolicy, out: Path) -> None:
+    """Write model.conf, policy.csv, covenant.json and DIGEST into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (
+        ("model.conf", compiled.model_text),
+        ("policy.csv", compiled.policy_text),
+        ("covenant.json", compiled.covenant_json),
+        ("DIGEST", compiled.digest + "\n"),
+    ):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out / name)
+
+
+@app.command("compile")
+@handled
+def compile_cmd(
+    directory: DirArg,
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+) -> None:
+    """Compile to a Casbin model.conf and policy.csv (plus covenant.json and DIGEST).
+
+    A single version is written into OUT; a tree into OUT/<id>/<version>/.
+    """
+    versions = load_tree(directory)
+    single = len(versions) == 1 and versions[0].directory == directory
+    for v in versions:
+        compiled = compile_covenant(v.covenant)
+        target = out if single else out / v.covenant.ref.id / v.covenant.ref.version
+        write_compiled(compiled, target)
+        typer.echo(f"{v.covenant.label}: {compiled.row_count} policy rows, {compiled.digest} "
+                   f"-> {target}")
+
+
+def engine_for(versions: list[LoadedVersion]) -> DecisionEngine:
+    return DecisionEngine(compile_covenant(v.covenant) for v in versions)
+
+
+@app.command()
+@handled
+def test(directory: DirArg) -> None:
+    """Run each version's scenarios; print coverage per article and flows without a scenario."""
+    versions = load_tree(directory)
+    engine = engine_for(versions)
+    failed = False
+    for v in versions:
+        report = run_scenarios(engine, v.covenant, list(v.scenarios))
+        typer.echo(report.render())
+        failed |= not report.passed
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@handled
+def diff(
+    old: Annotated[Path, typer.Argument(help="The old version directory.")],
+    new: Annotated[Path, typer.Argument(help="The new version directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What the new version changes: who gains or loses which category, purpose and phase."""
+    a, b = load_version(old).covenant, load_version(new).covenant
+    if a.ref.id != b.ref.id:
+        raise InvalidInputError(f"these are different covenants: '{a.ref.id}' and '{b.ref.id}'")
+    if as_json:
+        typer.echo(json.dumps(diff_covenants(a, b), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_diff(a, b))
+
+
+@app.command()
+@handled
+def register(
+    directory: DirArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Write Markdown here.")] = None,
+) -> None:
+    """AVG art. 30 register entries, a DPIA skeleton and a transparency text, as Markdown."""
+    v = load_version(directory)
+    text = render_register(v.covenant)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")

@@ -1,0 +1,59 @@
+"""The ``exchange`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exchange.cli import convenant
+from exchange.cli.errors import handled
+from exchange.errors import InvalidInputError
+from exchange.policies.decision import DecisionRequest
+from exchange.policies.files import load_tree
+
+app = typer.Typer(help="exchange: lawful, provable information exchange for intervention teams.",
+                  no_args_is_help=True)
+app.add_typer(convenant.app, name="convenant")
+
+DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant"))
+
+
+@app.command()
+@handled
+def decide(
+    request: Annotated[str | None, typer.Argument(help="Request JSON; read from stdin if absent.")]
+    = None,
+    convenant_dir: Annotated[Path, typer.Option("--convenant", help="Covenant tree.")]
+    = DEFAULT_CONVENANT_DIR,
+    reference: Annotated[bool, typer.Option(help="Decide with plain Casbin, not the fast path.")]
+    = False,
+) -> None:
+    """Decide one request against the covenants and print the decision as JSON.
+
+    Exit code 0 when allowed, 1 when denied, 2 when the request or covenants are malformed.
+    """
+    raw = request if request is not None else sys.stdin.read()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"the request is not valid JSON: {exc}") from None
+    req = DecisionRequest.from_data(data)
+    engine = convenant.engine_for(load_tree(convenant_dir))
+    matcher = None
+    if reference:
+        from exchange.policies.casbin_adapter import CasbinMatcher
+
+        matcher = CasbinMatcher()
+    decision = engine.decide(req, matcher)
+    typer.echo(json.dumps(decision.to_data(), indent=2, ensure_ascii=False))
+    if not decision.allowed:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,66 @@
+"""The one error hierarchy of exchange.
+
+Every failure that crosses a module boundary is an :class:`ExchangeError`. Third-party exceptions are
+translated where they enter (the Casbin adapter, the crypto adapter, storage), so callers handle a
+handful of families instead of every library's own. The API maps these families to HTTP problem
+responses in exactly one place; the CLI prints :meth:`ExchangeError.diagnostics` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class ExchangeError(Exception):
+    """Root of every error exchange raises on purpose."""
+
+    #: A short machine-readable kind, used as the problem ``type`` suffix and in log events.
+    kind = "error"
+
+    def diagnostics(self) -> str:
+        """A message for a person: what was wrong and, where possible, what to do about it."""
+        return str(self)
+
+
+class DeniedError(ExchangeError):
+    """The covenant, the case state or a limit does not allow what was asked."""
+
+    kind = "denied"
+
+
+class VerificationError(ExchangeError):
+    """A signature, proof, checksum or envelope did not verify."""
+
+    kind = "verification"
+
+
+class NotFoundError(ExchangeError):
+    """The resource does not exist, or the caller may not know that it does.
+
+    An unknown resource and a forbidden one are answered alike, so this class is also used where the
+    truth is "exists but not yours".
+    """
+
+    kind = "not-found"
+
+
+class ConflictError(ExchangeError):
+    """The request conflicts with the current state (a duplicate, a stale version, a fork)."""
+
+    kind = "conflict"
+
+
+class InvalidInputError(ExchangeError):
+    """Input is malformed: a bad identifier, an unparseable file, a value out of range."""
+
+    kind = "invalid-input"
+
+
+class ConfigurationError(ExchangeError):
+    """The service or a file it needs is configured wrongly (missing secret, bad covenant)."""
+
+    kind = "configuration"
+
+
+class StorageError(ExchangeError):
+    """The store could not durably record what was asked; nothing was disclosed."""
+
+    kind = "storage"

@@ -1,0 +1,1 @@
+"""Covenant as code: the covenant model, its validation, compilation to Casbin, and decisions."""

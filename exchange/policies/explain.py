@@ -1,0 +1,77 @@
+"""Reasons a person understands, for allowed and denied decisions.
+
+The table says *whether*; this module says *why not*, by looking for the nearest flow: same
+parties and category but another purpose, the right purpose but another phase, a role restriction,
+or a party attribute the flow requires and the party lacks.
+"""
+
+from __future__ import annotations
+
+from exchange.policies.decision import Grant
+from exchange.policies.model import Covenant, Flow
+from exchange.vocabulary import PartyId
+
+
+def _name(c: Covenant, party: str) -> str:
+    p = c.parties.get(PartyId(party))
+    return p.name if p is not None else party
+
+
+def _serves(c: Covenant, flow: Flow, recipient: str, provider: str, category: str) -> bool:
+    return (
+        category in flow.categories
+        and any(PartyId(recipient) in c.members(r) for r in flow.recipients)
+        and any(PartyId(provider) in c.members(p) for p in flow.providers)
+    )
+
+
+def allowed_reason(c: Covenant, grants: tuple[Grant, ...]) -> str:
+    cited = "; ".join(f"art. {g.article} ({g.ground}, flow '{g.flow}')" for g in grants)
+    return f"allowed by {c.label} {cited}"
+
+
+def denial_reason(
+    c: Covenant, recipient: str, role: str, provider: str, category: str, purpose: str, phase: str
+) -> str:
+    """Why the covenant does not allow this request, in one sentence."""
+    base = (
+        f"{c.label} has no flow of '{category}' from {_name(c, provider)} "
+        f"to {_name(c, recipient)}"
+    )
+    candidates = [f for f in c.flows if _serves(c, f, recipient, provider, category)]
+    same_purpose = [f for f in candidates if f.purpose == purpose]
+    if not same_purpose:
+        others = sorted({f.purpose for f in candidates})
+        hint = f" (it has one for: {', '.join(others)})" if others else ""
+        return f"{base} for purpose '{purpose}'{hint}"
+    in_phase = [f for f in same_purpose if phase in f.phases]
+    if not in_phase:
+        phases = sorted({str(p) for f in same_purpose for p in f.phases})
+        return (
+            f"{base} for purpose '{purpose}' in phase '{phase}'; "
+            f"the covenant allows it only in: {', '.join(phases)}"
+        )
+    by_role = [f for f in in_phase if not f.roles or role in f.roles]
+    if not by_role:
+        roles = sorted({r for f in in_phase for r in f.roles})
+        return (
+            f"in {c.label} only the role(s) {', '.join(roles)} may receive '{category}' from "
+            f"{_name(c, provider)} for purpose '{purpose}'; the user acts as '{role}'"
+        )
+    reasons = []
+    for f in by_role:
+        lacking_r = f.requires_recipient - c.parties[PartyId(recipient)].attributes
+        lacking_p = f.requires_provider - c.parties[PartyId(provider)].attributes
+        if lacking_r:
+            reasons.append(
+                f"flow '{f.id}' (art. {f.article}) requires {_name(c, recipient)} to have "
+                f"{', '.join(repr(a) for a in sorted(lacking_r))}, which it lacks"
+            )
+        if lacking_p:
+            reasons.append(
+                f"flow '{f.id}' (art. {f.article}) requires {_name(c, provider)} to have "
+                f"{', '.join(repr(a) for a in sorted(lacking_p))}, which it lacks"
+            )
+    if reasons:
+        return "; ".join(reasons)
+    return f"{base} for purpose '{purpose}' in phase '{phase}'"

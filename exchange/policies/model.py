@@ -1,0 +1,147 @@
+"""The covenant as frozen values: what the files say, after reading and before compiling."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+from exchange.vocabulary import (
+    Article,
+    Category,
+    CovenantRef,
+    Form,
+    GroupId,
+    LegalGround,
+    PartyId,
+    Phase,
+    Purpose,
+    Role,
+    Sensitivity,
+)
+
+
+class PartyRole(enum.StrEnum):
+    """How a party takes part: it signed the covenant, or it joins case by case."""
+
+    SIGNATORY = "signatory"
+    CASE_BY_CASE = "case-by-case"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: PartyId
+    name: str
+    kind: str
+    role: PartyRole
+    attributes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: GroupId
+    name: str
+    members: tuple[PartyId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    number: Article
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeDef:
+    id: Purpose
+    name: str
+    grounds: tuple[LegalGround, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDef:
+    id: Category
+    name: str
+    sensitivity: Sensitivity
+    retention_days: int
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Data of ``categories`` may go from ``providers`` to ``recipients`` for one purpose.
+
+    Providers and recipients are party or group ids as the jurist wrote them; the compiler expands
+    nothing, Casbin's role definitions do.
+    """
+
+    id: str
+    providers: tuple[str, ...]
+    recipients: tuple[str, ...]
+    categories: tuple[Category, ...]
+    purpose: Purpose
+    phases: tuple[Phase, ...]
+    form: Form
+    ground: LegalGround
+    article: Article
+    exception: LegalGround | None = None
+    roles: tuple[Role, ...] = ()
+    requires_recipient: frozenset[str] = frozenset()
+    requires_provider: frozenset[str] = frozenset()
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Covenant:
+    ref: CovenantRef
+    title: str
+    effective_from: date
+    effective_until: date | None
+    query_limit: int
+    roles: tuple[Role, ...]
+    phases: tuple[Phase, ...]
+    parties: dict[PartyId, Party] = field(hash=False)
+    groups: dict[GroupId, Group] = field(hash=False)
+    articles: dict[Article, ArticleText] = field(hash=False)
+    purposes: dict[Purpose, PurposeDef] = field(hash=False)
+    categories: dict[Category, CategoryDef] = field(hash=False)
+    flows: tuple[Flow, ...] = ()
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        """How people name this version: 'PIT 2021'."""
+        return f"{self.ref.id.upper()} {self.ref.version}"
+
+    def members(self, party_or_group: str) -> tuple[PartyId, ...]:
+        """The parties a flow end names: the group's members, or the party itself."""
+        group = self.groups.get(GroupId(party_or_group))
+        if group is not None:
+            return group.members
+        return (PartyId(party_or_group),)
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_until is None or day < self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A jurist's expectation: given this request, the covenant allows (with form, article) or denies."""
+
+    name: str
+    requester: str
+    role: str
+    provider: str
+    category: str
+    purpose: str
+    phase: str
+    expect_allow: bool
+    form: Form | None
+    article: str | None
+    moment: str | None
+    line: int
+    file: str
