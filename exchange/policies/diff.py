@@ -37,7 +37,7 @@ def permissions(c: Covenant) -> dict[Permission, Form]:
                 for cat in f.categories:
                     for phase in f.phases:
                         key = (r, p, cat, f.purpose, str(phase))
-                        if out.get(key) is not Form.CONTENT:
+                        if out.get(key) != Form.CONTENT:
                             out[key] = f.form
     return out
 
@@ -71,10 +71,10 @@ def diff_covenants(old: Covenant, new: Covenant) -> dict[str, Any]:
             forms = {perms[(r, p, cat, purpose, ph)] for ph in phases}
             form = "content" if Form.CONTENT in forms else "hit/no-hit only"
             changes.append(Change(kind, r, p, cat, purpose, tuple(phases), form))
-    form_changes = {k: (a[k], b[k]) for k in a.keys() & b.keys() if a[k] is not b[k]}
+    form_changes = {k: (a[k], b[k]) for k in a.keys() & b.keys() if a[k] != b[k]}
     for (r, p, cat, purpose), phases in _group_phases(form_changes).items():
         before, after = form_changes[(r, p, cat, purpose, phases[0])]
-        kind = "widens" if after is Form.CONTENT else "narrows"
+        kind = "widens" if after == Form.CONTENT else "narrows"
         changes.append(Change(kind, r, p, cat, purpose, tuple(phases), f"{before} -> {after}"))
 
     def ids(x: dict[Any, Any]) -> set[str]:

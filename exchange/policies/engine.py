@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from exchange.policies.compiler import CompiledPolicy
 from exchange.policies.decision import Decision, DecisionRequest, Grant
-from exchange.policies.explain import allowed_reason, denial_reason
+from exchange.policies.explain import FlowIndex, allowed_reason, denial_reason
 from exchange.policies.table import DecisionTable
 from exchange.vocabulary import Category, CovenantId, Form, PartyId, Phase, PolicyDigest, Purpose
 
@@ -35,8 +35,18 @@ Matcher = Callable[[CompiledPolicy, DecisionRequest], tuple[Grant, ...]]
 
 @dataclass(frozen=True, slots=True)
 class _Installed:
+    """One compiled version with what deciding needs precomputed."""
+
     policy: CompiledPolicy
     table: DecisionTable
+    flows: FlowIndex
+    phases: frozenset[str]
+
+    @classmethod
+    def build(cls, policy: CompiledPolicy) -> _Installed:
+        c = policy.covenant
+        return cls(policy, DecisionTable(policy.policy_text), FlowIndex(c),
+                   frozenset(str(p) for p in c.phases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +68,7 @@ class DecisionEngine:
 
         The tables are built before the swap; if building fails, the previous policies stay in force.
         """
-        built = [_Installed(p, DecisionTable(p.policy_text)) for p in policies]
+        built = [_Installed.build(p) for p in policies]
         with self._write_lock:
             old = self._snapshot
             current = {k: list(v) for k, v in old.current.items()}
@@ -160,7 +170,7 @@ def _decide_on(
                request.phase)
         grants = inst.table.grants(key, request.role)
     if not grants:
-        reason = denial_reason(c, request.requester, request.role, request.provider,
+        reason = denial_reason(c, inst.flows, request.requester, request.role, request.provider,
                                request.category, request.purpose, request.phase)
         return _deny(request, reason, inst)
     form = Form.CONTENT if any(g.form is Form.CONTENT for g in grants) else Form.HIT
@@ -181,7 +191,7 @@ def _vocabulary_problem(inst: _Installed, r: DecisionRequest) -> str | None:
         return f"'{r.category}' is not a data category of {c.label}"
     if Purpose(r.purpose) not in c.purposes:
         return f"'{r.purpose}' is not a purpose of {c.label}"
-    if r.phase not in {str(p) for p in c.phases}:
+    if r.phase not in inst.phases:
         known = ", ".join(str(p) for p in Phase)
         return f"'{r.phase}' is not a case phase of {c.label} (phases: {known})"
     return None

@@ -17,12 +17,25 @@ def _name(c: Covenant, party: str) -> str:
     return p.name if p is not None else party
 
 
-def _serves(c: Covenant, flow: Flow, recipient: str, provider: str, category: str) -> bool:
-    return (
-        category in flow.categories
-        and any(PartyId(recipient) in c.members(r) for r in flow.recipients)
-        and any(PartyId(provider) in c.members(p) for p in flow.providers)
-    )
+class FlowIndex:
+    """The flows that serve each (recipient, provider, category), built once per policy version,
+    so that explaining a denial costs a lookup instead of a scan over every flow."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, c: Covenant) -> None:
+        index: dict[tuple[str, str, str], list[Flow]] = {}
+        for f in c.flows:
+            recipients = {p for r in f.recipients for p in c.members(r)}
+            providers = {p for q in f.providers for p in c.members(q)}
+            for r in recipients:
+                for p in providers:
+                    for cat in f.categories:
+                        index.setdefault((r, p, cat), []).append(f)
+        self._index = {k: tuple(v) for k, v in index.items()}
+
+    def serving(self, recipient: str, provider: str, category: str) -> tuple[Flow, ...]:
+        return self._index.get((recipient, provider, category), ())
 
 
 def allowed_reason(c: Covenant, grants: tuple[Grant, ...]) -> str:
@@ -31,14 +44,21 @@ def allowed_reason(c: Covenant, grants: tuple[Grant, ...]) -> str:
 
 
 def denial_reason(
-    c: Covenant, recipient: str, role: str, provider: str, category: str, purpose: str, phase: str
+    c: Covenant,
+    index: FlowIndex,
+    recipient: str,
+    role: str,
+    provider: str,
+    category: str,
+    purpose: str,
+    phase: str,
 ) -> str:
     """Why the covenant does not allow this request, in one sentence."""
     base = (
         f"{c.label} has no flow of '{category}' from {_name(c, provider)} "
         f"to {_name(c, recipient)}"
     )
-    candidates = [f for f in c.flows if _serves(c, f, recipient, provider, category)]
+    candidates = index.serving(recipient, provider, category)
     same_purpose = [f for f in candidates if f.purpose == purpose]
     if not same_purpose:
         others = sorted({f.purpose for f in candidates})

@@ -90,7 +90,8 @@ class Flow:
     requires_recipient: frozenset[str] = frozenset()
     requires_provider: frozenset[str] = frozenset()
     note: str = ""
-    line: int = 0
+    # Where the flow was written; not part of what the flow means.
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ class Covenant:
     purposes: dict[Purpose, PurposeDef] = field(hash=False)
     categories: dict[Category, CategoryDef] = field(hash=False)
     flows: tuple[Flow, ...] = ()
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     @property
     def label(self) -> str:

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI routes, request signatures and problem responses."""

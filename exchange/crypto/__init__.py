@@ -1,0 +1,1 @@
+"""Per-recipient envelopes, keys, keystores and subject pseudonyms, as recipes over libsodium."""

@@ -1,0 +1,1 @@
+"""Persistence adapters (SQLAlchemy) for the log, keys, cases and policies."""
