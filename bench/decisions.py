@@ -33,12 +33,31 @@ def _requests(c: Covenant, n: int, seed: int) -> list[DecisionRequest]:
             f = rnd.choice(c.flows)
             recipient = rnd.choice(c.members(rnd.choice(f.recipients)))
             provider = rnd.choice(c.members(rnd.choice(f.providers)))
-            out.append(DecisionRequest(recipient, f.roles[0] if f.roles else "employee", provider,
-                                       f.categories[0], f.purpose, str(f.phases[0]), c.ref.id, moment))
+            out.append(
+                DecisionRequest(
+                    recipient,
+                    f.roles[0] if f.roles else "employee",
+                    provider,
+                    f.categories[0],
+                    f.purpose,
+                    str(f.phases[0]),
+                    c.ref.id,
+                    moment,
+                )
+            )
         else:
-            out.append(DecisionRequest(rnd.choice(parties), "employee", rnd.choice(parties),
-                                       rnd.choice(sorted(c.categories)), rnd.choice(sorted(c.purposes)),
-                                       str(rnd.choice(list(Phase))), c.ref.id, moment))
+            out.append(
+                DecisionRequest(
+                    rnd.choice(parties),
+                    "employee",
+                    rnd.choice(parties),
+                    rnd.choice(sorted(c.categories)),
+                    rnd.choice(sorted(c.purposes)),
+                    str(rnd.choice(list(Phase))),
+                    c.ref.id,
+                    moment,
+                )
+            )
     return out
 
 
@@ -76,10 +95,14 @@ def _measure(label: str, compiled: CompiledPolicy, casbin_samples: int) -> None:
     ref = latencies(plain_casbin, casbin_samples, warmup=5)
     print(f"  {label}: {compiled.row_count} policy rows, {allowed / len(reqs):.0%} of requests allowed")
     print(f"    fast path          p50 {us(p50(fast))}  p99 {us(pct(fast, 99))}")
-    print(f"    plain Enforcer     p50 {us(p50(ref))}  p99 {us(pct(ref, 99))}   "
-          f"(fast path is {p50(ref) / p50(fast):,.0f}x faster)")
-    print(f"    dict lookup        p50 {us(p50(base))}                "
-          f"(fast path costs {p50(fast) / p50(base):.1f}x a dict lookup)")
+    print(
+        f"    plain Enforcer     p50 {us(p50(ref))}  p99 {us(pct(ref, 99))}   "
+        f"(fast path is {p50(ref) / p50(fast):,.0f}x faster)"
+    )
+    print(
+        f"    dict lookup        p50 {us(p50(base))}                "
+        f"(fast path costs {p50(fast) / p50(base):.1f}x a dict lookup)"
+    )
 
 
 def run() -> None:

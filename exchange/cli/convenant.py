@@ -17,8 +17,7 @@ from exchange.policies.files import LoadedVersion, load_tree, load_version
 from exchange.policies.register import render_register
 from exchange.policies.scenarios import run_scenarios
 
-app = typer.Typer(help="Check, compile, test, compare and document covenant versions.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Check, compile, test, compare and document covenant versions.", no_args_is_help=True)
 
 DirArg = Annotated[Path, typer.Argument(help="A covenant version directory, or a tree of them.")]
 
@@ -30,8 +29,10 @@ def check(directory: DirArg) -> None:
     versions = load_tree(directory)
     for v in versions:
         c = v.covenant
-        typer.echo(f"ok  {c.label} ({v.directory}): {len(c.parties)} parties, "
-                   f"{len(c.flows)} flows, {len(v.scenarios)} scenarios")
+        typer.echo(
+            f"ok  {c.label} ({v.directory}): {len(c.parties)} parties, "
+            f"{len(c.flows)} flows, {len(v.scenarios)} scenarios"
+        )
 
 
 def write_compiled(compiled: CompiledPolicy, out: Path) -> None:
@@ -64,8 +65,7 @@ def compile_cmd(
         compiled = compile_covenant(v.covenant)
         target = out if single else out / v.covenant.ref.id / v.covenant.ref.version
         write_compiled(compiled, target)
-        typer.echo(f"{v.covenant.label}: {compiled.row_count} policy rows, {compiled.digest} "
-                   f"-> {target}")
+        typer.echo(f"{v.covenant.label}: {compiled.row_count} policy rows, {compiled.digest} -> {target}")
 
 
 def engine_for(versions: list[LoadedVersion]) -> DecisionEngine:

@@ -16,8 +16,9 @@ from exchange.errors import InvalidInputError
 from exchange.policies.decision import DecisionRequest
 from exchange.policies.files import load_tree
 
-app = typer.Typer(help="exchange: lawful, provable information exchange for intervention teams.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="exchange: lawful, provable information exchange for intervention teams.", no_args_is_help=True
+)
 app.add_typer(convenant.app, name="convenant")
 
 DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant"))
@@ -26,12 +27,11 @@ DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant
 @app.command()
 @handled
 def decide(
-    request: Annotated[str | None, typer.Argument(help="Request JSON; read from stdin if absent.")]
-    = None,
-    convenant_dir: Annotated[Path, typer.Option("--convenant", help="Covenant tree.")]
-    = DEFAULT_CONVENANT_DIR,
-    reference: Annotated[bool, typer.Option(help="Decide with plain Casbin, not the fast path.")]
-    = False,
+    request: Annotated[str | None, typer.Argument(help="Request JSON; read from stdin if absent.")] = None,
+    convenant_dir: Annotated[
+        Path, typer.Option("--convenant", help="Covenant tree.")
+    ] = DEFAULT_CONVENANT_DIR,
+    reference: Annotated[bool, typer.Option(help="Decide with plain Casbin, not the fast path.")] = False,
 ) -> None:
     """Decide one request against the covenants and print the decision as JSON.
 

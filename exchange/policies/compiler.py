@@ -44,8 +44,18 @@ m = g(r.sub, p.sub) && g(r.obj, p.obj) && r.cat == p.cat && r.purpose == p.purpo
 """
 
 POLICY_FIELDS = (
-    "sub", "role", "obj", "cat", "purpose", "phase", "form",
-    "rcond", "pcond", "flow", "article", "ground",
+    "sub",
+    "role",
+    "obj",
+    "cat",
+    "purpose",
+    "phase",
+    "form",
+    "rcond",
+    "pcond",
+    "flow",
+    "article",
+    "ground",
 )
 
 
@@ -75,8 +85,18 @@ def _rows(flow: Flow) -> list[tuple[str, ...]]:
     pcond = condition_id(flow.requires_provider)
     return [
         (
-            recipient, role, provider, cat, flow.purpose, str(phase), str(flow.form),
-            rcond, pcond, flow.id, flow.article, flow.ground,
+            recipient,
+            role,
+            provider,
+            cat,
+            flow.purpose,
+            str(phase),
+            str(flow.form),
+            rcond,
+            pcond,
+            flow.id,
+            flow.article,
+            flow.ground,
         )
         for recipient in flow.recipients
         for role in roles
@@ -102,9 +122,7 @@ def policy_lines(covenant: Covenant) -> list[str]:
             continue
         needed = frozenset(cond.removeprefix("attrs:").split("+"))
         lines.extend(
-            f"g2, {party.id}, {cond}"
-            for party in covenant.parties.values()
-            if needed <= party.attributes
+            f"g2, {party.id}, {cond}" for party in covenant.parties.values() if needed <= party.attributes
         )
     return lines
 

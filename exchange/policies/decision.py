@@ -79,8 +79,7 @@ class Grant:
     form: Form
 
     def to_data(self) -> dict[str, str]:
-        return {"flow": self.flow, "article": self.article, "ground": self.ground,
-                "form": str(self.form)}
+        return {"flow": self.flow, "article": self.article, "ground": self.ground, "form": str(self.form)}
 
 
 @dataclass(frozen=True, slots=True)

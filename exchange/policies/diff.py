@@ -55,7 +55,7 @@ class Change:
 
 def _group_phases(perms: dict[Permission, Any]) -> dict[tuple[str, str, str, str], list[str]]:
     grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
-    for (r, p, cat, purpose, phase) in sorted(perms):
+    for r, p, cat, purpose, phase in sorted(perms):
         grouped[(r, p, cat, purpose)].append(phase)
     return grouped
 
@@ -81,7 +81,8 @@ def diff_covenants(old: Covenant, new: Covenant) -> dict[str, Any]:
         return {str(k) for k in x}
 
     articles_changed = sorted(
-        n for n in ids(old.articles) & ids(new.articles)
+        n
+        for n in ids(old.articles) & ids(new.articles)
         if old.articles[n].text != new.articles[n].text  # type: ignore[index]
         or old.articles[n].title != new.articles[n].title  # type: ignore[index]
     )
@@ -98,9 +99,15 @@ def diff_covenants(old: Covenant, new: Covenant) -> dict[str, Any]:
         "articles_removed": sorted(ids(old.articles) - ids(new.articles)),
         "articles_changed": articles_changed,
         "changes": [
-            {"kind": ch.kind, "recipient": ch.recipient, "provider": ch.provider,
-             "category": ch.category, "purpose": ch.purpose, "phases": list(ch.phases),
-             "detail": ch.detail}
+            {
+                "kind": ch.kind,
+                "recipient": ch.recipient,
+                "provider": ch.provider,
+                "category": ch.category,
+                "purpose": ch.purpose,
+                "phases": list(ch.phases),
+                "detail": ch.detail,
+            }
             for ch in sorted(changes, key=lambda c: (c.recipient, c.kind, c.provider, c.category))
         ],
     }
@@ -132,11 +139,14 @@ def render_diff(old: Covenant, new: Covenant) -> str:
     d = diff_covenants(old, new)
     lines = [f"What changes from {old.label} to {new.label}", ""]
     for key, words in (
-        ("parties_added", "New parties"), ("parties_removed", "Parties that leave"),
-        ("purposes_added", "New purposes"), ("purposes_removed", "Purposes dropped"),
+        ("parties_added", "New parties"),
+        ("parties_removed", "Parties that leave"),
+        ("purposes_added", "New purposes"),
+        ("purposes_removed", "Purposes dropped"),
         ("categories_added", "New data categories"),
         ("categories_removed", "Data categories dropped"),
-        ("articles_added", "New articles"), ("articles_removed", "Articles removed"),
+        ("articles_added", "New articles"),
+        ("articles_removed", "Articles removed"),
         ("articles_changed", "Articles whose text changed"),
     ):
         if d[key]:
@@ -145,8 +155,14 @@ def render_diff(old: Covenant, new: Covenant) -> str:
     # that share an identical (change, providers) pair.
     by_recipient: dict[tuple[str, str, str, str, str, str], set[str]] = defaultdict(set)
     for ch in d["changes"]:
-        rkey = (ch["kind"], ch["recipient"], ch["category"], ch["purpose"],
-                ",".join(ch["phases"]), ch["detail"])
+        rkey = (
+            ch["kind"],
+            ch["recipient"],
+            ch["category"],
+            ch["purpose"],
+            ",".join(ch["phases"]),
+            ch["detail"],
+        )
         by_recipient[rkey].add(ch["provider"])
     folded: dict[tuple[str, str, str, str, str, frozenset[str]], set[str]] = defaultdict(set)
     for (kind, recipient, cat, purpose, phases, detail), providers in by_recipient.items():
@@ -159,15 +175,26 @@ def render_diff(old: Covenant, new: Covenant) -> str:
         phase_list = sorted(phases.split(","), key=lambda p: order.get(p, 99))
         form = "" if kind in ("widens", "narrows") else f" ({detail})"
         verb = _VERBS[kind].format(s="" if len(recipients) > 1 else "s")
-        rows.append((kind, who, f"- {who} {verb} '{cat}' from {src}{form}, "
-                     f"for '{purpose}' in {', '.join(phase_list)}"))
+        rows.append(
+            (
+                kind,
+                who,
+                f"- {who} {verb} '{cat}' from {src}{form}, for '{purpose}' in {', '.join(phase_list)}",
+            )
+        )
     if rows:
         lines.append("")
         for kind in ("gains", "loses", "widens", "narrows"):
             chosen = sorted(r for r in rows if r[0] == kind)
             if chosen:
-                lines.append({"gains": "Permissions gained:", "loses": "Permissions lost:",
-                              "widens": "Widened:", "narrows": "Narrowed:"}[kind])
+                lines.append(
+                    {
+                        "gains": "Permissions gained:",
+                        "loses": "Permissions lost:",
+                        "widens": "Widened:",
+                        "narrows": "Narrowed:",
+                    }[kind]
+                )
                 lines.extend(r[2] for r in chosen)
     else:
         lines.append("No party gains or loses any permission.")

@@ -45,8 +45,9 @@ class _Installed:
     @classmethod
     def build(cls, policy: CompiledPolicy) -> _Installed:
         c = policy.covenant
-        return cls(policy, DecisionTable(policy.policy_text), FlowIndex(c),
-                   frozenset(str(p) for p in c.phases))
+        return cls(
+            policy, DecisionTable(policy.policy_text), FlowIndex(c), frozenset(str(p) for p in c.phases)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,7 @@ class DecisionEngine:
             history = dict(old.history)
             for inst in built:
                 cref = inst.policy.covenant.ref
-                versions = [
-                    v for v in current.get(cref.id, []) if v.policy.covenant.ref != cref
-                ]
+                versions = [v for v in current.get(cref.id, []) if v.policy.covenant.ref != cref]
                 versions.append(inst)
                 versions.sort(key=lambda v: v.policy.covenant.effective_from)
                 current[cref.id] = versions
@@ -136,9 +135,7 @@ class DecisionEngine:
 def _deny(request: DecisionRequest, reason: str, inst: _Installed | None = None) -> Decision:
     if inst is None:
         return Decision(request, False, None, reason)
-    return Decision(
-        request, False, None, reason, inst.policy.covenant.ref, inst.policy.digest
-    )
+    return Decision(request, False, None, reason, inst.policy.covenant.ref, inst.policy.digest)
 
 
 def _validity_problem(inst: _Installed, day: date) -> str | None:
@@ -166,16 +163,22 @@ def _decide_on(
     if matcher is not None:
         grants = matcher(inst.policy, request)
     else:
-        key = (request.requester, request.provider, request.category, request.purpose,
-               request.phase)
+        key = (request.requester, request.provider, request.category, request.purpose, request.phase)
         grants = inst.table.grants(key, request.role)
     if not grants:
-        reason = denial_reason(c, inst.flows, request.requester, request.role, request.provider,
-                               request.category, request.purpose, request.phase)
+        reason = denial_reason(
+            c,
+            inst.flows,
+            request.requester,
+            request.role,
+            request.provider,
+            request.category,
+            request.purpose,
+            request.phase,
+        )
         return _deny(request, reason, inst)
     form = Form.CONTENT if any(g.form is Form.CONTENT for g in grants) else Form.HIT
-    return Decision(request, True, form, allowed_reason(c, grants), c.ref, inst.policy.digest,
-                    grants)
+    return Decision(request, True, form, allowed_reason(c, grants), c.ref, inst.policy.digest, grants)
 
 
 def _vocabulary_problem(inst: _Installed, r: DecisionRequest) -> str | None:

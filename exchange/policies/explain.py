@@ -54,10 +54,7 @@ def denial_reason(
     phase: str,
 ) -> str:
     """Why the covenant does not allow this request, in one sentence."""
-    base = (
-        f"{c.label} has no flow of '{category}' from {_name(c, provider)} "
-        f"to {_name(c, recipient)}"
-    )
+    base = f"{c.label} has no flow of '{category}' from {_name(c, provider)} to {_name(c, recipient)}"
     candidates = index.serving(recipient, provider, category)
     same_purpose = [f for f in candidates if f.purpose == purpose]
     if not same_purpose:

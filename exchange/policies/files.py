@@ -99,13 +99,21 @@ def overlap_problems(covenants: list[Covenant]) -> list[Problem]:
             for b in versions[i + 1 :]:
                 where = f"{b.source}/{COVENANT_FILE}"
                 if a.ref.version == b.ref.version:
-                    problems.append(Problem(where, 1, f"version '{b.ref.version}' of "
-                                            f"{b.ref.id} is defined twice (also in {a.source})"))
+                    problems.append(
+                        Problem(
+                            where,
+                            1,
+                            f"version '{b.ref.version}' of {b.ref.id} is defined twice (also in {a.source})",
+                        )
+                    )
                 elif a.effective_until is None or b.effective_from < a.effective_until:
                     until = a.effective_until.isoformat() if a.effective_until else "open-ended"
-                    problems.append(Problem(
-                        where, 1,
-                        f"{b.label} (from {b.effective_from}) overlaps {a.label} "
-                        f"({a.effective_from} to {until}); set effective_until on {a.label}",
-                    ))
+                    problems.append(
+                        Problem(
+                            where,
+                            1,
+                            f"{b.label} (from {b.effective_from}) overlaps {a.label} "
+                            f"({a.effective_from} to {until}); set effective_until on {a.label}",
+                        )
+                    )
     return problems

@@ -124,9 +124,7 @@ class Covenant:
         return (PartyId(party_or_group),)
 
     def in_force_on(self, day: date) -> bool:
-        return self.effective_from <= day and (
-            self.effective_until is None or day < self.effective_until
-        )
+        return self.effective_from <= day and (self.effective_until is None or day < self.effective_until)
 
 
 @dataclass(frozen=True, slots=True)

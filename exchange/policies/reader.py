@@ -84,9 +84,7 @@ def _require(mapping: dict[str, Node], key: str, where: Node) -> Node:
 def _ident(node: Node, what: str) -> str:
     value = node.text()
     if not _ID.match(value):
-        raise ShapeError(
-            node, f"{what} '{value}' is not a valid id (lowercase letters, digits and '-')"
-        )
+        raise ShapeError(node, f"{what} '{value}' is not a valid id (lowercase letters, digits and '-')")
     return value
 
 
@@ -211,9 +209,7 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
     )
 
 
-def _read_header(
-    top: dict[str, Node], root: Node
-) -> tuple[CovenantRef, str, date, date | None, int]:
+def _read_header(top: dict[str, Node], root: Node) -> tuple[CovenantRef, str, date, date | None, int]:
     cid = _ident(_require(top, "id", root), "covenant id")
     version_node = _require(top, "version", root)
     version = version_node.text()
@@ -268,9 +264,7 @@ def _read_parties(out: _Collector, top: dict[str, Node], root: Node) -> dict[Par
             try:
                 role = PartyRole(role_node.text())
             except ValueError:
-                raise ShapeError(
-                    role_node, "party role must be 'signatory' or 'case-by-case'"
-                ) from None
+                raise ShapeError(role_node, "party role must be 'signatory' or 'case-by-case'") from None
             return Party(
                 id=PartyId(_ident(_require(m, "id", node), "party id")),
                 name=_require(m, "name", node).text(),
@@ -315,9 +309,7 @@ def _read_groups(
     return groups
 
 
-def _read_articles(
-    out: _Collector, top: dict[str, Node], root: Node
-) -> dict[Article, ArticleText]:
+def _read_articles(out: _Collector, top: dict[str, Node], root: Node) -> dict[Article, ArticleText]:
     articles: dict[Article, ArticleText] = {}
     for node in _entries(out, top, "articles", root):
 
@@ -344,8 +336,7 @@ def _read_purposes(out: _Collector, top: dict[str, Node], root: Node) -> dict[Pu
         def one(node: Node = node) -> PurposeDef:
             m = node.mapping()
             grounds = tuple(
-                LegalGround(_policy_text(g, "legal ground"))
-                for g in _texts(_require(m, "grounds", node))
+                LegalGround(_policy_text(g, "legal ground")) for g in _texts(_require(m, "grounds", node))
             )
             desc = m.get("description")
             return PurposeDef(
@@ -364,9 +355,7 @@ def _read_purposes(out: _Collector, top: dict[str, Node], root: Node) -> dict[Pu
     return purposes
 
 
-def _read_categories(
-    out: _Collector, top: dict[str, Node], root: Node
-) -> dict[Category, CategoryDef]:
+def _read_categories(out: _Collector, top: dict[str, Node], root: Node) -> dict[Category, CategoryDef]:
     categories: dict[Category, CategoryDef] = {}
     for node in _entries(out, top, "categories", root):
 

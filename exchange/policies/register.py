@@ -78,10 +78,19 @@ def _art30(c: Covenant) -> str:
                     f"art. {f.article} | {_retention(cdef.retention_days)} |"
                 )
         if received:
-            lines += ["", "Ontvangt: " + "; ".join(
-                sorted({f"{c.categories[k].name} ({c.purposes[f.purpose].name})"
-                        for f in received for k in f.categories})
-            )]
+            lines += [
+                "",
+                "Ontvangt: "
+                + "; ".join(
+                    sorted(
+                        {
+                            f"{c.categories[k].name} ({c.purposes[f.purpose].name})"
+                            for f in received
+                            for k in f.categories
+                        }
+                    )
+                ),
+            ]
     return "\n".join(lines)
 
 
@@ -99,10 +108,19 @@ def _dpia(c: Covenant) -> str:
         cats = [c.categories[k] for k in f.categories]
         flag = ""
         if any(k.sensitivity is not Sensitivity.ORDINARY for k in cats):
-            flag = "**" + ", ".join(
-                sorted({_SENSITIVITY_LABEL[k.sensitivity] for k in cats
-                        if k.sensitivity is not Sensitivity.ORDINARY})
-            ) + "**"
+            flag = (
+                "**"
+                + ", ".join(
+                    sorted(
+                        {
+                            _SENSITIVITY_LABEL[k.sensitivity]
+                            for k in cats
+                            if k.sensitivity is not Sensitivity.ORDINARY
+                        }
+                    )
+                )
+                + "**"
+            )
             sensitive.append(f)
         lines.append(
             f"| {f.id} | {_names(c, f.providers)} | {_names(c, f.recipients)} | "
@@ -158,8 +176,10 @@ def _transparency(c: Covenant) -> str:
     for pid, flows in by_purpose.items():
         purpose = c.purposes[pid]  # type: ignore[index]
         cats = sorted({c.categories[k].name for f in flows for k in f.categories})
-        lines.append(f"- **{purpose.name}** (grondslag: {', '.join(purpose.grounds)}). "
-                     f"Gegevens: {', '.join(cats).lower()}.")
+        lines.append(
+            f"- **{purpose.name}** (grondslag: {', '.join(purpose.grounds)}). "
+            f"Gegevens: {', '.join(cats).lower()}."
+        )
     lines += ["", "## Hoe lang bewaren wij uw gegevens?", ""]
     for cdef in c.categories.values():
         lines.append(f"- {cdef.name}: {_retention(cdef.retention_days)}")

@@ -66,16 +66,19 @@ def _moment(c: Covenant, s: Scenario) -> datetime:
     return datetime.combine(c.effective_from, time(12, 0), LEGAL_TIMEZONE)
 
 
-def run_scenarios(
-    engine: DecisionEngine, covenant: Covenant, scenarios: list[Scenario]
-) -> SuiteReport:
+def run_scenarios(engine: DecisionEngine, covenant: Covenant, scenarios: list[Scenario]) -> SuiteReport:
     """Decide every scenario under exactly this covenant version and compare with the expectation."""
     report = SuiteReport(covenant)
     covered_flows: set[str] = set()
     for s in scenarios:
         request = DecisionRequest(
-            requester=s.requester, role=s.role, provider=s.provider, category=s.category,
-            purpose=s.purpose, phase=s.phase, covenant=str(covenant.ref),
+            requester=s.requester,
+            role=s.role,
+            provider=s.provider,
+            category=s.category,
+            purpose=s.purpose,
+            phase=s.phase,
+            covenant=str(covenant.ref),
             moment=_moment(covenant, s),
         )
         d = engine.decide(request)
@@ -87,9 +90,7 @@ def run_scenarios(
             if s.form is not None and d.form is not s.form:
                 failures.append(f"expected form '{s.form}', got '{d.form}'")
             if s.article is not None and s.article not in d.articles:
-                failures.append(
-                    f"expected article {s.article}, allowed under {', '.join(d.articles)}"
-                )
+                failures.append(f"expected article {s.article}, allowed under {', '.join(d.articles)}")
             for g in d.grants:
                 covered_flows.add(g.flow)
                 report.article_hits[g.article] = report.article_hits.get(g.article, 0) + 1

@@ -54,9 +54,7 @@ def covenant_to_data(c: Covenant) -> dict[str, Any]:
             for p in c.parties.values()
         ],
         "groups": [{"id": g.id, "name": g.name, "members": list(g.members)} for g in c.groups.values()],
-        "articles": [
-            {"number": a.number, "title": a.title, "text": a.text} for a in c.articles.values()
-        ],
+        "articles": [{"number": a.number, "title": a.title, "text": a.text} for a in c.articles.values()],
         "purposes": [
             {"id": p.id, "name": p.name, "grounds": list(p.grounds), "description": p.description}
             for p in c.purposes.values()
@@ -107,15 +105,16 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
             phases=tuple(Phase(p) for p in d["phases"]),
             parties={
                 PartyId(p["id"]): Party(
-                    PartyId(p["id"]), p["name"], p["kind"], PartyRole(p["role"]),
+                    PartyId(p["id"]),
+                    p["name"],
+                    p["kind"],
+                    PartyRole(p["role"]),
                     frozenset(p["attributes"]),
                 )
                 for p in d["parties"]
             },
             groups={
-                GroupId(g["id"]): Group(
-                    GroupId(g["id"]), g["name"], tuple(PartyId(m) for m in g["members"])
-                )
+                GroupId(g["id"]): Group(GroupId(g["id"]), g["name"], tuple(PartyId(m) for m in g["members"]))
                 for g in d["groups"]
             },
             articles={
@@ -124,15 +123,20 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
             },
             purposes={
                 Purpose(p["id"]): PurposeDef(
-                    Purpose(p["id"]), p["name"], tuple(LegalGround(g) for g in p["grounds"]),
+                    Purpose(p["id"]),
+                    p["name"],
+                    tuple(LegalGround(g) for g in p["grounds"]),
                     p["description"],
                 )
                 for p in d["purposes"]
             },
             categories={
                 Category(k["id"]): CategoryDef(
-                    Category(k["id"]), k["name"], Sensitivity(k["sensitivity"]),
-                    int(k["retention_days"]), k["description"],
+                    Category(k["id"]),
+                    k["name"],
+                    Sensitivity(k["sensitivity"]),
+                    int(k["retention_days"]),
+                    k["description"],
                 )
                 for k in d["categories"]
             },

@@ -46,8 +46,13 @@ def synthetic_covenant(
     rnd = random.Random(seed)  # noqa: S311 - deterministic test data, not secrets
     party_ids = [PartyId(f"party-{i:03d}") for i in range(parties)]
     party_map = {
-        pid: Party(pid, f"Party {pid}", "municipality", PartyRole.SIGNATORY,
-                   frozenset({"infosec"}) if rnd.random() < 0.8 else frozenset())
+        pid: Party(
+            pid,
+            f"Party {pid}",
+            "municipality",
+            PartyRole.SIGNATORY,
+            frozenset({"infosec"}) if rnd.random() < 0.8 else frozenset(),
+        )
         for pid in party_ids
     }
     groups = {}
@@ -61,20 +66,22 @@ def synthetic_covenant(
     flow_list = []
     for i in range(flows):
         flow_phases = tuple(sorted(rnd.sample(phases, k=5), key=phases.index))
-        flow_list.append(Flow(
-            id=f"flow-{i:05d}",
-            providers=(str(rnd.choice(ends)),),
-            recipients=(str(rnd.choice(ends)),),
-            categories=tuple(rnd.sample(cats, k=2)),
-            purpose=rnd.choice(purps),
-            phases=flow_phases,
-            form=rnd.choice([Form.HIT, Form.CONTENT]),
-            ground=LegalGround(f"Wet {i % 17} art. {i % 89 + 1}"),
-            article=Article(str(i % 20 + 1)),
-            roles=(rnd.choice(ROLES),) if rnd.random() < 0.3 else (),
-            requires_recipient=frozenset({"infosec"}) if rnd.random() < 0.3 else frozenset(),
-            requires_provider=frozenset({"infosec"}) if rnd.random() < 0.1 else frozenset(),
-        ))
+        flow_list.append(
+            Flow(
+                id=f"flow-{i:05d}",
+                providers=(str(rnd.choice(ends)),),
+                recipients=(str(rnd.choice(ends)),),
+                categories=tuple(rnd.sample(cats, k=2)),
+                purpose=rnd.choice(purps),
+                phases=flow_phases,
+                form=rnd.choice([Form.HIT, Form.CONTENT]),
+                ground=LegalGround(f"Wet {i % 17} art. {i % 89 + 1}"),
+                article=Article(str(i % 20 + 1)),
+                roles=(rnd.choice(ROLES),) if rnd.random() < 0.3 else (),
+                requires_recipient=frozenset({"infosec"}) if rnd.random() < 0.3 else frozenset(),
+                requires_provider=frozenset({"infosec"}) if rnd.random() < 0.1 else frozenset(),
+            )
+        )
     return Covenant(
         ref=CovenantRef(CovenantId("synthetic"), str(seed)),
         title=f"Synthetic covenant {seed}",
@@ -85,8 +92,9 @@ def synthetic_covenant(
         phases=tuple(Phase),
         parties=party_map,
         groups=groups,
-        articles={Article(str(n)): ArticleText(Article(str(n)), f"Article {n}", "Synthetic.")
-                  for n in range(1, 21)},
+        articles={
+            Article(str(n)): ArticleText(Article(str(n)), f"Article {n}", "Synthetic.") for n in range(1, 21)
+        },
         purposes={p: PurposeDef(p, p, (LegalGround("AVG art. 6 lid 1 sub e"),)) for p in purps},
         categories={c: CategoryDef(c, c, Sensitivity.ORDINARY, 365) for c in cats},
         flows=tuple(flow_list),

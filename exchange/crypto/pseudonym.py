@@ -1,0 +1,53 @@
+"""Subject pseudonyms: HMAC-SHA256 of the normalised subject under a per-covenant key.
+
+The parties of a covenant share its pseudonym key; the hub never holds it, so it sees only
+pseudonyms. Keys have versions; a pseudonym carries the version it was made with. HMAC-SHA256 was
+chosen over keyed BLAKE2b for interoperability (docs/adr/0005-pseudonyms-hmac-sha256.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from exchange.crypto import sodium
+from exchange.crypto.subjects import Subject
+from exchange.errors import InvalidInputError
+from exchange.vocabulary import SubjectPseudonym
+
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PseudonymKey:
+    covenant: str
+    version: int
+    key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.key) != KEY_BYTES:
+            raise InvalidInputError(f"a pseudonym key has {KEY_BYTES} bytes")
+        if self.version < 1:
+            raise InvalidInputError("pseudonym key versions start at 1")
+
+    @classmethod
+    def generate(cls, covenant: str, version: int = 1) -> PseudonymKey:
+        return cls(covenant, version, sodium.random_bytes(KEY_BYTES))
+
+
+def pseudonymise(subject: Subject, key: PseudonymKey) -> SubjectPseudonym:
+    mac = hmac.new(key.key, subject.pseudonym_input(), hashlib.sha256).digest()
+    value = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+    return SubjectPseudonym(key.version, value)
+
+
+def parse_pseudonym(text: str) -> SubjectPseudonym:
+    """'v1:<43 base64url chars>' -> SubjectPseudonym. Raises on anything else."""
+    version, sep, value = text.partition(":")
+    if not sep or not version.startswith("v") or not version[1:].isdigit() or len(value) != 43:
+        raise InvalidInputError("a pseudonym looks like 'v1:' followed by 43 base64url characters")
+    if not all(c.isalnum() or c in "-_" for c in value):
+        raise InvalidInputError("a pseudonym value is base64url")
+    return SubjectPseudonym(int(version[1:]), value)
