@@ -45,3 +45,23 @@ def throughput(func: Callable[[], Any], seconds: float = 0.5) -> float:
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             return n / elapsed
+
+
+def interleaved(a: Callable[[], Any], b: Callable[[], Any], n: int) -> tuple[float, float]:
+    """Median seconds per call of ``a`` and ``b``, sampled alternately so that both see the same
+    machine conditions (frequency scaling, other load)."""
+    clock = time.perf_counter_ns
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(3):
+        a()
+        b()
+    for _ in range(n):
+        t0 = clock()
+        a()
+        t1 = clock()
+        b()
+        t2 = clock()
+        ta.append((t1 - t0) / 1e9)
+        tb.append((t2 - t1) / 1e9)
+    return statistics.median(ta), statistics.median(tb)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from exchange.cli import convenant
+from exchange.cli import convenant, keys
 from exchange.cli.errors import handled
 from exchange.errors import InvalidInputError
 from exchange.policies.decision import DecisionRequest
@@ -20,6 +20,7 @@ app = typer.Typer(
     help="exchange: lawful, provable information exchange for intervention teams.", no_args_is_help=True
 )
 app.add_typer(convenant.app, name="convenant")
+app.add_typer(keys.app, name="keys")
 
 DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant"))
 

@@ -36,7 +36,8 @@ def b64(data: bytes) -> str:
 
 def unb64(text: str, what: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # validate=True: refuse characters outside the alphabet instead of silently skipping them.
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (ValueError, TypeError):
         raise InvalidInputError(f"{what} is not valid base64url") from None
 

@@ -53,6 +53,12 @@ def box_keypair() -> tuple[bytes, bytes]:
     return bytes(public), bytes(secret)
 
 
+def box_keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
+    """A deterministic X25519 key pair from a 32-byte seed (test vectors, key derivation)."""
+    public, secret = sodium.crypto_box_seed_keypair(seed)
+    return bytes(public), bytes(secret)
+
+
 def box_public_from_secret(secret: bytes) -> bytes:
     return bytes(sodium.crypto_scalarmult_base(secret))
 
@@ -75,6 +81,12 @@ def box_seal_open(sealed: bytes, public: bytes, secret: bytes) -> bytes:
 def sign_keypair() -> tuple[bytes, bytes]:
     """A fresh Ed25519 key pair: (public, secret-with-public as libsodium keeps it)."""
     public, secret = sodium.crypto_sign_keypair()
+    return bytes(public), bytes(secret)
+
+
+def sign_keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
+    """A deterministic Ed25519 key pair from a 32-byte seed (test vectors, key derivation)."""
+    public, secret = sodium.crypto_sign_seed_keypair(seed)
     return bytes(public), bytes(secret)
 
 
