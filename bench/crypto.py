@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 
 from nacl import bindings as raw
 

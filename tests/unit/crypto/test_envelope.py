@@ -218,7 +218,7 @@ def test_seal_input_errors() -> None:
     with pytest.raises(InvalidInputError, match="not a valid X25519 public key"):
         seal(b"x", meta(), [Recipient("a", "k", b"short")], provider.current)
     with pytest.raises(InvalidInputError, match="needs a time zone"):
-        format_created(datetime(2026, 1, 1))  # noqa: DTZ001 - the naive time is the point
+        format_created(datetime(2026, 1, 1))
 
 
 def test_header_must_be_canonical_and_complete() -> None:
