@@ -1,0 +1,58 @@
+"""Database engines: SQLite (WAL, the embedded default) and PostgreSQL (production).
+
+SQLite: WAL journal, ``synchronous=FULL`` (a committed transaction survives power loss), a busy
+timeout, foreign keys on, and every transaction opened with ``BEGIN IMMEDIATE`` so writers queue
+for the write lock up front instead of failing at commit (SQLAlchemy's documented recipe for
+serialisable pysqlite). PostgreSQL serialises log appends with ``SELECT ... FOR UPDATE`` on the head.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from exchange.errors import ConfigurationError
+
+DEFAULT_URL = "sqlite:///var/exchange.db"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception:  # SQLAlchemy raises ArgumentError; the URL itself may hold a password
+        raise ConfigurationError("EXCHANGE_DATABASE_URL is not a valid database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    raise ConfigurationError(f"unsupported database '{parsed.get_backend_name()}'; use sqlite or postgresql")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Any]:
+    return sessionmaker(engine, expire_on_commit=False)

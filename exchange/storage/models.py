@@ -1,0 +1,103 @@
+"""ORM rows of the disclosure log. Storage types only; the domain types live in exchange.audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange.storage.db import Base
+
+
+class LogHead(Base):
+    """One row: the log's size. Locked for every append so indexes never fork or repeat."""
+
+    __tablename__ = "log_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # The root at ``size``; lets an appender check its cached frontier is this log's, not a stale one.
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class LogEntry(Base):
+    """One event: its canonical bytes, its leaf hash, and columns for the privacy officer's queries.
+
+    The columns are derived from the event bytes; ``exchange log verify`` checks they still match.
+    """
+
+    __tablename__ = "log_entries"
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    event: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    trace_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_party: Mapped[str] = mapped_column(String(128), nullable=False)
+    actor_user: Mapped[str | None] = mapped_column(String(128))
+    actor_role: Mapped[str | None] = mapped_column(String(128))
+    counterparty: Mapped[str | None] = mapped_column(String(128))
+    case_id: Mapped[str | None] = mapped_column(String(128))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(128))
+    phase: Mapped[str | None] = mapped_column(String(32))
+    covenant: Mapped[str | None] = mapped_column(String(128))
+    articles: Mapped[str] = mapped_column(String(512), nullable=False, default="")  # ",4,7,"
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    __table_args__ = (
+        Index("ix_log_subject", "subject"),
+        Index("ix_log_case", "case_id"),
+        Index("ix_log_actor_time", "actor_party", "time"),
+        Index("ix_log_counterparty", "counterparty"),
+        Index("ix_log_time", "time"),
+    )
+
+
+class LogNode(Base):
+    """Hash of the complete subtree covering leaves [idx * 2^level, (idx + 1) * 2^level)."""
+
+    __tablename__ = "log_nodes"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class LogCheckpoint(Base):
+    __tablename__ = "log_checkpoints"
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class LogWitness(Base):
+    """A party's registered cosigning key for witnessing checkpoints."""
+
+    __tablename__ = "log_witnesses"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    public: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class LogCosignature(Base):
+    __tablename__ = "log_cosignatures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger, ForeignKey("log_checkpoints.size"), nullable=False)
+    witness: Mapped[str] = mapped_column(String(200), ForeignKey("log_witnesses.name"), nullable=False)
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (UniqueConstraint("size", "witness"),)
