@@ -189,7 +189,5 @@ def event_from_bytes(data: bytes) -> Event:
             channel=d["channel"],
             details=d["details"],
         )
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        if isinstance(exc, InvalidInputError):
-            raise
+    except (KeyError, TypeError, ValueError) as exc:  # InvalidInputError from validation passes through
         raise InvalidInputError(f"not a valid log event: {exc!r}") from None

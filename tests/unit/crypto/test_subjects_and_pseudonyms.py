@@ -110,7 +110,9 @@ def test_normalisation_is_idempotent_or_refuses(text: str) -> None:
 def test_non_ascii_look_alikes_refused(extra: str) -> None:
     """Characters that do not NFKC-normalise to plain ASCII are refused, never silently dropped."""
     text = f"1234AB 5{extra}"
-    norm = unicodedata.normalize("NFKC", text).strip()  # Unicode whitespace at the ends is trimmed, like a space
+    norm = unicodedata.normalize(
+        "NFKC", text
+    ).strip()  # Unicode whitespace at the ends is trimmed, like a space
     if norm.isascii():
         return
     with pytest.raises(SubjectError):
