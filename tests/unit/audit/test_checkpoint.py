@@ -44,7 +44,7 @@ def test_known_signed_checkpoint() -> None:
 
 def test_known_cosignature() -> None:
     """The vector cosignature verifies and carries its timestamp; the log signature still verifies."""
-    cp, note = open_checkpoint(V["cosigned"], SIGNER.verifier)
+    _, note = open_checkpoint(V["cosigned"], SIGNER.verifier)
     witness_line = next(s for s in note.signatures if s.name == V["witness_key"]["name"])
     assert verify_cosignature(note.text, witness_line, WPUB) == V["cosignature_timestamp"]
     wpub, wsec = sodium.sign_keypair_from_seed(bytes.fromhex(V["witness_key"]["seed"]))

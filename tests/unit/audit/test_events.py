@@ -70,9 +70,9 @@ def test_other_validation() -> None:
         event(time=datetime(2026, 1, 1))
     with pytest.raises(InvalidInputError, match="exact JSON integer range"):
         event(details={"n": 2**60})
-    with pytest.raises(InvalidInputError, match="details.note"):
+    with pytest.raises(InvalidInputError, match=r"details\.note"):
         event(details={"note": "free text here"})
-    with pytest.raises(InvalidInputError, match="actor.party"):
+    with pytest.raises(InvalidInputError, match=r"actor\.party"):
         event(actor=Actor("a b"))
     with pytest.raises(InvalidInputError, match="not a valid log event"):
         event_from_bytes(b"{}")
