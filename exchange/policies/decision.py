@@ -93,6 +93,8 @@ class Decision:
     covenant: CovenantRef | None = None
     policy_digest: PolicyDigest | None = None
     grants: tuple[Grant, ...] = field(default=())
+    #: Machine-readable reason: "allowed", or why not (docs/specs/disclosure-log.md lists the codes).
+    code: str = "allowed"
 
     @property
     def articles(self) -> tuple[str, ...]:
@@ -107,6 +109,7 @@ class Decision:
             "allowed": self.allowed,
             "form": str(self.form) if self.form else None,
             "reason": self.reason,
+            "code": self.code,
             "covenant": str(self.covenant) if self.covenant else None,
             "policy_digest": self.policy_digest,
             "articles": list(self.articles),

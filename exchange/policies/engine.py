@@ -96,54 +96,57 @@ class DecisionEngine:
         try:
             snapshot = self._snapshot
             found = self._resolve(snapshot, request)
-            if isinstance(found, str):
-                return _deny(request, found)
+            if isinstance(found, tuple):
+                return _deny(request, *found)
             return _decide_on(found, request, matcher)
         except Exception:
             log.exception("decision failed; denied by default")
-            return _deny(request, "internal error while deciding; denied by default")
+            return _deny(request, "internal-error", "internal error while deciding; denied by default")
 
     def decide_under(self, digest: PolicyDigest, request: DecisionRequest) -> Decision:
         """Re-evaluate a request under a past policy, whatever is in force now."""
         inst = self._snapshot.history.get(digest)
         if inst is None:
-            return _deny(request, f"no compiled policy with digest {digest} is known")
+            return _deny(request, "unknown-policy", f"no compiled policy with digest {digest} is known")
         try:
             return _decide_on(inst, request, None, check_validity=False)
         except Exception:
             log.exception("decision failed; denied by default")
-            return _deny(request, "internal error while deciding; denied by default")
+            return _deny(request, "internal-error", "internal error while deciding; denied by default")
 
     @staticmethod
-    def _resolve(snapshot: _Snapshot, request: DecisionRequest) -> _Installed | str:
+    def _resolve(snapshot: _Snapshot, request: DecisionRequest) -> _Installed | tuple[str, str]:
         cid, _, version = request.covenant.partition("/")
         versions = snapshot.current.get(CovenantId(cid))
         if not versions:
-            return f"unknown covenant '{cid}'"
+            return "unknown-covenant", f"unknown covenant '{cid}'"
         day = request.moment.astimezone(LEGAL_TIMEZONE).date()
         if version:
             for v in versions:
                 if v.policy.covenant.ref.version == version:
                     return v
-            return f"covenant '{cid}' has no version '{version}'"
+            return "unknown-covenant", f"covenant '{cid}' has no version '{version}'"
         for v in versions:
             if v.policy.covenant.in_force_on(day):
                 return v
-        return f"no version of {cid.upper()} is in force on {day.isoformat()}"
+        return "not-in-force", f"no version of {cid.upper()} is in force on {day.isoformat()}"
 
 
-def _deny(request: DecisionRequest, reason: str, inst: _Installed | None = None) -> Decision:
+def _deny(request: DecisionRequest, code: str, reason: str, inst: _Installed | None = None) -> Decision:
     if inst is None:
-        return Decision(request, False, None, reason)
-    return Decision(request, False, None, reason, inst.policy.covenant.ref, inst.policy.digest)
+        return Decision(request, False, None, reason, code=code)
+    return Decision(request, False, None, reason, inst.policy.covenant.ref, inst.policy.digest, code=code)
 
 
-def _validity_problem(inst: _Installed, day: date) -> str | None:
+def _validity_problem(inst: _Installed, day: date) -> tuple[str, str] | None:
     c = inst.policy.covenant
     if day < c.effective_from:
-        return f"{c.label} is not yet in force on {day} (it takes effect on {c.effective_from})"
+        return (
+            "not-in-force",
+            f"{c.label} is not yet in force on {day} (it takes effect on {c.effective_from})",
+        )
     if c.effective_until is not None and day >= c.effective_until:
-        return f"{c.label} is no longer in force on {day} (it ended on {c.effective_until})"
+        return "not-in-force", f"{c.label} is no longer in force on {day} (it ended on {c.effective_until})"
     return None
 
 
@@ -159,14 +162,14 @@ def _decide_on(
     if problem is None:
         problem = _vocabulary_problem(inst, request)
     if problem is not None:
-        return _deny(request, problem, inst)
+        return _deny(request, *problem, inst)
     if matcher is not None:
         grants = matcher(inst.policy, request)
     else:
         key = (request.requester, request.provider, request.category, request.purpose, request.phase)
         grants = inst.table.grants(key, request.role)
     if not grants:
-        reason = denial_reason(
+        code, reason = denial_reason(
             c,
             inst.flows,
             request.requester,
@@ -176,25 +179,25 @@ def _decide_on(
             request.purpose,
             request.phase,
         )
-        return _deny(request, reason, inst)
+        return _deny(request, code, reason, inst)
     form = Form.CONTENT if any(g.form is Form.CONTENT for g in grants) else Form.HIT
     return Decision(request, True, form, allowed_reason(c, grants), c.ref, inst.policy.digest, grants)
 
 
-def _vocabulary_problem(inst: _Installed, r: DecisionRequest) -> str | None:
+def _vocabulary_problem(inst: _Installed, r: DecisionRequest) -> tuple[str, str] | None:
     """Deny by default: every name in the request must be known to this covenant version."""
     c = inst.policy.covenant
     if PartyId(r.requester) not in c.parties:
-        return f"'{r.requester}' is not a party to {c.label}"
+        return "unknown-party", f"'{r.requester}' is not a party to {c.label}"
     if PartyId(r.provider) not in c.parties:
-        return f"'{r.provider}' is not a party to {c.label}"
+        return "unknown-party", f"'{r.provider}' is not a party to {c.label}"
     if r.role not in c.roles:
-        return f"'{r.role}' is not a role in {c.label}"
+        return "unknown-role", f"'{r.role}' is not a role in {c.label}"
     if Category(r.category) not in c.categories:
-        return f"'{r.category}' is not a data category of {c.label}"
+        return "unknown-category", f"'{r.category}' is not a data category of {c.label}"
     if Purpose(r.purpose) not in c.purposes:
-        return f"'{r.purpose}' is not a purpose of {c.label}"
+        return "unknown-purpose", f"'{r.purpose}' is not a purpose of {c.label}"
     if r.phase not in inst.phases:
         known = ", ".join(str(p) for p in Phase)
-        return f"'{r.phase}' is not a case phase of {c.label} (phases: {known})"
+        return "unknown-phase", f"'{r.phase}' is not a case phase of {c.label} (phases: {known})"
     return None

@@ -52,26 +52,26 @@ def denial_reason(
     category: str,
     purpose: str,
     phase: str,
-) -> str:
-    """Why the covenant does not allow this request, in one sentence."""
+) -> tuple[str, str]:
+    """Why the covenant does not allow this request: a reason code and one sentence."""
     base = f"{c.label} has no flow of '{category}' from {_name(c, provider)} to {_name(c, recipient)}"
     candidates = index.serving(recipient, provider, category)
     same_purpose = [f for f in candidates if f.purpose == purpose]
     if not same_purpose:
         others = sorted({f.purpose for f in candidates})
         hint = f" (it has one for: {', '.join(others)})" if others else ""
-        return f"{base} for purpose '{purpose}'{hint}"
+        return ("purpose-not-covered" if others else "no-flow"), f"{base} for purpose '{purpose}'{hint}"
     in_phase = [f for f in same_purpose if phase in f.phases]
     if not in_phase:
         phases = sorted({str(p) for f in same_purpose for p in f.phases})
-        return (
+        return "phase-not-covered", (
             f"{base} for purpose '{purpose}' in phase '{phase}'; "
             f"the covenant allows it only in: {', '.join(phases)}"
         )
     by_role = [f for f in in_phase if not f.roles or role in f.roles]
     if not by_role:
         roles = sorted({r for f in in_phase for r in f.roles})
-        return (
+        return "role-not-allowed", (
             f"in {c.label} only the role(s) {', '.join(roles)} may receive '{category}' from "
             f"{_name(c, provider)} for purpose '{purpose}'; the user acts as '{role}'"
         )
@@ -90,5 +90,5 @@ def denial_reason(
                 f"{', '.join(repr(a) for a in sorted(lacking_p))}, which it lacks"
             )
     if reasons:
-        return "; ".join(reasons)
-    return f"{base} for purpose '{purpose}' in phase '{phase}'"
+        return "attribute-missing", "; ".join(reasons)
+    return "no-flow", f"{base} for purpose '{purpose}' in phase '{phase}'"

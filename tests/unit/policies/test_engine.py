@@ -229,3 +229,48 @@ def test_failed_install_keeps_previous_policy(engine: DecisionEngine, shipped: l
     with pytest.raises(Exception, match="not a valid rule"):
         local.install(broken)
     assert local.decide(req()).allowed
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({}, "allowed"),
+        ({"requester": "amsterdam"}, "unknown-party"),
+        ({"role": "burgemeester"}, "unknown-role"),
+        ({"category": "zorgdossier"}, "unknown-category"),
+        ({"purpose": "profilering"}, "unknown-purpose"),
+        ({"phase": "triage"}, "unknown-phase"),
+        ({"covenant": "xyz"}, "unknown-covenant"),
+        ({"moment": datetime(2031, 1, 1, tzinfo=UTC)}, "not-in-force"),
+        ({"covenant": "pit/2016"}, "not-in-force"),
+        ({"provider": "enexis"}, "no-flow"),
+        ({"requester": "laarbeek"}, "attribute-missing"),
+        ({"phase": "signal"}, "phase-not-covered"),
+        (
+            {"requester": "helmond", "purpose": "onrechtmatige-bewoning", "phase": "selection"},
+            "role-not-allowed",
+        ),
+    ],
+)
+def test_denials_carry_a_reason_code(engine: DecisionEngine, change: dict[str, object], code: str) -> None:
+    """Each kind of denial has a machine-readable code for the log and the anomaly report."""
+    d = engine.decide(dataclasses.replace(req(), **change))  # type: ignore[arg-type]
+    assert d.code == code, d.reason
+    assert d.to_data()["code"] == code
+
+
+def test_purpose_not_covered_code(engine: DecisionEngine) -> None:
+    """Data that flows for another purpose is denied as purpose-not-covered (purpose limitation)."""
+    d = engine.decide(
+        DecisionRequest(
+            "bladel",
+            "employee",
+            "uwv",
+            "uitkering-status",
+            "brandveiligheid",
+            "preparation",
+            "kit",
+            datetime(2023, 2, 1, tzinfo=UTC),
+        )
+    )
+    assert d.code == "purpose-not-covered"
