@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import BigInteger, ColumnElement, Table, bindparam, func, literal_column, select
@@ -55,7 +55,7 @@ class AppendResult:
 def entry_columns(event: Event) -> dict[str, object]:
     """The query columns derived from an event (also used by verification to detect edits)."""
     return {
-        "time": event.time,
+        "time": event.time.astimezone(UTC),
         "trace_id": event.trace_id,
         "action": str(event.action),
         "outcome": str(event.outcome),

@@ -61,8 +61,8 @@ def merkle_vectors() -> dict[str, object]:
     ]
     base_i = next(v for v in inclusion if v["index"] == 2 and v["size"] == 7)
     base_c = next(v for v in consistency if v["old_size"] == 3 and v["new_size"] == 7)
-    p_i: list[str] = list(base_i["proof"])  # type: ignore[arg-type]
-    p_c: list[str] = list(base_c["proof"])  # type: ignore[arg-type]
+    p_i = [str(x) for x in base_i["proof"]]  # type: ignore[attr-defined]
+    p_c = [str(x) for x in base_c["proof"]]  # type: ignore[attr-defined]
     tampered_inclusion = [
         {
             **base_i,

@@ -1,0 +1,68 @@
+"""Shared CLI plumbing: settings, the database session, the log and its signing key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from exchange.audit.checkpoint import NoteSigner
+from exchange.config import Settings, load_settings
+from exchange.crypto import sodium
+from exchange.errors import ConfigurationError
+from exchange.storage.audit_store import AuditLog
+from exchange.storage.db import make_engine, session_factory
+from exchange.storage.schema import require_current
+
+
+@contextmanager
+def database(settings: Settings | None = None, check_schema: bool = True) -> Iterator[Session]:
+    """One unit of work: committed when the block ends without an error, rolled back otherwise."""
+    s = settings or load_settings()
+    engine = make_engine(s.database_url)
+    try:
+        if check_schema:
+            require_current(engine)
+        with session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def audit_log(settings: Settings | None = None) -> AuditLog:
+    return AuditLog((settings or load_settings()).log_origin)
+
+
+def create_log_key(path: Path) -> bytes:
+    """Write a new 32-byte seed (hex) with mode 0600; refuse to overwrite an existing key."""
+    if path.exists():
+        raise ConfigurationError(f"{path} exists already; a log key is never replaced silently")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seed = sodium.random_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(seed.hex() + "\n")
+    return seed
+
+
+def log_signer(settings: Settings | None = None) -> NoteSigner:
+    s = settings or load_settings()
+    path = s.log_key_file
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"no log signing key at {path}; create one with: exchange log init-key"
+        ) from None
+    if path.stat().st_mode & 0o077:
+        raise ConfigurationError(f"{path} is readable by others; run: chmod 600 {path}")
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        raise ConfigurationError(f"{path} does not hold a hex key") from None
+    if len(seed) != 32:
+        raise ConfigurationError(f"{path} does not hold a 32-byte key")
+    return NoteSigner.from_seed(s.log_origin, seed)
