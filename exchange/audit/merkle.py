@@ -65,6 +65,19 @@ def root_hash(leaves: Sequence[bytes]) -> bytes:
     return root_from_leaf_hashes([leaf_hash(d) for d in leaves])
 
 
+def perfect_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """The complete subtrees (level, index) whose hashes make up MTH(D[start:end]) by the RFC's split.
+
+    A store that keeps complete subtrees fetches exactly these to answer a root or proof query.
+    """
+    n = end - start
+    if n & (n - 1) == 0 and start % n == 0:
+        level = n.bit_length() - 1
+        return [(level, start >> level)]
+    k = split_point(n)
+    return perfect_subtrees(start, start + k) + perfect_subtrees(start + k, end)
+
+
 def memory_subtree(hashes: Sequence[bytes]) -> SubtreeHash:
     """A subtree oracle over leaf hashes held in memory (tests, small logs)."""
     return lambda start, end: _mth(hashes, start, end)

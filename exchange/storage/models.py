@@ -37,7 +37,10 @@ class LogEntry(Base):
     """
 
     __tablename__ = "log_entries"
-    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # INTEGER on SQLite makes idx the rowid itself (no second index); BIGINT on PostgreSQL.
+    idx: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
     event: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -68,7 +71,10 @@ class LogEntry(Base):
 
 
 class LogNode(Base):
-    """Hash of the complete subtree covering leaves [idx * 2^level, (idx + 1) * 2^level)."""
+    """Hash of the complete subtree covering leaves [idx * 2^level, (idx + 1) * 2^level), level >= 1.
+
+    Level 0 is not stored here: the leaf hashes are in ``log_entries.leaf_hash``.
+    """
 
     __tablename__ = "log_nodes"
     level: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -130,11 +130,14 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
             update(LogEntry).where(LogEntry.idx == 3).values(event=forged, leaf_hash=h, case_id="case-forged")
         )
         nodes = {(n.level, n.idx): n.hash for n in s.query(LogNode)}
+        nodes.update({(0, e.idx): e.leaf_hash for e in s.query(LogEntry)})
         nodes[(0, 3)] = h
         nodes[(1, 1)] = node_hash(nodes[(0, 2)], h)
         nodes[(2, 0)] = node_hash(nodes[(1, 0)], nodes[(1, 1)])
         nodes[(3, 0)] = node_hash(nodes[(2, 0)], nodes[(2, 1)])
         for (level, idx), value in nodes.items():
+            if level == 0:
+                continue  # leaf hashes live in log_entries, already rewritten above
             s.execute(update(LogNode).where(LogNode.level == level, LogNode.idx == idx).values(hash=value))
         s.execute(text("UPDATE log_head SET root = :r"), {"r": nodes[(3, 0)]})
     fill(db, 2, 8)

@@ -28,7 +28,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "log_entries",
-        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "idx", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
+        ),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("event", sa.LargeBinary(), nullable=False),
         sa.Column("time", sa.DateTime(timezone=True), nullable=False),
