@@ -32,9 +32,18 @@ from exchange.storage.unit_of_work import GroupCommitter
 
 ORIGIN = "bench.exchange/log"
 EVENT = Event(
-    datetime(2026, 1, 1, tzinfo=UTC), "tr-bench", Action.DISCLOSURE, Actor("senzer", "u-1", "employee"),
-    Outcome.ALLOWED, case="case-1", subject="v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs", counterparty="helmond",
-    category="bijstand-status", purpose="uitkeringsfraude", covenant="pit/2021", articles=("7",),
+    datetime(2026, 1, 1, tzinfo=UTC),
+    "tr-bench",
+    Action.DISCLOSURE,
+    Actor("senzer", "u-1", "employee"),
+    Outcome.ALLOWED,
+    case="case-1",
+    subject="v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs",
+    counterparty="helmond",
+    category="bijstand-status",
+    purpose="uitkeringsfraude",
+    covenant="pit/2021",
+    articles=("7",),
     legal_grounds=("Participatiewet art. 64",),
 )
 
@@ -47,10 +56,12 @@ def _raw_sqlite(path: Path, n: int, per_commit: int) -> float:
     conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, h BLOB, e BLOB)")
     data = EVENT.canonical()
     start = time.perf_counter()
-    for i in range(0, n, per_commit):
+    for _ in range(0, n, per_commit):
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO t (h, e) VALUES (?, ?)",
-                         [(hashlib.sha256(data).digest(), data) for _ in range(per_commit)])
+        conn.executemany(
+            "INSERT INTO t (h, e) VALUES (?, ?)",
+            [(hashlib.sha256(data).digest(), data) for _ in range(per_commit)],
+        )
         conn.execute("COMMIT")
     rate = n / (time.perf_counter() - start)
     conn.close()
@@ -62,7 +73,9 @@ def _append(log: AuditLog, s: Session) -> AppendResult:
 
 
 def run() -> None:
-    print("Disclosure log (targets: >= 3,000 durable appends/s with group commit; >= 400,000 leaves/s verify;")
+    print(
+        "Disclosure log (targets: >= 3,000 durable appends/s with group commit; >= 400,000 leaves/s verify;"
+    )
     print("                a proof at 10^6 leaves under 1 ms)")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -98,9 +111,13 @@ def run() -> None:
         print("  durable appends (WAL, synchronous=FULL; an append is acknowledged only after its commit)")
         print(f"    raw sqlite3, 1 row per commit        {raw1:>9,.0f} /s")
         print(f"    raw sqlite3, 100 rows per commit     {raw100:>9,.0f} /s")
-        print(f"    log, 1 append per transaction        {single:>9,.0f} /s   {single / raw1:.2f}x raw 1-per-commit")
-        print(f"    log, group commit, {threads} clients      {grouped:>9,.0f} /s   {grouped / raw1:.2f}x raw 1-per-commit, "
-              f"{grouped / raw100:.2f}x raw 100-per-commit")
+        print(
+            f"    log, 1 append per transaction        {single:>9,.0f} /s   {single / raw1:.2f}x raw 1-per-commit"
+        )
+        print(
+            f"    log, group commit, {threads} clients      {grouped:>9,.0f} /s   {grouped / raw1:.2f}x raw 1-per-commit, "
+            f"{grouped / raw100:.2f}x raw 100-per-commit"
+        )
 
         # Verification: build 60,000 entries in large transactions, then verify everything.
         with sessions.begin() as s:
@@ -122,9 +139,13 @@ def run() -> None:
             hashlib.sha256(b"\x00" + data).digest()
         raw_hash = size / (time.perf_counter() - start)
         print(f"  full verification of {size:,} entries (raw hashlib leaf hashing: {raw_hash:,.0f}/s)")
-        print(f"    hashes, subtrees, root, checkpoints  {verify_rate:>9,.0f} leaves/s   {verify_rate / raw_hash:.2f}x raw")
-        print(f"    ... and every query column           {verify_columns:>9,.0f} leaves/s   "
-              f"{verify_columns / raw_hash:.2f}x raw")
+        print(
+            f"    hashes, subtrees, root, checkpoints  {verify_rate:>9,.0f} leaves/s   {verify_rate / raw_hash:.2f}x raw"
+        )
+        print(
+            f"    ... and every query column           {verify_columns:>9,.0f} leaves/s   "
+            f"{verify_columns / raw_hash:.2f}x raw"
+        )
         engine.dispose()
 
         _proofs_at_a_million(d)
@@ -182,6 +203,12 @@ def _proofs_at_a_million(d: Path) -> None:
     pm_incl = p50(latencies(lambda: tree.prove_inclusion(next(it2) + 1), 100, warmup=5))
     pm_cons = p50(latencies(lambda: tree.prove_consistency(old, n), 100, warmup=5))
     print(f"  proofs at {n:,} leaves, from the stored subtrees (SQLite)")
-    print(f"    inclusion proof   p50 {incl * 1e3:6.3f} ms   ({len(proof)} hashes)   pymerkle in memory {pm_incl * 1e3:6.3f} ms")
-    print(f"    consistency proof p50 {cons * 1e3:6.3f} ms   ({len(cproof)} hashes)   pymerkle in memory {pm_cons * 1e3:6.3f} ms")
-    print(f"    root equals pymerkle's on the same leaves: {same_root} (pymerkle built them in {build:.1f} s)")
+    print(
+        f"    inclusion proof   p50 {incl * 1e3:6.3f} ms   ({len(proof)} hashes)   pymerkle in memory {pm_incl * 1e3:6.3f} ms"
+    )
+    print(
+        f"    consistency proof p50 {cons * 1e3:6.3f} ms   ({len(cproof)} hashes)   pymerkle in memory {pm_cons * 1e3:6.3f} ms"
+    )
+    print(
+        f"    root equals pymerkle's on the same leaves: {same_root} (pymerkle built them in {build:.1f} s)"
+    )
