@@ -58,5 +58,18 @@ def decide(
         raise typer.Exit(1)
 
 
+@app.command()
+@handled
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo database goes (wiped first).")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Play a PIT case through covenant decisions, sealed envelopes and the disclosure log on SQLite."""
+    from exchange.cli.demo import run_demo
+
+    run_demo(workdir, typer.echo)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
