@@ -17,27 +17,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from exchange.storage.audit_store import COLUMN_NAMES
 from exchange.storage.models import LogEntry
 
-EXPORT_FIELDS = (
-    "idx",
-    "time",
-    "action",
-    "outcome",
-    "actor_party",
-    "actor_user",
-    "actor_role",
-    "counterparty",
-    "case_id",
-    "subject",
-    "purpose",
-    "category",
-    "phase",
-    "covenant",
-    "articles",
-    "reason_code",
-    "trace_id",
-)
+EXPORT_FIELDS = ("idx", *COLUMN_NAMES)
 # Actions that disclose or reveal something about a subject to another party.
 DISCLOSING = ("hit-query", "disclosure", "dossier-read", "decision")
 

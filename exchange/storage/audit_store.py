@@ -106,7 +106,8 @@ def _forget_head(session: Session, _transaction: object) -> None:
     session.info.pop(_HEAD_CACHE, None)
 
 
-_COLUMN_NAMES = (
+#: The query columns of ``log_entries``, derived from each event by :func:`entry_columns`.
+COLUMN_NAMES = (
     "time",
     "trace_id",
     "action",
@@ -425,7 +426,7 @@ class AuditLog:
             for idx, h, event in _driver_stream(session, "idx, leaf_hash, event", "log_entries", "", batch):
                 yield idx, h, event, None
             return
-        names = list(_COLUMN_NAMES)
+        names = list(COLUMN_NAMES)
         cols = [_ENTRIES.c.idx, _ENTRIES.c.leaf_hash, _ENTRIES.c.event, *(_ENTRIES.c[n] for n in names)]
         last = -1
         stmt = select(*cols).where(_ENTRIES.c.idx > bindparam("last")).order_by(_ENTRIES.c.idx).limit(batch)

@@ -377,3 +377,11 @@ def test_anomalies(db: Db) -> None:
     assert ("burst", "uwv") in kinds
     assert ("repeated-denials", "vrbzo") in kinds
     assert ("burst", "vrbzo") not in kinds
+
+
+def test_query_columns_are_defined_once() -> None:
+    """The columns verification checks are exactly those derived from an event, and exported."""
+    from exchange.storage.audit_store import COLUMN_NAMES, entry_columns
+
+    assert tuple(entry_columns(ev()).keys()) == COLUMN_NAMES
+    assert ("idx", *COLUMN_NAMES) == q.EXPORT_FIELDS

@@ -11,7 +11,9 @@ from exchange.cli.demo import run_demo
 from tests.conftest import ROOT
 
 
-def test_demo_runs_and_each_party_sees_only_its_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_runs_and_each_party_sees_only_its_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The demo's per-party views follow PIT 2021; shredding works; the log verifies and is witnessed."""
     monkeypatch.chdir(ROOT)
     lines: list[str] = []
