@@ -353,7 +353,7 @@ def test_search_filters_and_exports(db: Db) -> None:
         assert idx(since=(T0 + timedelta(seconds=2)).astimezone(ZoneInfo("Europe/Amsterdam"))) == [2, 3]
         rows = q.search(s, q.LogFilter(case="case-2"))
     csv_text = q.to_csv(rows)
-    assert csv_text.splitlines()[0].startswith("idx,time,action")
+    assert csv_text.splitlines()[0].startswith("idx,time,trace_id,action,outcome,actor_party")
     assert q.to_json(rows).startswith("[")
     assert "'=x" in q.to_csv([{**rows[0], "case_id": "=x"}])
 
