@@ -107,3 +107,48 @@ class LogCosignature(Base):
     line: Mapped[str] = mapped_column(Text, nullable=False)
     timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
     __table_args__ = (UniqueConstraint("size", "witness"),)
+
+
+class PartyRow(Base):
+    """A party registered by the operator. Parties act through signed requests with their keys."""
+
+    __tablename__ = "parties"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), nullable=False)
+    registered: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class PartyKeyRow(Base):
+    """A registered public key. The operator never registers or holds a private key."""
+
+    __tablename__ = "party_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), ForeignKey("parties.id"), nullable=False)
+    algorithm: Mapped[str] = mapped_column(String(16), nullable=False)  # x25519 | ed25519
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # current | retired | destroyed
+    public: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    registered: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_party_keys_party", "party"),)
+
+
+class RequestNonce(Base):
+    """Signatures already seen (key id, nonce), kept for the validity window: a replay is refused."""
+
+    __tablename__ = "request_nonces"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (Index("ix_request_nonces_created", "created"),)
+
+
+class IdempotentResponse(Base):
+    """The response to a POST with an Idempotency-Key, replayed for a retry by the same party."""
+
+    __tablename__ = "idempotent_responses"
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -1,0 +1,222 @@
+"""The exchange service (``exchange serve``): FastAPI under ``/v1``, every party request signed.
+
+Routes authenticate with :mod:`exchange.api.auth`, decide with the covenant engine, and record every
+answer in the disclosure log in the same unit of work (group commit), before the response is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from exchange import __version__
+from exchange.api import problems
+from exchange.api.auth import Caller, RequestAuthenticator, SignedMessage
+from exchange.api.schemas import DecisionIn, DecisionOut, WhoAmI
+from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.config import Settings
+from exchange.errors import ConflictError, InvalidInputError
+from exchange.policies.compiler import compile_covenant
+from exchange.policies.decision import DecisionRequest
+from exchange.policies.engine import DecisionEngine
+from exchange.policies.files import load_tree
+from exchange.storage.audit_store import AuditLog
+from exchange.storage.db import make_engine, session_factory
+from exchange.storage.models import IdempotentResponse
+from exchange.storage.schema import require_current
+from exchange.storage.unit_of_work import GroupCommitter
+
+MAX_BODY = 2 * 1024 * 1024  # a dossier item's envelope fits; anything larger is refused early
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{8,200}$"
+
+
+class BodyLimit:
+    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _send_problem(send, 413, "Payload too large", f"the body exceeds {self.limit} bytes")
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise problems.PayloadTooLarge(f"the body exceeds {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps(
+        {"type": problems.TYPE_BASE + "payload-too-large", "title": title, "status": status, "detail": detail}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", problems.MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def authenticated_caller(request: Request) -> Caller:
+    """FastAPI dependency: the verified party, user and role of a signed request."""
+    body = await request.body()
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+    message = SignedMessage(request.method, str(request.url), headers)
+    service: Service = request.app.state.service
+    return service.auth.authenticate(message, body)
+
+
+# Module level on purpose: FastAPI resolves these annotations by name in this module's globals.
+Authed = Annotated[Caller, Depends(authenticated_caller)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)]
+
+
+class Service:
+    """What the routes share: settings, database, decision engine, log, writer, authenticator."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        require_current(self.engine)
+        self.sessions = session_factory(self.engine)
+        self.decisions = DecisionEngine(
+            compile_covenant(v.covenant) for v in load_tree(settings.convenant_dir)
+        )
+        self.log = AuditLog(settings.log_origin)
+        self.writer = GroupCommitter(self.sessions)
+        self.auth = RequestAuthenticator(self.sessions)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    service = Service(settings, engine)
+    app = FastAPI(
+        title="exchange",
+        version=__version__,
+        summary="Lawful, provable information exchange for intervention teams",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.router.add_event_handler("shutdown", service.close)
+    problems.install(app)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+
+    @app.get("/v1/whoami", response_model=WhoAmI, responses=problems.problem_responses(400, 401))
+    def whoami(c: Authed) -> WhoAmI:
+        """The authenticated party, the user it says acts, and the role the user acts in."""
+        return WhoAmI(party=c.party, user=c.user, role=c.role, key_id=c.kid)
+
+    @app.post(
+        "/v1/decisions",
+        response_model=DecisionOut,
+        responses=problems.problem_responses(400, 401, 409, 413, 503),
+    )
+    def decide(body: DecisionIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Ask the covenant whether the caller may receive a category from a provider; logged either way.
+
+        A denial is an answer (200 with ``allowed: false``), not an error.
+        """
+        moment = body.moment or datetime.now(UTC)
+        if moment.tzinfo is None:
+            raise InvalidInputError("'moment' needs a time zone")
+        request = DecisionRequest(
+            c.party, c.role, body.provider, body.category, body.purpose, body.phase, body.covenant, moment
+        )
+        decision = service.decisions.decide(request)
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            event = Event(
+                datetime.now(UTC),
+                trace,
+                Action.DECISION,
+                Actor(c.party, c.user, c.role),
+                Outcome.ALLOWED if decision.allowed else Outcome.DENIED,
+                case=body.case,
+                counterparty=body.provider,
+                category=body.category,
+                purpose=body.purpose,
+                phase=body.phase,
+                covenant=str(decision.covenant) if decision.covenant else None,
+                policy_digest=decision.policy_digest,
+                articles=decision.articles,
+                legal_grounds=decision.legal_grounds,
+                reason=decision.reason,
+                reason_code=decision.code,
+            )
+            appended = service.log.append(session, event)
+            data = {k: v for k, v in decision.to_data().items() if k != "request"}
+            data["log_index"] = appended.index
+            return 200, json.dumps(data).encode()
+
+        return _idempotent(service, c, idempotency_key, body.model_dump_json().encode(), unit)
+
+    return app
+
+
+def _idempotent(
+    service: Service,
+    c: Caller,
+    key: str | None,
+    request_bytes: bytes,
+    unit: Callable[[Session], tuple[int, bytes]],
+) -> Response:
+    """Run ``unit`` once per (party, Idempotency-Key): a retry gets the stored response; the same
+    key with a different request is a conflict. Stored in the same unit of work as the action."""
+    digest = hashlib.sha256(request_bytes).digest()
+
+    def run(session: Session) -> tuple[int, bytes]:
+        if key is not None:
+            seen = session.get(IdempotentResponse, (c.party, key))
+            if seen is not None:
+                if seen.request_hash != digest:
+                    raise ConflictError("this Idempotency-Key was used for a different request")
+                return seen.status, seen.body
+        status, body = unit(session)
+        if key is not None:
+            session.add(
+                IdempotentResponse(
+                    party=c.party,
+                    key=key,
+                    request_hash=digest,
+                    status=status,
+                    body=body,
+                    created=datetime.now(UTC),
+                )
+            )
+        return status, body
+
+    status, body = service.writer.run(run)
+    return Response(body, status_code=status, media_type="application/json")

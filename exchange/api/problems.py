@@ -1,0 +1,118 @@
+"""The one place that turns errors into HTTP: RFC 9457 ``application/problem+json``.
+
+Unknown and forbidden resources answer alike (404), so a caller cannot probe what exists. Internal
+errors say nothing about their cause; the cause goes to the application log without request data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exchange.errors import (
+    ConfigurationError,
+    ConflictError,
+    DeniedError,
+    ExchangeError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+    VerificationError,
+)
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://exchange.invalid/problems/"
+
+_STATUS: list[tuple[type[ExchangeError], int, str]] = [
+    (VerificationError, 401, "Not authenticated"),
+    (DeniedError, 403, "Not allowed"),
+    (NotFoundError, 404, "Not found"),
+    (ConflictError, 409, "Conflict"),
+    (InvalidInputError, 400, "Bad request"),
+    (StorageError, 503, "Temporarily unable to record"),
+    (ConfigurationError, 503, "Service not ready"),
+]
+
+
+class PayloadTooLarge(InvalidInputError):
+    kind = "payload-too-large"
+
+
+def problem(status: int, title: str, detail: str, kind: str) -> JSONResponse:
+    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
+    headers = {"WWW-Authenticate": 'Signature realm="exchange"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_for(exc: ExchangeError) -> tuple[int, str]:
+    if isinstance(exc, PayloadTooLarge):
+        return 413, "Payload too large"
+    for cls, status, title in _STATUS:
+        if isinstance(exc, cls):
+            return status, title
+    return 500, "Internal error"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ExchangeError)
+    async def _exchange(_: Request, exc: ExchangeError) -> JSONResponse:
+        status, title = status_for(exc)
+        if status >= 500:
+            log.error("request failed: %s", type(exc).__name__)
+        return problem(status, title, exc.diagnostics(), exc.kind)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        def where(e: Any) -> str:
+            return ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+
+        details = "; ".join(f"{where(e)}: {e.get('msg', 'invalid')}" for e in exc.errors()[:10])
+        return problem(400, "Bad request", details or "the request body is not valid", "invalid-input")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), kind)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return problem(500, "Internal error", "the request could not be completed", "internal")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "content": {
+        MEDIA_TYPE: {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                },
+                "required": ["type", "title", "status", "detail"],
+            }
+        }
+    }
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route can return."""
+    words = {
+        400: "Malformed request",
+        401: "Missing, invalid, expired or replayed signature",
+        403: "Not allowed",
+        404: "Unknown (or not yours)",
+        409: "Conflicting retry",
+        413: "Body too large",
+        503: "The log or store cannot record; nothing was done",
+    }
+    return {s: {"description": words[s], **PROBLEM_SCHEMA} for s in statuses}

@@ -1,0 +1,1 @@
+"""The party-side client: signs requests with the party's own key; plaintext never leaves it."""

@@ -1,0 +1,113 @@
+"""The operator's party registry: party ids and their public keys, nothing secret."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.crypto.keys import key_id
+from exchange.errors import ConflictError, InvalidInputError
+from exchange.storage.models import PartyKeyRow, PartyRow
+
+MAX_KEYS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    party: str
+    kid: str
+    public: bytes
+    status: str
+
+
+def _decode(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be base64url text")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidInputError(f"{what} is not valid base64url") from None
+    if len(raw) != 32:
+        raise InvalidInputError(f"{what} must be 32 bytes")
+    return raw
+
+
+def parse_public_keys(party: str, data: Any) -> list[tuple[str, str, int, str, bytes]]:
+    """Validate ``exchange keys export-public`` output: (kid, algorithm, version, status, public)."""
+    if not isinstance(data, list) or not data or len(data) > MAX_KEYS:
+        raise InvalidInputError(f"expected a list of 1 to {MAX_KEYS} key versions")
+    out = []
+    for entry in data:
+        if not isinstance(entry, dict) or entry.get("party") != party:
+            raise InvalidInputError(f"every key version must belong to party '{party}'")
+        version, status = entry.get("version"), entry.get("status")
+        if not isinstance(version, int) or status not in ("current", "retired", "destroyed"):
+            raise InvalidInputError("a key version needs an integer version and a status")
+        for alg in ("x25519", "ed25519"):
+            block = entry.get(alg)
+            if not isinstance(block, dict):
+                raise InvalidInputError(f"key version {version} lacks its {alg} key")
+            public = _decode(block.get("public"), f"{alg} public key of version {version}")
+            kid = key_id(alg, public)
+            if block.get("kid") != kid:
+                raise InvalidInputError(
+                    f"the {alg} key id of version {version} does not match its public key"
+                )
+            out.append((kid, alg, version, str(status), public))
+    if sum(1 for k in out if k[3] == "current") != 2:
+        raise InvalidInputError("exactly one key version must be current")
+    return out
+
+
+def register_party(session: Session, party: str, name: str, keys_data: Any, now: datetime) -> list[str]:
+    """Register or update a party's public keys. A key id already registered for another party, or
+    with another public key, is a conflict. Returns the key ids newly registered."""
+    keys = parse_public_keys(party, keys_data)
+    if session.get(PartyRow, party) is None:
+        session.add(PartyRow(id=party, name=name, registered=now))
+    added = []
+    for kid, alg, version, status, public in keys:
+        row = session.get(PartyKeyRow, kid)
+        if row is None:
+            session.add(
+                PartyKeyRow(
+                    kid=kid,
+                    party=party,
+                    algorithm=alg,
+                    version=version,
+                    status=status,
+                    public=public,
+                    registered=now,
+                )
+            )
+            added.append(kid)
+        elif row.party != party or row.public != public:
+            raise ConflictError(f"key {kid} is registered already for another party")
+        else:
+            row.status = status
+    session.flush()
+    return added
+
+
+def signing_key(session: Session, kid: str) -> SigningKey | None:
+    """A registered Ed25519 key by id; destroyed keys are returned with their status."""
+    row = session.get(PartyKeyRow, kid)
+    if row is None or row.algorithm != "ed25519":
+        return None
+    return SigningKey(row.party, row.kid, row.public, row.status)
+
+
+def encryption_keys(session: Session, party: str) -> list[PartyKeyRow]:
+    return list(
+        session.execute(
+            select(PartyKeyRow)
+            .where(PartyKeyRow.party == party, PartyKeyRow.algorithm == "x25519")
+            .order_by(PartyKeyRow.version)
+        ).scalars()
+    )

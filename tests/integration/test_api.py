@@ -1,0 +1,262 @@
+"""The HTTP service: every route refuses unauthenticated, wrongly signed, tampered, replayed and
+expired requests; decisions are logged before they are answered; retries are idempotent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from exchange.api.app import create_app
+from exchange.client.http import ExchangeClient, sign_request
+from exchange.config import Settings
+from exchange.crypto.keys import PartyKeys
+from exchange.storage.parties import register_party
+from tests.conftest import CONVENANT
+from tests.integration.conftest import ORIGIN, Db
+
+NOW = datetime.now(UTC)
+ROUTES = [
+    ("GET", "/v1/whoami", None),
+    (
+        "POST",
+        "/v1/decisions",
+        {
+            "provider": "senzer",
+            "category": "bijstand-status",
+            "purpose": "uitkeringsfraude",
+            "phase": "action",
+            "covenant": "pit",
+        },
+    ),
+]
+
+
+@dataclass
+class Api:
+    http: TestClient
+    db: Db
+    keys: dict[str, PartyKeys]
+
+    def client(self, party: str, user: str = "u-1", role: str = "employee") -> ExchangeClient:
+        return ExchangeClient("http://testserver", self.keys[party].current, user, role, http=self.http)
+
+    def log_size(self) -> int:
+        with self.db.sessions.begin() as s:
+            return self.db.log.size(s)
+
+
+@pytest.fixture
+def api(db: Db) -> Iterator[Api]:
+    keys = {p: PartyKeys.create(p, NOW) for p in ("someren", "senzer", "helmond")}
+    with db.sessions.begin() as s:
+        for p, k in keys.items():
+            register_party(s, p, p.title(), [v.to_data(p) for v in k.public()], NOW)
+    settings = Settings(database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN)
+    app = create_app(settings, db.engine)
+    with TestClient(app) as http:
+        yield Api(http, db, keys)
+
+
+def signed(
+    api: Api,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    party: str = "someren",
+    created: datetime | None = None,
+    nonce: str | None = None,
+) -> httpx.Request:
+    content = json.dumps(body).encode() if body is not None else b""
+    req = api.http.build_request(
+        method, path, content=content, headers={"Content-Type": "application/json"} if body else {}
+    )
+    return sign_request(req, api.keys[party].current, "u-1", "employee", created=created, nonce=nonce)
+
+
+def assert_problem(r: httpx.Response, status: int, detail: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert detail in r.json()["detail"]
+
+
+def test_whoami(api: Api) -> None:
+    """A signed request learns who the service thinks it is: party, user, role and key."""
+    r = api.client("someren", "u-17", "coordinator").get("/v1/whoami")
+    assert r.status_code == 200
+    assert r.json() == {
+        "party": "someren",
+        "user": "u-17",
+        "role": "coordinator",
+        "key_id": api.keys["someren"].current.sign_kid,
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_unauthenticated(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
+    """Without a signature every route answers 401 with a problem document."""
+    r = api.http.request(method, path, json=body)
+    assert_problem(r, 401, "not signed")
+    assert r.headers["www-authenticate"].startswith("Signature")
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_unregistered_key(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
+    """A request signed with a key the operator never registered is refused."""
+    stranger = PartyKeys.create("someren", NOW)
+    req = api.http.build_request(method, path, content=json.dumps(body).encode() if body else b"")
+    r = api.http.send(sign_request(req, stranger.current, "u-1", "employee"))
+    assert_problem(r, 401, "not registered")
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_tampered_request(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
+    """Changing the body, the target or a covered header after signing is detected."""
+    req = signed(api, method, path, body)
+    tampered = api.http.build_request(method, path + "?x=1", content=req.content, headers=req.headers)
+    assert_problem(api.http.send(tampered), 401, "not valid")
+    req2 = signed(api, method, path, body)
+    req2.headers["Exchange-Role"] = "coordinator"  # escalate the asserted role
+    assert_problem(api.http.send(req2), 401, "not valid")
+    if body is not None:
+        req3 = signed(api, method, path, body)
+        other = api.http.build_request(
+            method, path, content=json.dumps({**body, "purpose": "brandveiligheid"}), headers=req3.headers
+        )
+        assert_problem(api.http.send(other), 401, "not valid")
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_replayed_signature(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
+    """The same signed request sent twice is refused the second time."""
+    req = signed(api, method, path, body)
+    assert api.http.send(req).status_code == 200
+    again = api.http.build_request(method, path, content=req.content, headers=req.headers)
+    assert_problem(api.http.send(again), 401, "replay")
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_expired_and_future_signatures(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
+    """A signature older than five minutes, or created in the future, is refused."""
+    old = signed(api, method, path, body, created=datetime.now(UTC) - timedelta(minutes=10))
+    assert_problem(api.http.send(old), 401, "not valid")
+    future = signed(api, method, path, body, created=datetime.now(UTC) + timedelta(minutes=10))
+    assert_problem(api.http.send(future), 401, "not valid")
+
+
+def test_signature_must_cover_the_digest_and_carry_a_nonce(api: Api) -> None:
+    """Signatures that leave out Content-Digest or the nonce are refused."""
+    from http_message_signatures import HTTPMessageSigner, algorithms
+
+    from exchange.client.http import _OwnKey
+
+    key = api.keys["someren"].current
+    req = api.http.build_request(
+        "GET", "/v1/whoami", headers={"Exchange-User": "u", "Exchange-Role": "employee"}
+    )
+    HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OwnKey(key.sign_kid, key.sign_secret or b"")
+    ).sign(
+        req,
+        key_id=key.sign_kid,
+        covered_component_ids=("@method", "@target-uri", "exchange-user", "exchange-role"),
+        tag="exchange-v1",
+        nonce="n" * 20,
+    )
+    assert_problem(api.http.send(req), 401, "not valid")
+    short_nonce = signed(api, "GET", "/v1/whoami", None, nonce="abc")
+    assert_problem(api.http.send(short_nonce), 401, "nonce")
+
+
+def test_party_cannot_sign_as_another(api: Api) -> None:
+    """Senzer's key cannot produce a request the service attributes to Someren."""
+    req = signed(api, "GET", "/v1/whoami", None, party="senzer")
+    assert api.http.send(req).json()["party"] == "senzer"
+    forged = signed(api, "GET", "/v1/whoami", None, party="senzer")
+    forged.headers["Signature-Input"] = forged.headers["Signature-Input"].replace(
+        api.keys["senzer"].current.sign_kid, api.keys["someren"].current.sign_kid
+    )
+    assert_problem(api.http.send(forged), 401, "not valid")
+
+
+def test_decision_is_logged_before_it_is_answered(api: Api) -> None:
+    """An allowed and a denied decision are both answered with their log index and logged."""
+    c = api.client("someren", "u-9", "employee")
+    before = api.log_size()
+    ok = c.post("/v1/decisions", {**ROUTES[1][2], "moment": "2022-03-01T10:00:00+01:00", "case": "case-7"})  # type: ignore[dict-item]
+    assert ok.status_code == 200
+    assert ok.json()["allowed"] is True and ok.json()["articles"] == ["7"]
+    no = c.post("/v1/decisions", {**ROUTES[1][2], "purpose": "brandveiligheid"})  # type: ignore[dict-item]
+    assert (
+        no.status_code == 200 and no.json()["allowed"] is False and no.json()["code"] == "purpose-not-covered"
+    )
+    assert api.log_size() == before + 2
+    with api.db.sessions.begin() as s:
+        entry = json.loads(api.db.log.entry(s, ok.json()["log_index"]).event)
+    assert entry["actor"] == {"party": "someren", "user": "u-9", "role": "employee"}
+    assert entry["case"] == "case-7" and entry["processingActivity"]["articles"] == ["7"]
+
+
+def test_idempotent_retry(api: Api) -> None:
+    """A retry with the same Idempotency-Key gets the same answer and no second event; another body
+    with the same key is a conflict."""
+    c = api.client("someren")
+    first = c.post("/v1/decisions", ROUTES[1][2], idempotency_key="retry-0001")  # type: ignore[arg-type]
+    size = api.log_size()
+    again = c.post("/v1/decisions", ROUTES[1][2], idempotency_key="retry-0001")  # type: ignore[arg-type]
+    assert again.json() == first.json()
+    assert api.log_size() == size
+    other = c.post("/v1/decisions", {**ROUTES[1][2], "phase": "selection"}, idempotency_key="retry-0001")  # type: ignore[dict-item]
+    assert_problem(other, 409, "different request")
+    bad_key = c.post("/v1/decisions", ROUTES[1][2], idempotency_key="no")  # type: ignore[arg-type]
+    assert bad_key.status_code == 400
+
+
+def test_log_failure_answers_503_and_discloses_nothing(api: Api) -> None:
+    """If the log cannot record the decision, the answer is 503 and no decision is returned."""
+    with api.db.sessions.begin() as s:
+        s.execute(
+            text("CREATE TRIGGER no_log BEFORE INSERT ON log_entries BEGIN SELECT RAISE(ABORT, 'x'); END")
+        )
+    r = api.client("someren").post("/v1/decisions", ROUTES[1][2])  # type: ignore[arg-type]
+    assert_problem(r, 503, "nothing was done")
+    assert "allowed" not in r.json()
+    with api.db.sessions.begin() as s:
+        s.execute(text("DROP TRIGGER no_log"))
+    assert api.client("someren").post("/v1/decisions", ROUTES[1][2]).status_code == 200  # type: ignore[arg-type]
+
+
+def test_bad_bodies(api: Api) -> None:
+    """Oversized, malformed and unexpected bodies get a clear 4xx problem, never a 500."""
+    c = api.client("someren")
+    huge = api.http.build_request("POST", "/v1/decisions", content=b"x" * (3 * 1024 * 1024))
+    assert_problem(api.http.send(huge), 413, "exceeds")
+    broken = signed(api, "POST", "/v1/decisions", None)
+    broken = api.http.build_request(
+        "POST", "/v1/decisions", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    r = api.http.send(sign_request(broken, api.keys["someren"].current, "u", "employee"))
+    assert r.status_code == 400
+    extra = c.post("/v1/decisions", {**ROUTES[1][2], "requester": "helmond"})  # type: ignore[dict-item]
+    assert_problem(extra, 400, "requester")
+    assert api.http.get("/v1/nothing-here").status_code == 404
+
+
+def test_openapi_documents_every_status(api: Api) -> None:
+    """The OpenAPI document lists the problem responses each route can return."""
+    spec = api.http.get("/openapi.json").json()
+    assert set(spec["paths"]["/v1/whoami"]["get"]["responses"]) >= {"200", "400", "401"}
+    assert set(spec["paths"]["/v1/decisions"]["post"]["responses"]) >= {
+        "200",
+        "400",
+        "401",
+        "409",
+        "413",
+        "503",
+    }
