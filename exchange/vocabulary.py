@@ -75,3 +75,13 @@ class SubjectPseudonym:
 
     def __str__(self) -> str:
         return f"v{self.key_version}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated request's party, the user it says acts, that user's role, and the signing key."""
+
+    party: str
+    user: str
+    role: str
+    kid: str

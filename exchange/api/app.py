@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,9 +22,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange import __version__
 from exchange.api import problems
-from exchange.api.auth import Caller, RequestAuthenticator, SignedMessage
-from exchange.api.schemas import DecisionIn, DecisionOut, WhoAmI
+from exchange.api.auth import RequestAuthenticator, SignedMessage
+from exchange.api.schemas import (
+    CaseIn,
+    CaseOut,
+    DecisionIn,
+    DecisionOut,
+    HitOut,
+    IndexIn,
+    IndexOut,
+    PartyIn,
+    TransitionIn,
+    WhoAmI,
+)
 from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings
 from exchange.errors import ConflictError, InvalidInputError
 from exchange.policies.compiler import compile_covenant
@@ -32,12 +45,14 @@ from exchange.policies.engine import DecisionEngine
 from exchange.policies.files import load_tree
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
-from exchange.storage.models import IdempotentResponse
+from exchange.storage.models import CaseRow, IdempotentResponse
 from exchange.storage.schema import require_current
 from exchange.storage.unit_of_work import GroupCommitter
+from exchange.vocabulary import Caller
 
 MAX_BODY = 2 * 1024 * 1024  # a dossier item's envelope fits; anything larger is refused early
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{8,200}$"
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 
 
 class BodyLimit:
@@ -113,6 +128,7 @@ class Service:
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions)
+        self.cases = CaseService(self.decisions, self.log)
 
     def close(self) -> None:
         self.writer.close()
@@ -182,6 +198,124 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             return 200, json.dumps(data).encode()
 
         return _idempotent(service, c, idempotency_key, body.model_dump_json().encode(), unit)
+
+    def case_out(session: Session, case: CaseRow) -> bytes:
+        out = CaseOut(
+            id=case.id,
+            covenant=case.covenant,
+            purpose=case.purpose,
+            phase=case.phase,
+            coordinator=case.coordinator,
+            parties=service.cases.parties(session, case.id),
+            subjects=service.cases.subjects(session, case.id),
+            selection_reason=case.selection_reason,
+            closed=case.closed is not None,
+        )
+        return out.model_dump_json().encode()
+
+    @app.post(
+        "/v1/cases",
+        status_code=201,
+        response_model=CaseOut,
+        responses=problems.problem_responses(400, 401, 403, 409, 413, 503),
+    )
+    def create_case(body: CaseIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Open a case from a signal: covenant, purpose and the subjects as pseudonyms (coordinator only)."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            case = service.cases.create(
+                session, c, body.covenant, body.purpose, body.subjects, trace, datetime.now(UTC)
+            )
+            return 201, case_out(session, case)
+
+        return _idempotent(service, c, idempotency_key, body.model_dump_json().encode(), unit)
+
+    @app.get(
+        "/v1/cases/{case_id}", response_model=CaseOut, responses=problems.problem_responses(400, 401, 404)
+    )
+    def get_case(case_id: str, c: Authed) -> Response:
+        """A case's metadata, for its participating parties (anyone else: 404)."""
+        with service.sessions.begin() as session:
+            body = case_out(session, service.cases.visible(session, c, case_id))
+        return Response(body, media_type="application/json")
+
+    @app.post(
+        "/v1/cases/{case_id}/parties",
+        response_model=CaseOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def add_party(case_id: str, body: PartyIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Let a party of the covenant take part in the case (coordinator only)."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            service.cases.add_party(session, c, case_id, body.party, trace)
+            return 200, case_out(session, service.cases.visible(session, c, case_id))
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.post(
+        "/v1/cases/{case_id}/transitions",
+        response_model=CaseOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def transition(case_id: str, body: TransitionIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Move the case to its next phase, or close it; selection needs a reason (coordinator only)."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            case = service.cases.transition(
+                session, c, case_id, body.to, body.reason, trace, datetime.now(UTC)
+            )
+            return 200, case_out(session, case)
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.post(
+        "/v1/index/{category}",
+        response_model=IndexOut,
+        responses=problems.problem_responses(400, 401, 409, 413, 503),
+    )
+    def update_index(category: str, body: IndexIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Add or remove pseudonyms in this party's own hit/no-hit index for a category."""
+        if not _IDENT.match(category):
+            raise InvalidInputError("the category must be an identifier")
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            added, removed = service.cases.update_index(session, c, category, body.add, body.remove, trace)
+            return 200, IndexOut(added=added, removed=removed).model_dump_json().encode()
+
+        return _idempotent(service, c, idempotency_key, f"{category}|{body.model_dump_json()}".encode(), unit)
+
+    @app.post(
+        "/v1/cases/{case_id}/hits",
+        response_model=list[HitOut],
+        responses=problems.problem_responses(400, 401, 404, 409, 503),
+    )
+    def hits(case_id: str, c: Authed) -> Response:
+        """Hit or no-hit for the case's subjects, for exactly the (party, category) pairs the covenant
+        lets the caller ask about in the case's purpose and phase. Each answer is logged first."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> list[HitAnswer]:
+            return service.cases.hits(session, c, case_id, trace, datetime.now(UTC))
+
+        answers = service.writer.run(unit)
+        body = [
+            HitOut(
+                subject=a.subject,
+                provider=a.provider,
+                category=a.category,
+                hit=a.hit,
+                form=a.form,
+                articles=list(a.articles),
+                log_index=a.log_index,
+            ).model_dump()
+            for a in answers
+        ]
+        return Response(json.dumps(body).encode(), media_type="application/json")
 
     return app
 

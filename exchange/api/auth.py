@@ -26,18 +26,11 @@ from exchange.crypto.hazmat import ed25519_public_key
 from exchange.errors import VerificationError
 from exchange.storage.models import RequestNonce
 from exchange.storage.parties import signing_key
+from exchange.vocabulary import Caller
 
 TAG = "exchange-v1"
 REQUIRED = ("@method", "@target-uri", "content-digest", "exchange-user", "exchange-role")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    party: str
-    user: str
-    role: str
-    kid: str
 
 
 @dataclass(frozen=True, slots=True)

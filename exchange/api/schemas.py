@@ -47,3 +47,57 @@ class DecisionOut(BaseModel):
     legal_grounds: list[str]
     grants: list[GrantOut]
     log_index: int
+
+
+Pseudonym = Field(pattern=r"^v[0-9]+:[A-Za-z0-9_-]{43}$")
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    covenant: str = Ident
+    purpose: str = Ident
+    subjects: list[str] = Field(min_length=1, max_length=1000)
+
+
+class CaseOut(BaseModel):
+    id: str
+    covenant: str
+    purpose: str
+    phase: str
+    coordinator: str
+    parties: list[str]
+    subjects: list[str]
+    selection_reason: str | None
+    closed: bool
+
+
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    party: str = Ident
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Ident
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class IndexIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: list[str] = Field(default_factory=list, max_length=100_000)
+    remove: list[str] = Field(default_factory=list, max_length=100_000)
+
+
+class IndexOut(BaseModel):
+    added: int
+    removed: int
+
+
+class HitOut(BaseModel):
+    subject: str
+    provider: str
+    category: str
+    hit: bool
+    form: str
+    articles: list[str]
+    log_index: int

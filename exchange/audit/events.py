@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     POLICY_CHANGE = "policy-change"
     SHRED = "shred"
     LOG_VIEW = "log-view"  # a privacy officer viewed or exported log data
+    INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
 
 
 class Outcome(enum.StrEnum):

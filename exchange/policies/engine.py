@@ -14,12 +14,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from exchange.policies.compiler import CompiledPolicy
 from exchange.policies.decision import Decision, DecisionRequest, Grant
 from exchange.policies.explain import FlowIndex, allowed_reason, denial_reason
+from exchange.policies.model import Covenant
 from exchange.policies.table import DecisionTable
 from exchange.vocabulary import Category, CovenantId, Form, PartyId, Phase, PolicyDigest, Purpose
 
@@ -90,6 +91,15 @@ class DecisionEngine:
     def history(self, digest: PolicyDigest) -> CompiledPolicy | None:
         inst = self._snapshot.history.get(digest)
         return inst.policy if inst is not None else None
+
+    def covenant(self, ref: str, moment: datetime) -> Covenant | None:
+        """The covenant version ``ref`` ("pit" or "pit/2021") names, if it is in force at ``moment``."""
+        probe = DecisionRequest("", "", "", "", "", "", ref, moment)
+        found = self._resolve(self._snapshot, probe)
+        if isinstance(found, tuple):
+            return None
+        day = moment.astimezone(LEGAL_TIMEZONE).date()
+        return found.policy.covenant if found.policy.covenant.in_force_on(day) else None
 
     def decide(self, request: DecisionRequest, matcher: Matcher | None = None) -> Decision:
         """Decide under the covenant version the request names or the one in force at its moment."""

@@ -152,3 +152,40 @@ class IdempotentResponse(Base):
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class CaseRow(Base):
+    """A case: metadata only. Subjects are pseudonyms; the hub never holds an address."""
+
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    covenant: Mapped[str] = mapped_column(String(128), nullable=False)  # id/version
+    purpose: Mapped[str] = mapped_column(String(128), nullable=False)
+    phase: Mapped[str] = mapped_column(String(32), nullable=False)
+    coordinator: Mapped[str] = mapped_column(String(128), nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    selection_reason: Mapped[str | None] = mapped_column(Text)
+    closed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseSubject(Base):
+    __tablename__ = "case_subjects"
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CaseParty(Base):
+    __tablename__ = "case_parties"
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class HitIndexEntry(Base):
+    """One party holds information of one category on one subject pseudonym."""
+
+    __tablename__ = "hit_index"
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # A case's query looks subjects up across providers: subject first.
+    __table_args__ = (Index("ix_hit_subject", "subject", "party", "category"),)

@@ -1,0 +1,294 @@
+"""Case use cases on a session the edge owns: they never commit, and every step appends its log
+event in the same transaction, so an action and its record stand or fall together.
+
+Visibility: only a case's participating parties see it; anyone else gets the same "no such case"
+as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.crypto.pseudonym import parse_pseudonym
+from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
+from exchange.policies.decision import DecisionRequest
+from exchange.policies.engine import DecisionEngine
+from exchange.policies.model import Covenant
+from exchange.storage.audit_store import AuditLog
+from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry
+from exchange.vocabulary import Caller, PartyId, Phase, Purpose
+
+PHASES = list(Phase)
+MAX_INDEX_BATCH = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class HitAnswer:
+    subject: str
+    provider: str
+    category: str
+    hit: bool
+    form: str  # what the covenant allows next: hit (only this answer) or content (enrichment)
+    articles: tuple[str, ...]
+    log_index: int
+
+
+class CaseService:
+    def __init__(self, decisions: DecisionEngine, log: AuditLog) -> None:
+        self.decisions = decisions
+        self.log = log
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _event(
+        self, s: Session, c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object
+    ) -> int:
+        event = Event(
+            datetime.now(UTC),
+            trace,
+            action,
+            Actor(c.party, c.user, c.role),
+            outcome,
+            case=case.id,
+            purpose=case.purpose,
+            covenant=case.covenant,
+            phase=case.phase,
+            **kw,  # type: ignore[arg-type]
+        )
+        return self.log.append(s, event).index
+
+    def _covenant(self, ref: str, moment: datetime) -> Covenant:
+        covenant = self.decisions.covenant(ref, moment)
+        if covenant is None:
+            raise DeniedError(f"no version of covenant '{ref}' is in force now")
+        return covenant
+
+    def visible(self, s: Session, c: Caller, case_id: str) -> CaseRow:
+        case = s.get(CaseRow, case_id)
+        if case is None or s.get(CaseParty, (case_id, c.party)) is None:
+            raise NotFoundError(f"no case '{case_id}'")
+        return case
+
+    def _coordinated(self, s: Session, c: Caller, case_id: str) -> CaseRow:
+        case = self.visible(s, c, case_id)
+        if case.coordinator != c.party or c.role != "coordinator":
+            raise DeniedError("only the case's coordinator may do this")
+        if case.closed is not None:
+            raise ConflictError("the case is closed")
+        return case
+
+    def subjects(self, s: Session, case_id: str) -> list[str]:
+        return list(
+            s.execute(
+                select(CaseSubject.subject)
+                .where(CaseSubject.case_id == case_id)
+                .order_by(CaseSubject.subject)
+            ).scalars()
+        )
+
+    def parties(self, s: Session, case_id: str) -> list[str]:
+        return list(
+            s.execute(
+                select(CaseParty.party).where(CaseParty.case_id == case_id).order_by(CaseParty.party)
+            ).scalars()
+        )
+
+    # -- the case ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        s: Session,
+        c: Caller,
+        covenant_ref: str,
+        purpose: str,
+        subjects: list[str],
+        trace: str,
+        now: datetime,
+    ) -> CaseRow:
+        """A coordinator opens a case from a signal, for one purpose of a covenant in force."""
+        if c.role != "coordinator":
+            raise DeniedError("only a coordinator opens cases")
+        covenant = self._covenant(covenant_ref, now)
+        if PartyId(c.party) not in covenant.parties:
+            raise DeniedError(f"'{c.party}' is not a party to {covenant.label}")
+        if Purpose(purpose) not in covenant.purposes:
+            raise InvalidInputError(f"'{purpose}' is not a purpose of {covenant.label}")
+        unique = list(dict.fromkeys(subjects))
+        if not unique:
+            raise InvalidInputError("a case needs at least one subject")
+        if len(unique) > covenant.query_limit:
+            raise DeniedError(
+                f"{covenant.label} allows at most {covenant.query_limit} subjects per case (no bulk matching)"
+            )
+        for subject in unique:
+            parse_pseudonym(subject)
+        case = CaseRow(
+            id=f"case-{uuid.uuid4().hex[:16]}",
+            covenant=str(covenant.ref),
+            purpose=purpose,
+            phase=str(Phase.SIGNAL),
+            coordinator=c.party,
+            created=now,
+        )
+        s.add(case)
+        s.flush()
+        s.execute(insert(CaseSubject), [{"case_id": case.id, "subject": x} for x in unique])
+        s.add(CaseParty(case_id=case.id, party=c.party))
+        s.flush()
+        for subject in unique:
+            self._event(s, c, trace, Action.CASE_CREATED, Outcome.DONE, case, subject=subject)
+        return case
+
+    def add_party(self, s: Session, c: Caller, case_id: str, party: str, trace: str) -> None:
+        case = self._coordinated(s, c, case_id)
+        covenant = self._covenant(case.covenant, datetime.now(UTC))
+        if PartyId(party) not in covenant.parties:
+            raise InvalidInputError(f"'{party}' is not a party to {covenant.label}")
+        if s.get(CaseParty, (case_id, party)) is None:
+            s.add(CaseParty(case_id=case_id, party=party))
+            self._event(
+                s,
+                c,
+                trace,
+                Action.CASE_TRANSITION,
+                Outcome.DONE,
+                case,
+                counterparty=party,
+                details={"change": "party-added"},
+            )
+
+    def transition(
+        self, s: Session, c: Caller, case_id: str, to: str, reason: str | None, trace: str, now: datetime
+    ) -> CaseRow:
+        """Move a case one phase on; a selection needs a reason; any phase may go to closed."""
+        case = self._coordinated(s, c, case_id)
+        try:
+            target = Phase(to)
+        except ValueError:
+            raise InvalidInputError(f"unknown phase '{to}'") from None
+        current = PHASES.index(Phase(case.phase))
+        if target is not Phase.CLOSED and PHASES.index(target) != current + 1:
+            raise ConflictError(
+                f"a case in phase '{case.phase}' can move to "
+                f"'{PHASES[current + 1]}' or 'closed', not '{target}'"
+            )
+        if target is Phase.PREPARATION:  # leaving selection: the case was selected
+            if not reason or len(reason.strip()) < 10:
+                raise InvalidInputError("the selection decision needs a reason (at least 10 characters)")
+            case.selection_reason = " ".join(reason.split())[:2000]
+        if target is Phase.CLOSED:
+            if not reason:
+                raise InvalidInputError("closing a case needs a reason")
+            case.closed = now
+        case.phase = str(target)
+        s.flush()
+        self._event(
+            s,
+            c,
+            trace,
+            Action.SELECTION if target is Phase.PREPARATION else Action.CASE_TRANSITION,
+            Outcome.DONE,
+            case,
+            reason=reason,
+        )
+        return case
+
+    # -- hit/no-hit ----------------------------------------------------------------------------
+
+    def update_index(
+        self, s: Session, c: Caller, category: str, add: Iterable[str], remove: Iterable[str], trace: str
+    ) -> tuple[int, int]:
+        """Add or remove subject pseudonyms in the caller's own index for one category."""
+        add_list, remove_list = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+        if len(add_list) + len(remove_list) > MAX_INDEX_BATCH:
+            raise InvalidInputError(f"at most {MAX_INDEX_BATCH} subjects per request; send batches")
+        for subject in (*add_list, *remove_list):
+            parse_pseudonym(subject)
+        dialect = s.get_bind().dialect.name
+        stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(HitIndexEntry).on_conflict_do_nothing()
+        for i in range(0, len(add_list), 5000):
+            s.execute(
+                stmt, [{"party": c.party, "category": category, "subject": x} for x in add_list[i : i + 5000]]
+            )
+        for i in range(0, len(remove_list), 5000):
+            s.execute(
+                delete(HitIndexEntry).where(
+                    HitIndexEntry.party == c.party,
+                    HitIndexEntry.category == category,
+                    HitIndexEntry.subject.in_(remove_list[i : i + 5000]),
+                )
+            )
+        event = Event(
+            datetime.now(UTC),
+            trace,
+            Action.INDEX_UPDATE,
+            Actor(c.party, c.user, c.role),
+            Outcome.DONE,
+            category=category,
+            details={"added": len(add_list), "removed": len(remove_list)},
+        )
+        self.log.append(s, event)
+        return len(add_list), len(remove_list)
+
+    def hits(self, s: Session, c: Caller, case_id: str, trace: str, now: datetime) -> list[HitAnswer]:
+        """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the
+        caller ask about in this case's purpose and phase; every other pair is simply absent.
+        One log event per answer."""
+        case = self.visible(s, c, case_id)
+        if case.closed is not None:
+            raise ConflictError("the case is closed")
+        covenant = self._covenant(case.covenant, now)
+        subjects = self.subjects(s, case_id)
+        allowed = []
+        for provider in covenant.parties:
+            if provider == c.party:
+                continue
+            for category in covenant.categories:
+                d = self.decisions.decide(
+                    DecisionRequest(
+                        c.party, c.role, provider, category, case.purpose, case.phase, case.covenant, now
+                    )
+                )
+                if d.allowed:
+                    allowed.append((provider, category, d))
+        if not allowed:
+            return []
+        providers = sorted({p for p, _, _ in allowed})
+        held: set[tuple[str, str, str]] = set(
+            s.execute(
+                select(HitIndexEntry.party, HitIndexEntry.category, HitIndexEntry.subject).where(
+                    HitIndexEntry.subject.in_(subjects), HitIndexEntry.party.in_(providers)
+                )
+            )
+        )
+        answers = []
+        for subject in subjects:
+            for provider, category, d in allowed:
+                hit = (provider, category, subject) in held
+                index = self._event(
+                    s,
+                    c,
+                    trace,
+                    Action.HIT_QUERY,
+                    Outcome.HIT if hit else Outcome.NO_HIT,
+                    case,
+                    subject=subject,
+                    counterparty=provider,
+                    category=category,
+                    policy_digest=d.policy_digest,
+                    articles=d.articles,
+                    legal_grounds=d.legal_grounds,
+                )
+                answers.append(
+                    HitAnswer(subject, provider, str(category), hit, str(d.form), d.articles, index)
+                )
+        return answers

@@ -1,0 +1,70 @@
+"""Shared helpers for the HTTP tests: parties, routes, a signed-request builder and problem checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from fastapi.testclient import TestClient
+
+from exchange.client.http import ExchangeClient, sign_request
+from exchange.crypto.keys import PartyKeys
+from tests.integration.conftest import Db
+
+NOW = datetime.now(UTC)
+PARTIES = ("someren", "senzer", "helmond", "politie-oost-brabant", "enexis", "wijkteam-zonder-rol")
+ROUTES = [
+    ("GET", "/v1/whoami", None),
+    (
+        "POST",
+        "/v1/decisions",
+        {
+            "provider": "senzer",
+            "category": "bijstand-status",
+            "purpose": "uitkeringsfraude",
+            "phase": "action",
+            "covenant": "pit",
+        },
+    ),
+]
+
+
+DECISION = ROUTES[1][2]
+
+
+@dataclass
+class Api:
+    http: TestClient
+    db: Db
+    keys: dict[str, PartyKeys]
+
+    def client(self, party: str, user: str = "u-1", role: str = "employee") -> ExchangeClient:
+        return ExchangeClient("http://testserver", self.keys[party].current, user, role, http=self.http)
+
+    def log_size(self) -> int:
+        with self.db.sessions.begin() as s:
+            return self.db.log.size(s)
+
+
+def signed(
+    api: Api,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    party: str = "someren",
+    created: datetime | None = None,
+    nonce: str | None = None,
+) -> httpx.Request:
+    content = json.dumps(body).encode() if body is not None else b""
+    req = api.http.build_request(
+        method, path, content=content, headers={"Content-Type": "application/json"} if body else {}
+    )
+    return sign_request(req, api.keys[party].current, "u-1", "employee", created=created, nonce=nonce)
+
+
+def assert_problem(r: httpx.Response, status: int, detail: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert detail in r.json()["detail"]

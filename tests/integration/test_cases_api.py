@@ -1,0 +1,170 @@
+"""The case workflow and hit/no-hit over HTTP: coordinators open and move cases, parties keep their
+own index, and a query answers exactly the pairs the covenant allows in the case's phase."""
+
+from __future__ import annotations
+
+import json
+
+from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
+from exchange.crypto.subjects import normalise_address
+from exchange.storage import audit_queries
+from tests.integration.api_support import Api, assert_problem
+
+KEY = PseudonymKey("pit", 1, b"\x33" * 32)
+A = str(pseudonymise(normalise_address("5701 AB 12a"), KEY))
+B = str(pseudonymise(normalise_address("5701 AB 14"), KEY))
+
+
+def open_case(api: Api, subjects: list[str] | None = None) -> str:
+    r = api.client("helmond", "coord-1", "coordinator").post(
+        "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": subjects or [A, B]}
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_opening_cases(api: Api) -> None:
+    """Only a coordinator of a covenant party opens a case, for a covenant purpose, within the subject limit."""
+    case_id = open_case(api)
+    coord = api.client("helmond", "coord-1", "coordinator")
+    got = coord.get(f"/v1/cases/{case_id}").json()
+    assert got["phase"] == "signal" and got["coordinator"] == "helmond" and got["subjects"] == sorted([A, B])
+    assert got["covenant"] == "pit/2021"
+    employee = api.client("helmond", "u-2", "employee")
+    assert_problem(
+        employee.post("/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [A]}),
+        403,
+        "only a coordinator",
+    )
+    assert_problem(
+        coord.post("/v1/cases", {"covenant": "pit", "purpose": "profilering", "subjects": [A]}),
+        400,
+        "not a purpose",
+    )
+    many = [str(pseudonymise(normalise_address(f"5701 AB {n}"), KEY)) for n in range(1, 14)]
+    assert_problem(
+        coord.post("/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": many}),
+        403,
+        "at most 12 subjects per case",
+    )
+    plain = coord.post(
+        "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": ["5701 AB 12a"]}
+    )
+    assert plain.status_code == 400  # a plaintext address is refused at the door
+
+
+def test_other_parties_cannot_see_a_case(api: Api) -> None:
+    """A case is invisible to parties not taking part: the same 404 as for an id that does not exist."""
+    case_id = open_case(api)
+    senzer = api.client("senzer")
+    unknown = senzer.get("/v1/cases/case-ffffffffffffffff")
+    hidden = senzer.get(f"/v1/cases/{case_id}")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["title"] == unknown.json()["title"]
+    assert_problem(senzer.post(f"/v1/cases/{case_id}/hits", {}), 404, "no case")
+    api.client("helmond", "coord-1", "coordinator").post(f"/v1/cases/{case_id}/parties", {"party": "senzer"})
+    assert senzer.get(f"/v1/cases/{case_id}").status_code == 200
+
+
+def test_hit_no_hit_follows_the_covenant_and_the_phase(api: Api) -> None:
+    """In 'signal' the coordinator learns hit/no-hit from Senzer's index, not yet from the police
+    (their flow starts at 'selection'); Enexis, with no such flow, is never asked."""
+    case_id = open_case(api)
+    assert api.client("senzer").post("/v1/index/bijstand-status", {"add": [A]}).json() == {
+        "added": 1,
+        "removed": 0,
+    }
+    api.client("politie-oost-brabant").post("/v1/index/politie-incidenten", {"add": [A, B]})
+    api.client("enexis").post("/v1/index/energie-afwijking", {"add": [A]})
+    coord = api.client("helmond", "coord-1", "coordinator")
+
+    def answers() -> dict[tuple[str, str, str], bool]:
+        r = coord.post(f"/v1/cases/{case_id}/hits", {})
+        assert r.status_code == 200, r.text
+        return {(a["subject"], a["provider"], a["category"]): a["hit"] for a in r.json()}
+
+    signal = answers()
+    assert signal[(A, "senzer", "bijstand-status")] is True
+    assert signal[(B, "senzer", "bijstand-status")] is False
+    # Police incidents only from 'selection' on (flow hit-politie-selectie); general categories earlier.
+    assert (A, "politie-oost-brabant", "politie-incidenten") not in signal
+    assert (A, "politie-oost-brabant", "brp-inschrijving") in signal
+    assert not any(p == "enexis" for _, p, _ in signal)
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
+    selection = answers()
+    assert selection[(A, "politie-oost-brabant", "politie-incidenten")] is True
+    assert selection[(B, "politie-oost-brabant", "politie-incidenten")] is True
+    # An employee of the same municipality may not ask before selection (coordinator-only flow).
+    assert api.client("helmond", "u-5", "employee").post(f"/v1/cases/{case_id}/hits", {}).json() == []
+    # Every answer is logged; the access report for A lists them, with the article.
+    with api.db.sessions.begin() as s:
+        rows = audit_queries.access_report(s, A)
+    hit_rows = [r for r in rows if r["action"] == "hit-query"]
+    expected = sum(1 for subj, _, _ in signal if subj == A) + sum(1 for subj, _, _ in selection if subj == A)
+    assert len(hit_rows) == expected
+    assert {r["articles"] for r in hit_rows} == {"4"}
+
+
+def test_removing_from_the_index(api: Api) -> None:
+    """A subject removed from a party's index answers no-hit afterwards."""
+    case_id = open_case(api, [A])
+    senzer = api.client("senzer")
+    senzer.post("/v1/index/bijstand-status", {"add": [A]})
+    senzer.post("/v1/index/bijstand-status", {"remove": [A]})
+    r = api.client("helmond", "coord-1", "coordinator").post(f"/v1/cases/{case_id}/hits", {}).json()
+    assert [a["hit"] for a in r if a["provider"] == "senzer" and a["category"] == "bijstand-status"] == [
+        False
+    ]
+    assert_problem(senzer.post("/v1/index/bijstand-status", {"add": ["not-a-pseudonym"]}), 400, "pseudonym")
+
+
+def test_transitions(api: Api) -> None:
+    """Phases move one step at a time by the coordinator; selection needs a reason; closing ends queries."""
+    case_id = open_case(api)
+    coord = api.client("helmond", "coord-1", "coordinator")
+    assert_problem(
+        coord.post(f"/v1/cases/{case_id}/transitions", {"to": "action"}), 409, "can move to 'selection'"
+    )
+    assert_problem(
+        api.client("helmond", "u-2", "employee").post(
+            f"/v1/cases/{case_id}/transitions", {"to": "selection"}
+        ),
+        403,
+        "coordinator",
+    )
+    assert coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"}).json()["phase"] == "selection"
+    assert_problem(
+        coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation"}), 400, "needs a reason"
+    )
+    selected = coord.post(
+        f"/v1/cases/{case_id}/transitions",
+        {"to": "preparation", "reason": "Three independent signals of overcrowding."},
+    )
+    assert selected.json()["selection_reason"] == "Three independent signals of overcrowding."
+    assert_problem(coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed"}), 400, "needs a reason")
+    closed = coord.post(
+        f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "No grounds after enrichment."}
+    )
+    assert closed.json()["closed"] is True
+    assert_problem(coord.post(f"/v1/cases/{case_id}/hits", {}), 409, "closed")
+    assert_problem(coord.post(f"/v1/cases/{case_id}/parties", {"party": "vrbzo"}), 409, "closed")
+    with api.db.sessions.begin() as s:
+        events = [json.loads(api.db.log.entry(s, i).event) for i in range(api.db.log.size(s))]
+    selection = [e for e in events if e["action"] == "selection"]
+    assert len(selection) == 1 and selection[0]["reason"] == "Three independent signals of overcrowding."
+
+
+def test_hit_lookup_uses_the_subject_index(api: Api) -> None:
+    """The hit query searches the subject index instead of scanning every party's index."""
+    from sqlalchemy import select
+
+    from exchange.storage.models import HitIndexEntry
+
+    stmt = select(HitIndexEntry.party, HitIndexEntry.category, HitIndexEntry.subject).where(
+        HitIndexEntry.subject.in_([A, B]), HitIndexEntry.party.in_(["senzer", "politie-oost-brabant"])
+    )
+    with api.db.engine.connect() as conn:
+        compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "USING COVERING INDEX ix_hit_subject" in plan
+    assert "SCAN" not in plan
