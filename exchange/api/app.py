@@ -6,6 +6,8 @@ answer in the disclosure log in the same unit of work (group commit), before the
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -28,16 +30,22 @@ from exchange.api.schemas import (
     CaseOut,
     DecisionIn,
     DecisionOut,
+    EnrichmentIn,
     HitOut,
     IndexIn,
     IndexOut,
+    ItemIn,
+    ItemsOut,
     PartyIn,
+    RecipientOut,
     TransitionIn,
     WhoAmI,
 )
 from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.cases.dossier import DossierService
 from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings
+from exchange.crypto.keys import b64
 from exchange.errors import ConflictError, InvalidInputError
 from exchange.policies.compiler import compile_covenant
 from exchange.policies.decision import DecisionRequest
@@ -129,6 +137,7 @@ class Service:
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions)
         self.cases = CaseService(self.decisions, self.log)
+        self.dossiers = DossierService(self.cases)
 
     def close(self) -> None:
         self.writer.close()
@@ -316,6 +325,81 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             for a in answers
         ]
         return Response(json.dumps(body).encode(), media_type="application/json")
+
+    @app.post(
+        "/v1/cases/{case_id}/enrichment-requests",
+        responses=problems.problem_responses(400, 401, 404, 409, 413, 503),
+    )
+    def request_enrichment(
+        case_id: str, body: EnrichmentIn, c: Authed, idempotency_key: IdemKey = None
+    ) -> Response:
+        """Ask a provider for categories on the case's subjects; each category is decided and logged."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            out = service.dossiers.request(
+                session, c, case_id, body.provider, body.categories, trace, datetime.now(UTC)
+            )
+            return 200, json.dumps(out).encode()
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.get("/v1/enrichment-requests", responses=problems.problem_responses(400, 401))
+    def pending_requests(c: Authed) -> Response:
+        """Open enrichment requests addressed to the caller, with the cases' subject pseudonyms."""
+        with service.sessions.begin() as session:
+            body = json.dumps(service.dossiers.pending(session, c)).encode()
+        return Response(body, media_type="application/json")
+
+    @app.get(
+        "/v1/cases/{case_id}/recipients",
+        response_model=list[RecipientOut],
+        responses=problems.problem_responses(400, 401, 404, 409),
+    )
+    def recipients(case_id: str, category: str, c: Authed) -> Response:
+        """Who may receive ``category`` from the caller in this case now, and the key to seal to."""
+        if not _IDENT.match(category):
+            raise InvalidInputError("the category must be an identifier")
+        with service.sessions.begin() as session:
+            found = service.dossiers.recipients(session, c, case_id, category, datetime.now(UTC))
+        body = [
+            RecipientOut(
+                party=r.party, kid=r.kid, public=b64(r.public), articles=list(r.articles)
+            ).model_dump()
+            for r in found
+        ]
+        return Response(json.dumps(body).encode(), media_type="application/json")
+
+    @app.post(
+        "/v1/cases/{case_id}/items",
+        status_code=201,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def store_item(case_id: str, body: ItemIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Store a sealed item after the hub re-decides every recipient; one disclosure event each."""
+        try:
+            envelope = base64.b64decode(body.envelope, validate=True)
+        except binascii.Error:
+            raise InvalidInputError("'envelope' is not base64") from None
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            out = service.dossiers.store(session, c, case_id, envelope, trace, datetime.now(UTC))
+            return 201, json.dumps(out).encode()
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.envelope}".encode(), unit)
+
+    @app.get(
+        "/v1/cases/{case_id}/items",
+        response_model=ItemsOut,
+        responses=problems.problem_responses(400, 401, 404, 503),
+    )
+    def my_items(case_id: str, c: Authed) -> Response:
+        """The caller's dossier view: items sealed for it, each read logged before it is returned."""
+        trace = f"tr-{uuid.uuid4().hex}"
+        items = service.writer.run(lambda session: service.dossiers.view(session, c, case_id, trace))
+        body = ItemsOut(items=[base64.b64encode(x).decode() for x in items])
+        return Response(body.model_dump_json().encode(), media_type="application/json")
 
     return app
 

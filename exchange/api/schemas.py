@@ -101,3 +101,25 @@ class HitOut(BaseModel):
     form: str
     articles: list[str]
     log_index: int
+
+
+class EnrichmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str = Ident
+    categories: list[str] = Field(min_length=1, max_length=50)
+
+
+class RecipientOut(BaseModel):
+    party: str
+    kid: str
+    public: str  # base64url X25519 public key to seal the item key to
+    articles: list[str]
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    envelope: str = Field(max_length=1_500_000)  # base64 of a dossier envelope v1
+
+
+class ItemsOut(BaseModel):
+    items: list[str]  # base64 envelopes, each with only the caller's own wraps

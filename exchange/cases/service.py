@@ -49,9 +49,10 @@ class CaseService:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _event(
+    def record(
         self, s: Session, c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object
     ) -> int:
+        """Append an event about ``case`` by the caller; returns its log index. Never commits."""
         event = Event(
             datetime.now(UTC),
             trace,
@@ -65,6 +66,9 @@ class CaseService:
             **kw,  # type: ignore[arg-type]
         )
         return self.log.append(s, event).index
+
+    def covenant_of(self, case: CaseRow, moment: datetime) -> Covenant:
+        return self._covenant(case.covenant, moment)
 
     def _covenant(self, ref: str, moment: datetime) -> Covenant:
         covenant = self.decisions.covenant(ref, moment)
@@ -145,7 +149,7 @@ class CaseService:
         s.add(CaseParty(case_id=case.id, party=c.party))
         s.flush()
         for subject in unique:
-            self._event(s, c, trace, Action.CASE_CREATED, Outcome.DONE, case, subject=subject)
+            self.record(s, c, trace, Action.CASE_CREATED, Outcome.DONE, case, subject=subject)
         return case
 
     def add_party(self, s: Session, c: Caller, case_id: str, party: str, trace: str) -> None:
@@ -155,7 +159,7 @@ class CaseService:
             raise InvalidInputError(f"'{party}' is not a party to {covenant.label}")
         if s.get(CaseParty, (case_id, party)) is None:
             s.add(CaseParty(case_id=case_id, party=party))
-            self._event(
+            self.record(
                 s,
                 c,
                 trace,
@@ -191,7 +195,7 @@ class CaseService:
             case.closed = now
         case.phase = str(target)
         s.flush()
-        self._event(
+        self.record(
             s,
             c,
             trace,
@@ -274,7 +278,7 @@ class CaseService:
         for subject in subjects:
             for provider, category, d in allowed:
                 hit = (provider, category, subject) in held
-                index = self._event(
+                index = self.record(
                     s,
                     c,
                     trace,

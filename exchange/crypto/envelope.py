@@ -197,16 +197,23 @@ def seal_with(
 
 
 def encode(item: SealedItem) -> bytes:
+    return assemble(item.header_bytes, item.ciphertext, item.signature, item.wraps)
+
+
+def assemble(
+    header: bytes, ciphertext: bytes, signature: bytes, wraps: tuple[tuple[str, bytes], ...]
+) -> bytes:
+    """The v1 encoding from stored parts (e.g. one recipient's view: the item with only its wraps)."""
     parts = [
         bytes([VERSION]),
-        struct.pack(">I", len(item.header_bytes)),
-        item.header_bytes,
-        struct.pack(">Q", len(item.ciphertext)),
-        item.ciphertext,
-        item.signature,
-        struct.pack(">H", len(item.wraps)),
+        struct.pack(">I", len(header)),
+        header,
+        struct.pack(">Q", len(ciphertext)),
+        ciphertext,
+        signature,
+        struct.pack(">H", len(wraps)),
     ]
-    for kid, wrap in item.wraps:
+    for kid, wrap in wraps:
         raw = kid.encode("ascii")
         parts += [bytes([len(raw)]), raw, wrap]
     return b"".join(parts)

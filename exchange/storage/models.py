@@ -189,3 +189,43 @@ class HitIndexEntry(Base):
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
     # A case's query looks subjects up across providers: subject first.
     __table_args__ = (Index("ix_hit_subject", "subject", "party", "category"),)
+
+
+class EnrichmentRequestRow(Base):
+    """The case table asks a provider for one category on the case's subjects."""
+
+    __tablename__ = "enrichment_requests"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    provider: Mapped[str] = mapped_column(String(128), nullable=False)
+    category: Mapped[str] = mapped_column(String(128), nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    answered: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_enrichment_provider", "provider", "answered"),)
+
+
+class DossierItemRow(Base):
+    """One sealed item: signed header and ciphertext only. The hub cannot open it."""
+
+    __tablename__ = "dossier_items"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), nullable=False)
+    provider: Mapped[str] = mapped_column(String(128), nullable=False)
+    category: Mapped[str] = mapped_column(String(128), nullable=False)
+    header: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_dossier_case", "case_id"),)
+
+
+class DossierWrap(Base):
+    """A recipient's sealed copy of an item key. Deleting it shreds the item for that recipient."""
+
+    __tablename__ = "dossier_wraps"
+    item_id: Mapped[str] = mapped_column(String(128), ForeignKey("dossier_items.id"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    wrap: Mapped[bytes] = mapped_column(LargeBinary(80), nullable=False)
+    __table_args__ = (Index("ix_wrap_party", "party", "item_id"),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -15,7 +16,10 @@ from tests.integration.conftest import Db
 
 NOW = datetime.now(UTC)
 PARTIES = ("someren", "senzer", "helmond", "politie-oost-brabant", "enexis", "wijkteam-zonder-rol")
-ROUTES = [
+CASE = "/v1/cases/case-0000000000000000"
+SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
+#: Every route of the service, with a body that is valid in form: the security tests try each one.
+ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/whoami", None),
     (
         "POST",
@@ -28,6 +32,17 @@ ROUTES = [
             "covenant": "pit",
         },
     ),
+    ("POST", "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [SUBJECT]}),
+    ("GET", CASE, None),
+    ("POST", f"{CASE}/parties", {"party": "vrbzo"}),
+    ("POST", f"{CASE}/transitions", {"to": "selection"}),
+    ("POST", "/v1/index/bijstand-status", {"add": [SUBJECT]}),
+    ("POST", f"{CASE}/hits", {}),
+    ("POST", f"{CASE}/enrichment-requests", {"provider": "senzer", "categories": ["bijstand-status"]}),
+    ("GET", "/v1/enrichment-requests", None),
+    ("GET", f"{CASE}/recipients?category=bijstand-status", None),
+    ("POST", f"{CASE}/items", {"envelope": "AAAA"}),
+    ("GET", f"{CASE}/items", None),
 ]
 
 

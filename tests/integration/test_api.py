@@ -4,6 +4,7 @@ expired requests; decisions are logged before they are answered; retries are ide
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,3 +190,17 @@ def test_openapi_documents_every_status(api: Api) -> None:
         "413",
         "503",
     }
+
+
+def test_every_route_is_in_the_security_matrix(api: Api) -> None:
+    """The per-route security tests above cover every route the service has; a new route must join."""
+    from fastapi.routing import APIRoute
+
+    routes = [r for r in api.http.app.routes if isinstance(r, APIRoute)]  # type: ignore[attr-defined]
+    have = {(m, r.path) for r in routes for m in (r.methods or ())}
+    tried = set()
+    for method, path, _ in ROUTES:
+        template = re.sub(r"case-0{16}", "{case_id}", path.split("?")[0])
+        template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
+        tried.add((method, template))
+    assert have == tried
