@@ -26,11 +26,16 @@ from exchange import __version__
 from exchange.api import problems
 from exchange.api.auth import RequestAuthenticator, SignedMessage
 from exchange.api.schemas import (
+    ActionIn,
+    ActionOut,
+    ActionUpdateIn,
     CaseIn,
     CaseOut,
     DecisionIn,
     DecisionOut,
     EnrichmentIn,
+    FeedbackIn,
+    FeedbackOut,
     HitOut,
     IndexIn,
     IndexOut,
@@ -43,6 +48,7 @@ from exchange.api.schemas import (
 )
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.cases.dossier import DossierService
+from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings
 from exchange.crypto.keys import b64
@@ -138,6 +144,8 @@ class Service:
         self.auth = RequestAuthenticator(self.sessions)
         self.cases = CaseService(self.decisions, self.log)
         self.dossiers = DossierService(self.cases)
+        self.followup = FollowUpService(self.cases)
+        self.cases.on_close.append(self.followup.set_retention)
 
     def close(self) -> None:
         self.writer.close()
@@ -400,6 +408,99 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         items = service.writer.run(lambda session: service.dossiers.view(session, c, case_id, trace))
         body = ItemsOut(items=[base64.b64encode(x).decode() for x in items])
         return Response(body.model_dump_json().encode(), media_type="application/json")
+
+    def action_out(a: ActionView) -> bytes:
+        return (
+            ActionOut(
+                id=a.id,
+                kind=a.kind,
+                owner=a.owner,
+                deadline=a.deadline,
+                status=a.status,
+                reason=a.reason,
+                overdue=a.overdue,
+            )
+            .model_dump_json()
+            .encode()
+        )
+
+    @app.post(
+        "/v1/cases/{case_id}/actions",
+        status_code=201,
+        response_model=ActionOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def add_action(case_id: str, body: ActionIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Assign a follow-up action point to a participating party, with a deadline (coordinator)."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            a = service.followup.add_action(
+                session, c, case_id, body.kind, body.owner, body.deadline, trace, datetime.now(UTC)
+            )
+            return 201, action_out(a)
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.post(
+        "/v1/cases/{case_id}/actions/{action_id}",
+        response_model=ActionOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def update_action(
+        case_id: str, action_id: str, body: ActionUpdateIn, c: Authed, idempotency_key: IdemKey = None
+    ) -> Response:
+        """Set an action point's status (owner or coordinator); once overdue, a reason is required."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            a = service.followup.update_action(
+                session, c, case_id, action_id, body.status, body.reason, trace, datetime.now(UTC)
+            )
+            return 200, action_out(a)
+
+        return _idempotent(
+            service, c, idempotency_key, f"{case_id}|{action_id}|{body.model_dump_json()}".encode(), unit
+        )
+
+    @app.get(
+        "/v1/cases/{case_id}/actions",
+        response_model=list[ActionOut],
+        responses=problems.problem_responses(400, 401, 404),
+    )
+    def list_actions(case_id: str, c: Authed) -> Response:
+        """The case's action points, with overdue ones marked."""
+        with service.sessions.begin() as session:
+            found = service.followup.actions(session, c, case_id, datetime.now(UTC))
+        return Response(b"[" + b",".join(action_out(a) for a in found) + b"]", media_type="application/json")
+
+    @app.post(
+        "/v1/cases/{case_id}/feedback",
+        response_model=FeedbackOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def give_feedback(case_id: str, body: FeedbackIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """Record the case's abstracted outcome; every party that contributed an item is told."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            told = service.followup.feedback(session, c, case_id, body.outcome, trace, datetime.now(UTC))
+            return 200, FeedbackOut(outcome=body.outcome, told=told).model_dump_json().encode()
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.get(
+        "/v1/cases/{case_id}/feedback",
+        response_model=FeedbackOut,
+        responses=problems.problem_responses(400, 401, 404),
+    )
+    def read_feedback(case_id: str, c: Authed) -> Response:
+        """The case's abstracted outcome, for every participating party."""
+        with service.sessions.begin() as session:
+            outcome = service.followup.outcome(session, c, case_id)
+        return Response(
+            FeedbackOut(outcome=outcome).model_dump_json().encode(), media_type="application/json"
+        )
 
     return app
 

@@ -123,3 +123,36 @@ class ItemIn(BaseModel):
 
 class ItemsOut(BaseModel):
     items: list[str]  # base64 envelopes, each with only the caller's own wraps
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Ident
+    owner: str = Ident
+    deadline: datetime
+
+
+class ActionUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Ident
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ActionOut(BaseModel):
+    id: str
+    kind: str
+    owner: str
+    deadline: datetime
+    status: str
+    reason: str | None
+    overdue: bool
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str = Ident
+
+
+class FeedbackOut(BaseModel):
+    outcome: str | None
+    told: list[str] = Field(default_factory=list)

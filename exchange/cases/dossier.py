@@ -30,8 +30,11 @@ from exchange.storage.models import (
 from exchange.storage.parties import encryption_keys, signing_key
 from exchange.vocabulary import Caller, Form, Phase
 
-# Enrichment happens once a case is selected, up to the follow-up of the action.
-ENRICHMENT_PHASES = frozenset({str(Phase.PREPARATION), str(Phase.ACTION), str(Phase.FOLLOW_UP)})
+# Items (enrichment answers, findings, written feedback) are exchanged once a case is selected and
+# until it closes; in each phase the covenant's flows decide which categories may go to whom.
+ENRICHMENT_PHASES = frozenset(
+    {str(Phase.PREPARATION), str(Phase.ACTION), str(Phase.FOLLOW_UP), str(Phase.FEEDBACK)}
+)
 
 
 @dataclass(frozen=True, slots=True)

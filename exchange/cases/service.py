@@ -8,7 +8,7 @@ as for an id that does not exist.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -46,6 +46,8 @@ class CaseService:
     def __init__(self, decisions: DecisionEngine, log: AuditLog) -> None:
         self.decisions = decisions
         self.log = log
+        #: Called in the closing transaction (retention deadlines are set there).
+        self.on_close: list[Callable[[Session, CaseRow, datetime], None]] = []
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -193,6 +195,8 @@ class CaseService:
             if not reason:
                 raise InvalidInputError("closing a case needs a reason")
             case.closed = now
+            for hook in self.on_close:
+                hook(s, case, now)
         case.phase = str(target)
         s.flush()
         self.record(

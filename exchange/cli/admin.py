@@ -51,6 +51,25 @@ def register_party_cmd(
     typer.echo(f"registered {party}: {len(added)} new key(s)")
 
 
+@app.command("shred-expired")
+@handled
+def shred_expired() -> None:
+    """Delete the wraps of every dossier item whose retention period has ended (run daily). Logged."""
+    from exchange.cases.followup import FollowUpService
+    from exchange.cases.service import CaseService
+    from exchange.cli.convenant import engine_for
+    from exchange.policies.files import load_tree
+
+    settings = load_settings()
+    now = datetime.now(UTC)
+    followup = FollowUpService(
+        CaseService(engine_for(load_tree(settings.convenant_dir)), audit_log(settings))
+    )
+    with database(settings) as session:
+        shredded = followup.shred_expired(session, now, f"retention-{int(now.timestamp())}")
+    typer.echo(f"shredded {len(shredded)} item(s)")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8080,

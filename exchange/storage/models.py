@@ -229,3 +229,37 @@ class DossierWrap(Base):
     party: Mapped[str] = mapped_column(String(128), nullable=False)
     wrap: Mapped[bytes] = mapped_column(LargeBinary(80), nullable=False)
     __table_args__ = (Index("ix_wrap_party", "party", "item_id"),)
+
+
+class ActionPoint(Base):
+    """A follow-up action point (opvolging): owner, deadline, status; a reason once overdue."""
+
+    __tablename__ = "action_points"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    owner: Mapped[str] = mapped_column(String(128), nullable=False)
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # open | done | cancelled
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_action_case", "case_id"),)
+
+
+class CaseOutcome(Base):
+    """The abstracted outcome fed back to every contributor (terugkoppeling): a code, no personal data."""
+
+    __tablename__ = "case_outcomes"
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(64), nullable=False)
+    decided: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ItemRetention(Base):
+    """When an item's category retention ends (set at case closure); then its wraps are deleted."""
+
+    __tablename__ = "item_retention"
+    item_id: Mapped[str] = mapped_column(String(128), ForeignKey("dossier_items.id"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    shredded: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_retention_until", "until"),)

@@ -43,6 +43,15 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"{CASE}/recipients?category=bijstand-status", None),
     ("POST", f"{CASE}/items", {"envelope": "AAAA"}),
     ("GET", f"{CASE}/items", None),
+    (
+        "POST",
+        f"{CASE}/actions",
+        {"kind": "reinspection", "owner": "helmond", "deadline": "2030-01-01T00:00:00Z"},
+    ),
+    ("POST", f"{CASE}/actions/act-000000000000", {"status": "done"}),
+    ("GET", f"{CASE}/actions", None),
+    ("POST", f"{CASE}/feedback", {"outcome": "no-action"}),
+    ("GET", f"{CASE}/feedback", None),
 ]
 
 

@@ -156,7 +156,7 @@ def test_enrichment_only_after_selection(api: Api) -> None:
     r = coord.post(
         f"/v1/cases/{case_id}/enrichment-requests", {"provider": POLICE, "categories": ["politie-incidenten"]}
     )
-    assert_problem(r, 409, "enrichment happens in preparation")
+    assert_problem(r, 409, "items are exchanged from preparation to feedback")
 
 
 def test_reading_is_limited_by_role_and_phase(api: Api) -> None:
