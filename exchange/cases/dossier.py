@@ -64,7 +64,7 @@ class DossierService:
             raise ConflictError("the case is closed")
         if case.phase not in ENRICHMENT_PHASES:
             raise ConflictError(
-                f"enrichment happens in preparation, action or follow-up; the case is in {case.phase}"
+                f"items are exchanged from preparation to feedback; the case is in {case.phase}"
             )
         return case
 
