@@ -118,3 +118,33 @@ def register(
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out}")
+
+
+@app.command()
+@handled
+def impact(
+    new: Annotated[Path, typer.Argument(help="The revised covenant version directory.")],
+    limit: Annotated[int, typer.Option(help="Show at most this many changed decisions.")] = 200,
+) -> None:
+    """Replay the decisions in the log under a revised version and list those that would change."""
+    import json as _json
+
+    from exchange.cli.common import database
+    from exchange.policies.impact import replay
+    from exchange.storage.models import LogEntry
+
+    compiled = compile_covenant(load_version(new).covenant)
+    with database() as session:
+        rows = (
+            session.query(LogEntry.idx, LogEntry.event)
+            .filter(LogEntry.action == "decision")
+            .order_by(LogEntry.idx)
+        )
+        replayed, changed = replay(((idx, _json.loads(ev)) for idx, ev in rows), compiled)
+    for row in changed[:limit]:
+        typer.echo(row.render())
+    more = f" (showing {limit})" if len(changed) > limit else ""
+    typer.echo(
+        f"{len(changed)} of {replayed} past {compiled.covenant.ref.id.upper()} decisions would change "
+        f"under {compiled.covenant.label}{more}"
+    )

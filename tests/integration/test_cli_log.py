@@ -82,3 +82,38 @@ def test_report_and_anomalies_commands(tmp_path: Path) -> None:
     assert an.returncode == 0 and "anomalies" in an.stdout
     fmt = cli(tmp_path, "log", "search", "--as", "helmond", "--user", "po", "--format", "xml")
     assert fmt.returncode == 2 and "table, csv or json" in fmt.stderr
+
+
+def test_convenant_impact_against_the_log(tmp_path: Path) -> None:
+    """`convenant impact` replays logged decisions under another version and lists the changes."""
+    from datetime import UTC, datetime
+
+    from exchange.audit.events import Action, Actor, Event, Outcome
+    from exchange.storage.audit_store import AuditLog
+    from exchange.storage.db import make_engine, session_factory
+
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with session_factory(engine).begin() as s:
+        AuditLog("exchange.test/log").append(
+            s,
+            Event(
+                datetime(2022, 3, 1, tzinfo=UTC),
+                "tr-1",
+                Action.DECISION,
+                Actor("someren", "u-1", "employee"),
+                Outcome.ALLOWED,
+                counterparty="senzer",
+                category="bijstand-status",
+                purpose="uitkeringsfraude",
+                phase="action",
+                covenant="pit/2021",
+                articles=("7",),
+            ),
+        )
+    engine.dispose()
+    out = cli(tmp_path, "convenant", "impact", "convenant/pit/2016")
+    assert out.returncode == 0, out.stderr
+    assert "#0: someren (employee) <- senzer 'bijstand-status'" in out.stdout
+    assert "'senzer' is not a party to PIT 2016" in out.stdout
+    assert "1 of 1 past PIT decisions would change under PIT 2016" in out.stdout
