@@ -297,6 +297,8 @@ class DossierService:
                 counterparty=item.provider,
                 category=item.category,
                 item=item.id,
+                articles=d.articles,
+                legal_grounds=d.legal_grounds,
             )
             out.append(assemble(item.header, item.ciphertext, item.signature, tuple(wraps)))
         return out

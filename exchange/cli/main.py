@@ -27,6 +27,7 @@ app.add_typer(admin.app, name="admin")
 app.command("serve")(handled(admin.serve))
 
 DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant"))
+DEMO_DIR = Path("var/demo")
 
 
 @app.command()
@@ -63,14 +64,14 @@ def decide(
 @app.command()
 @handled
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo database goes (wiped first).")] = Path(
-        "var/demo"
-    ),
+    workdir: Annotated[Path, typer.Option(help="Where the demo database goes (wiped first).")] = DEMO_DIR,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop the service after the demo.")] = False,
+    port: Annotated[int | None, typer.Option(help="Port for the service (default: a free one).")] = None,
 ) -> None:
-    """Play a PIT case through covenant decisions, sealed envelopes and the disclosure log on SQLite."""
-    from exchange.cli.demo import run_demo
+    """Start the service on SQLite and play a PIT case through it over HTTP, party by party."""
+    from exchange.cli.demo import run_demo  # only this command needs the server
 
-    run_demo(workdir, typer.echo)
+    run_demo(workdir, typer.echo, keep_serving=not exit_after, port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,11 +18,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from exchange.storage.audit_store import COLUMN_NAMES
-from exchange.storage.models import LogEntry
+from exchange.storage.models import CaseSubject, LogEntry
 
 EXPORT_FIELDS = ("idx", *COLUMN_NAMES)
 # Actions that disclose or reveal something about a subject to another party.
 DISCLOSING = ("hit-query", "disclosure", "dossier-read", "decision")
+# Actions that disclose something about every subject of the case they belong to.
+CASE_DISCLOSING = ("disclosure", "dossier-read", "feedback")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +84,17 @@ def search(session: Session, f: LogFilter) -> list[dict[str, Any]]:
 def access_report(session: Session, subject: str) -> list[dict[str, Any]]:
     """AVG art. 15: who received or learned what about this subject, when, under which article.
 
-    Lists hit/no-hit answers, disclosures and dossier reads concerning the subject, and allowed
-    decisions about it; denials are left out because nothing was disclosed by them.
+    Lists hit/no-hit answers and allowed decisions naming the subject, and every disclosure,
+    dossier read and feedback in the cases the subject is part of (items belong to a case, not to
+    one subject). Denials are left out: nothing was disclosed by them.
     """
+    cases = select(CaseSubject.case_id).where(CaseSubject.subject == subject)
     stmt = (
         select(LogEntry)
-        .where(LogEntry.subject == subject)
-        .where(LogEntry.action.in_(DISCLOSING))
+        .where(
+            ((LogEntry.subject == subject) & LogEntry.action.in_(DISCLOSING))
+            | (LogEntry.case_id.in_(cases) & LogEntry.action.in_(CASE_DISCLOSING))
+        )
         .where(LogEntry.outcome != "denied")
         .order_by(LogEntry.idx)
     )
