@@ -37,7 +37,7 @@ def run_case(
     coord = api.client(coordinator, "coord-1", "coordinator")
     r = coord.post("/v1/cases", {"covenant": covenant, "purpose": purpose, "subjects": [subject]})
     assert r.status_code == 201, r.text
-    cid = r.json()["id"]
+    cid = str(r.json()["id"])
     for party in extra_parties:
         assert coord.post(f"/v1/cases/{cid}/parties", {"party": party}).status_code == 200
     coord.post(f"/v1/cases/{cid}/transitions", {"to": "selection"})
