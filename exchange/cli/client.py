@@ -1,0 +1,300 @@
+"""``exchange client``: a party's own commands against the service. Keys stay in the keystore;
+addresses are pseudonymised and items sealed and opened here, never on the hub."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from exchange.cli.errors import handled
+from exchange.cli.keys import KeystoreOpt, passphrase
+from exchange.client.dossier_html import OpenedItem, render
+from exchange.client.http import ExchangeClient
+from exchange.crypto.envelope import (
+    ItemMetadata,
+    Recipient,
+    decode,
+    encode,
+    format_created,
+    open_item,
+    seal,
+)
+from exchange.crypto.keys import unb64
+from exchange.crypto.keystore import Keystore, read_keystore
+from exchange.crypto.pseudonym import pseudonymise
+from exchange.crypto.subjects import SubjectError, normalise
+from exchange.errors import ExchangeError, InvalidInputError
+
+app = typer.Typer(help="A party's commands against the exchange service.", no_args_is_help=True)
+
+Url = Annotated[str, typer.Option("--url", envvar="EXCHANGE_URL", help="The service (env EXCHANGE_URL).")]
+User = Annotated[str, typer.Option("--user", envvar="EXCHANGE_USER", help="Acting user (env EXCHANGE_USER).")]
+Role = Annotated[str, typer.Option("--role", envvar="EXCHANGE_ROLE", help="Acting role (env EXCHANGE_ROLE).")]
+BATCH = 10_000
+
+
+class ServiceError(ExchangeError):
+    """The service answered with a problem."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"the service answered {status}: {problem.get('detail') or problem.get('title')}")
+
+
+def _client(url: str, keystore: Path, user: str, role: str) -> tuple[ExchangeClient, Keystore]:
+    store = read_keystore(keystore, passphrase())
+    return ExchangeClient(url, store.keys.current, user, role), store
+
+
+def _ok(response: Any, *expected: int) -> Any:
+    if response.status_code not in (expected or (200,)):
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"detail": response.text[:200]}
+        raise ServiceError(response.status_code, problem)
+    return response.json()
+
+
+def _echo(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _pseudonyms(store: Keystore, covenant: str, kind: str, values: list[str]) -> list[str]:
+    key = store.pseudonym_key(covenant.split("/")[0])
+    return [str(pseudonymise(normalise(kind, v), key)) for v in values]
+
+
+@app.command()
+@handled
+def whoami(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
+    """Who the service takes you for."""
+    c, _ = _client(url, keystore, user, role)
+    _echo(_ok(c.get("/v1/whoami")))
+
+
+@app.command("open-case")
+@handled
+def open_case(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    covenant: Annotated[str, typer.Option(help="e.g. pit")],
+    purpose: Annotated[str, typer.Option(help="A purpose of the covenant.")],
+    address: Annotated[list[str] | None, typer.Option(help="An address; repeat for more.")] = None,
+    bsn: Annotated[list[str] | None, typer.Option(help="A BSN; repeat for more.")] = None,
+    kvk: Annotated[list[str] | None, typer.Option(help="A KvK number; repeat for more.")] = None,
+) -> None:
+    """Open a case from a signal; subjects are pseudonymised here before they are sent."""
+    c, store = _client(url, keystore, user, role)
+    subjects = (
+        _pseudonyms(store, covenant, "address", address or [])
+        + _pseudonyms(store, covenant, "person", bsn or [])
+        + _pseudonyms(store, covenant, "company", kvk or [])
+    )
+    _echo(
+        _ok(
+            c.post(
+                "/v1/cases",
+                {"covenant": covenant, "purpose": purpose, "subjects": subjects},
+                idempotency_key=f"open-{uuid.uuid4().hex}",
+            ),
+            201,
+        )
+    )
+
+
+@app.command()
+@handled
+def transition(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    case: str,
+    to: Annotated[str, typer.Option(help="The next phase, or closed.")],
+    reason: Annotated[str | None, typer.Option(help="Required for selection and closing.")] = None,
+) -> None:
+    """Move a case on (coordinator)."""
+    c, _ = _client(url, keystore, user, role)
+    _echo(_ok(c.post(f"/v1/cases/{case}/transitions", {"to": to, "reason": reason})))
+
+
+@app.command("add-party")
+@handled
+def add_party(
+    url: Url, keystore: KeystoreOpt, user: User, role: Role, case: str, party: Annotated[str, typer.Option()]
+) -> None:
+    """Let a covenant party take part in a case (coordinator)."""
+    c, _ = _client(url, keystore, user, role)
+    _echo(_ok(c.post(f"/v1/cases/{case}/parties", {"party": party})))
+
+
+@app.command()
+@handled
+def index(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    covenant: Annotated[str, typer.Option(help="Whose pseudonym key to use.")],
+    category: Annotated[str, typer.Option(help="The data category this index is for.")],
+    add_file: Annotated[Path | None, typer.Option(help="Subjects to add, one per line.")] = None,
+    remove_file: Annotated[Path | None, typer.Option(help="Subjects to remove, one per line.")] = None,
+    kind: Annotated[str, typer.Option(help="address, person or company")] = "address",
+) -> None:
+    """Bulk-update your hit/no-hit index from files. Every line is checked before anything is sent."""
+    c, store = _client(url, keystore, user, role)
+    lists: dict[str, list[str]] = {}
+    for name, path in (("add", add_file), ("remove", remove_file)):
+        lines = path.read_text(encoding="utf-8").splitlines() if path else []
+        values, errors = [], []
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                values.append(normalise(kind, line))
+            except SubjectError as exc:
+                errors.append(f"{path}:{n}: {exc}")
+        if errors:
+            raise InvalidInputError(
+                "nothing was sent; fix these lines first:\n  "
+                + "\n  ".join(errors[:20])
+                + (f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else "")
+            )
+        key = store.pseudonym_key(covenant)
+        lists[name] = [str(pseudonymise(v, key)) for v in values]
+    total = len(lists["add"]) + len(lists["remove"])
+    sent = 0
+    for name in ("add", "remove"):
+        for i in range(0, len(lists[name]), BATCH):
+            chunk = lists[name][i : i + BATCH]
+            _ok(c.post(f"/v1/index/{category}", {name: chunk}, idempotency_key=f"idx-{uuid.uuid4().hex}"))
+            sent += len(chunk)
+            print(f"\r  {sent:,} of {total:,} subjects sent", end="", file=sys.stderr, flush=True)
+    if total:
+        print(file=sys.stderr)
+    typer.echo(f"{len(lists['add'])} added, {len(lists['remove'])} removed in '{category}'")
+
+
+@app.command()
+@handled
+def hits(url: Url, keystore: KeystoreOpt, user: User, role: Role, case: str) -> None:
+    """Hit/no-hit for a case's subjects, for the pairs the covenant allows you to ask about."""
+    c, _ = _client(url, keystore, user, role)
+    for a in _ok(c.post(f"/v1/cases/{case}/hits", {})):
+        typer.echo(
+            f"{a['subject'][:14]}...  {a['provider']:<24} {a['category']:<28} "
+            f"{'HIT' if a['hit'] else 'no-hit':<7} art. {', '.join(a['articles'])}"
+        )
+
+
+@app.command()
+@handled
+def request(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    case: str,
+    provider: Annotated[str, typer.Option()],
+    category: Annotated[list[str], typer.Option()],
+) -> None:
+    """Ask a provider for categories in a case (each is decided by the covenant)."""
+    c, _ = _client(url, keystore, user, role)
+    _echo(
+        _ok(c.post(f"/v1/cases/{case}/enrichment-requests", {"provider": provider, "categories": category}))
+    )
+
+
+@app.command()
+@handled
+def pending(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
+    """Open enrichment requests addressed to you."""
+    c, _ = _client(url, keystore, user, role)
+    _echo(_ok(c.get("/v1/enrichment-requests")))
+
+
+@app.command()
+@handled
+def send(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    case: str,
+    category: Annotated[str, typer.Option()],
+    file: Annotated[Path, typer.Option(help="The item's content (text or bytes).")],
+    item: Annotated[str | None, typer.Option(help="Item id (default: generated).")] = None,
+) -> None:
+    """Seal a file for exactly the recipients the covenant allows, and send it."""
+    c, store = _client(url, keystore, user, role)
+    info = _ok(c.get(f"/v1/cases/{case}"))
+    recipients = [
+        Recipient(r["party"], r["kid"], unb64(r["public"], "key"))
+        for r in _ok(c.get(f"/v1/cases/{case}/recipients?category={category}"))
+    ]
+    if not recipients:
+        raise InvalidInputError(f"nobody in this case may receive '{category}' from you now")
+    meta = ItemMetadata(
+        case,
+        item or f"item-{uuid.uuid4().hex[:16]}",
+        store.party,
+        category,
+        info["purpose"],
+        format_created(datetime.now(UTC)),
+    )
+    envelope = encode(seal(file.read_bytes(), meta, recipients, store.keys.current))
+    _echo(
+        _ok(
+            c.post(
+                f"/v1/cases/{case}/items",
+                {"envelope": base64.b64encode(envelope).decode()},
+                idempotency_key=f"item-{meta.item}",
+            ),
+            201,
+        )
+    )
+
+
+@app.command()
+@handled
+def dossier(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    case: str,
+    signers: Annotated[
+        Path, typer.Option(help="JSON of providers' public keys: export-public files merged.")
+    ],
+    html: Annotated[Path | None, typer.Option(help="Write a printable HTML page here.")] = None,
+) -> None:
+    """Fetch your items in a case, verify and open them here; print them or write printable HTML."""
+    c, store = _client(url, keystore, user, role)
+    info = _ok(c.get(f"/v1/cases/{case}"))
+    keys: dict[str, bytes] = {}
+    for entry in json.loads(signers.read_text(encoding="utf-8")):
+        keys[entry["ed25519"]["kid"]] = unb64(entry["ed25519"]["public"], "key")
+    opened = []
+    for raw in _ok(c.get(f"/v1/cases/{case}/items"))["items"]:
+        item = decode(base64.b64decode(raw))
+        text = open_item(item, store.keys, keys).decode("utf-8", errors="replace")
+        m = item.header.metadata
+        opened.append(OpenedItem(m.item, m.provider, m.category, m.created, text))
+    if html is not None:
+        fd = os.open(html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(render(info, store.party, opened, datetime.now(UTC)))
+        typer.echo(f"wrote {html} ({len(opened)} items)")
+    else:
+        for o in opened:
+            typer.echo(f"--- {o.category} from {o.provider} ({o.created})\n{o.text}")
