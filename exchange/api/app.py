@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import json
 import re
@@ -410,19 +411,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return Response(body.model_dump_json().encode(), media_type="application/json")
 
     def action_out(a: ActionView) -> bytes:
-        return (
-            ActionOut(
-                id=a.id,
-                kind=a.kind,
-                owner=a.owner,
-                deadline=a.deadline,
-                status=a.status,
-                reason=a.reason,
-                overdue=a.overdue,
-            )
-            .model_dump_json()
-            .encode()
-        )
+        return ActionOut(**dataclasses.asdict(a)).model_dump_json().encode()
 
     @app.post(
         "/v1/cases/{case_id}/actions",

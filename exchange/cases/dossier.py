@@ -272,33 +272,22 @@ class DossierService:
         for item, wraps in grouped.values():
             # Purpose and role limits hold at reading time too: the reader's role, the case's phase now.
             d = self._decide(c.party, c.role, item.provider, item.category, case, now)
-            if not (d.allowed and d.form is Form.CONTENT):
-                self.cases.record(
-                    s,
-                    c,
-                    trace,
-                    Action.DOSSIER_READ,
-                    Outcome.DENIED,
-                    case,
-                    counterparty=item.provider,
-                    category=item.category,
-                    item=item.id,
-                    reason=d.reason,
-                    reason_code=d.code,
-                )
-                continue
+            readable = d.allowed and d.form is Form.CONTENT
             self.cases.record(
                 s,
                 c,
                 trace,
                 Action.DOSSIER_READ,
-                Outcome.DONE,
+                Outcome.DONE if readable else Outcome.DENIED,
                 case,
                 counterparty=item.provider,
                 category=item.category,
                 item=item.id,
                 articles=d.articles,
                 legal_grounds=d.legal_grounds,
+                reason=None if readable else d.reason,
+                reason_code=None if readable else d.code,
             )
-            out.append(assemble(item.header, item.ciphertext, item.signature, tuple(wraps)))
+            if readable:
+                out.append(assemble(item.header, item.ciphertext, item.signature, tuple(wraps)))
         return out
