@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
-from exchange.policies.decision import DecisionRequest
+from exchange.policies.decision import Decision, DecisionRequest
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.model import Covenant
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry
-from exchange.vocabulary import Caller, PartyId, Phase, Purpose
+from exchange.vocabulary import Caller, Category, PartyId, Phase, Purpose
 
 PHASES = list(Phase)
 MAX_INDEX_BATCH = 100_000
@@ -278,25 +278,36 @@ class CaseService:
                 )
             )
         )
-        answers = []
+        pending: list[tuple[str, str, Category, Decision, bool]] = []
+        events = []
+        actor = Actor(c.party, c.user, c.role)
+        stamp = datetime.now(UTC)
         for subject in subjects:
             for provider, category, d in allowed:
                 hit = (provider, category, subject) in held
-                index = self.record(
-                    s,
-                    c,
-                    trace,
-                    Action.HIT_QUERY,
-                    Outcome.HIT if hit else Outcome.NO_HIT,
-                    case,
-                    subject=subject,
-                    counterparty=provider,
-                    category=category,
-                    policy_digest=d.policy_digest,
-                    articles=d.articles,
-                    legal_grounds=d.legal_grounds,
+                pending.append((subject, provider, category, d, hit))
+                events.append(
+                    Event(
+                        stamp,
+                        trace,
+                        Action.HIT_QUERY,
+                        actor,
+                        Outcome.HIT if hit else Outcome.NO_HIT,
+                        case=case.id,
+                        purpose=case.purpose,
+                        covenant=case.covenant,
+                        phase=case.phase,
+                        subject=subject,
+                        counterparty=provider,
+                        category=category,
+                        policy_digest=d.policy_digest,
+                        articles=d.articles,
+                        legal_grounds=d.legal_grounds,
+                    )
                 )
-                answers.append(
-                    HitAnswer(subject, provider, str(category), hit, str(d.form), d.articles, index)
-                )
-        return answers
+        # One event per answer, appended together: the answers are returned only after they are logged.
+        indexes = self.log.append_many(s, events)
+        return [
+            HitAnswer(subject, provider, str(category), hit, str(d.form), d.articles, index)
+            for (subject, provider, category, d, hit), index in zip(pending, indexes, strict=True)
+        ]

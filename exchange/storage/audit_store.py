@@ -180,6 +180,49 @@ class AuditLog:
             log.error("log append failed: %s", type(exc).__name__)
             raise StorageError("the disclosure log could not record the event; nothing was done") from None
 
+    def append_many(self, session: Session, events: list[Event]) -> list[int]:
+        """Append several events (one request's answers) with one head update and batched inserts.
+
+        Same guarantees as :meth:`append`: the caller's transaction, consecutive indexes, never commits.
+        """
+        if not events:
+            return []
+        try:
+            conn = session.connection()
+            cached = session.info.get(_HEAD_CACHE)
+            head = conn.execute(_SELECT_HEAD).one() if cached is None else cached
+            stack = list(self._frontier_for(session, head.size, head.root))
+            entries, nodes, indexes = [], [], []
+            index = head.size
+            for event in events:
+                data = event.canonical()
+                h = leaf_hash(data)
+                row = {"idx": index, "leaf_hash": h, "event": data, "idempotency_key": None}
+                row.update(entry_columns(event))
+                entries.append(row)
+                level, current = 0, h
+                while stack and stack[-1][0] == level:
+                    current = node_hash(stack.pop()[1], current)
+                    level += 1
+                    nodes.append({"level": level, "idx": index >> level, "hash": current})
+                stack.append((level, current))
+                indexes.append(index)
+                index += 1
+            root = _fold(stack)
+            conn.execute(_INSERT_ENTRY, entries)
+            if nodes:
+                conn.execute(_INSERT_NODE, nodes)
+            conn.execute(_UPDATE_HEAD, {"new_size": index, "new_root": root})
+            session.info[_HEAD_CACHE] = _Head(index, root)
+            with self._lock:
+                self._frontier = (index, root, tuple(stack))
+            return indexes
+        except ExchangeError:
+            raise
+        except SQLAlchemyError as exc:
+            log.error("log append failed: %s", type(exc).__name__)
+            raise StorageError("the disclosure log could not record the event; nothing was done") from None
+
     def _frontier_for(self, session: Session, size: int, root: bytes) -> tuple[tuple[int, bytes], ...]:
         """The compact range (complete subtrees, left to right) for ``size`` leaves.
 

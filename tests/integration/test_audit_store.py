@@ -385,3 +385,23 @@ def test_query_columns_are_defined_once() -> None:
 
     assert tuple(entry_columns(ev()).keys()) == COLUMN_NAMES
     assert ("idx", *COLUMN_NAMES) == q.EXPORT_FIELDS
+
+
+def test_append_many_keeps_one_consistent_tree(db: Db) -> None:
+    """Batched appends mixed with single ones give consecutive indexes and a tree that verifies,
+    also after a batch in a rolled-back transaction."""
+    fill(db, 3)
+    with db.sessions.begin() as s:
+        assert db.log.append_many(s, [ev(i) for i in range(10, 17)]) == list(range(3, 10))
+        assert db.log.append(s, ev(20)).index == 10
+        assert db.log.append_many(s, []) == []
+    s2 = db.sessions()
+    s2.begin()
+    db.log.append_many(s2, [ev(i) for i in range(30, 40)])
+    s2.rollback()
+    s2.close()
+    with db.sessions.begin() as s:
+        assert db.log.append_many(s, [ev(50), ev(51)]) == [11, 12]
+        cp = db.log.sign_checkpoint(s, db.signer, T0)
+        report = db.log.verify(s, db.signer.verifier)
+    assert (report.size, report.root) == (13, cp.root)
