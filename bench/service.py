@@ -35,10 +35,23 @@ def _port() -> int:
 
 def _serve(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", f"bench.service_app:{factory}", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"bench.service_app:{factory}",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -84,12 +97,17 @@ def run() -> None:
         signed_proc, signed_base = _serve("signed_app", {"BENCH_DB": url})
         coord = ExchangeClient(signed_base, keys.current, "coord-1", "coordinator")
         subject = "v1:" + b64(os.urandom(32))
-        case = coord.post("/v1/cases", {"covenant": "kit", "purpose": "uitkeringsfraude", "subjects": [subject]}).json()
+        case = coord.post(
+            "/v1/cases", {"covenant": "kit", "purpose": "uitkeringsfraude", "subjects": [subject]}
+        ).json()
         cid = case["id"]
         coord.post(f"/v1/cases/{cid}/transitions", {"to": "selection"})
         answers = len(coord.post(f"/v1/cases/{cid}/hits", {}).json())
-        plain_proc, plain_base = _serve("plain_app", {"BENCH_DB": url, "BENCH_PROVIDERS": "uwv,svb,toeslagen,ind"})
+        plain_proc, plain_base = _serve(
+            "plain_app", {"BENCH_DB": url, "BENCH_PROVIDERS": "uwv,svb,toeslagen,ind"}
+        )
         try:
+
             def signed_call(i: int) -> object:
                 c = ExchangeClient(signed_base, keys.current, f"coord-{i}", "coordinator")
                 return lambda: c.post(f"/v1/cases/{cid}/hits", {})
@@ -106,8 +124,10 @@ def run() -> None:
             signed_proc.wait(10)
             plain_proc.wait(10)
         print(f"  unsigned, unlogged lookup route    {plain:>8,.0f} req/s")
-        print(f"  signed hit/no-hit (KIT selection)  {signed:>8,.0f} req/s   {signed / plain:.2f}x the baseline; "
-              f"each request logs {answers} answers durably ({signed * answers:,.0f} events/s)")
+        print(
+            f"  signed hit/no-hit (KIT selection)  {signed:>8,.0f} req/s   {signed / plain:.2f}x the baseline; "
+            f"each request logs {answers} answers durably ({signed * answers:,.0f} events/s)"
+        )
     _batch()
 
 
@@ -124,7 +144,9 @@ def _batch() -> None:
             for p in parties:
                 rows = [(p, "cat", "v1:" + b64(rnd.randbytes(32))) for _ in range(per_party)]
                 held.extend(r[2] for r in rows[:500])
-                conn.exec_driver_sql("INSERT INTO hit_index (party, category, subject) VALUES (?, ?, ?)", rows)
+                conn.exec_driver_sql(
+                    "INSERT INTO hit_index (party, category, subject) VALUES (?, ?, ?)", rows
+                )
             conn.execute(text("ANALYZE"))
         probes = held[:5000] + ["v1:" + b64(rnd.randbytes(32)) for _ in range(5000)]
         sessions = session_factory(engine)
@@ -132,13 +154,20 @@ def _batch() -> None:
         found = 0
         with sessions.begin() as s:
             for i in range(0, len(probes), 900):  # SQLite's bound-parameter limit, with room
-                found += len(s.execute(select(HitIndexEntry.subject).where(
-                    HitIndexEntry.subject.in_(probes[i:i + 900]), HitIndexEntry.party.in_(parties))).all())
+                found += len(
+                    s.execute(
+                        select(HitIndexEntry.subject).where(
+                            HitIndexEntry.subject.in_(probes[i : i + 900]), HitIndexEntry.party.in_(parties)
+                        )
+                    ).all()
+                )
         took = time.perf_counter() - start
-        raw = {x for x in held}
+        raw = set(held)
         start = time.perf_counter()
         raw_found = sum(1 for x in probes if x in raw)
         raw_took = time.perf_counter() - start
         engine.dispose()
-    print(f"  10,000-subject lookup, 12 parties x {per_party:,} index entries: {took * 1e3:,.0f} ms "
-          f"({found} hits; target under 1 s); a Python set: {raw_took * 1e3:.1f} ms ({raw_found} hits)")
+    print(
+        f"  10,000-subject lookup, 12 parties x {per_party:,} index entries: {took * 1e3:,.0f} ms "
+        f"({found} hits; target under 1 s); a Python set: {raw_took * 1e3:.1f} ms ({raw_found} hits)"
+    )

@@ -16,8 +16,13 @@ from exchange.storage.models import CaseSubject, HitIndexEntry
 
 def signed_app() -> FastAPI:
     """The real service: signed requests, covenant decisions, one durable log event per answer."""
-    return create_app(Settings(database_url=os.environ["BENCH_DB"], convenant_dir=Path("convenant"),
-                               log_origin="bench.exchange/log"))
+    return create_app(
+        Settings(
+            database_url=os.environ["BENCH_DB"],
+            convenant_dir=Path("convenant"),
+            log_origin="bench.exchange/log",
+        )
+    )
 
 
 def plain_app() -> FastAPI:
@@ -29,9 +34,16 @@ def plain_app() -> FastAPI:
     @app.post("/hits/{case_id}")
     def hits(case_id: str) -> list[dict[str, object]]:
         with sessions.begin() as s:
-            subjects = list(s.execute(select(CaseSubject.subject).where(CaseSubject.case_id == case_id)).scalars())
-            held = set(s.execute(select(HitIndexEntry.party, HitIndexEntry.category, HitIndexEntry.subject).where(
-                HitIndexEntry.subject.in_(subjects), HitIndexEntry.party.in_(providers))).all())
+            subjects = list(
+                s.execute(select(CaseSubject.subject).where(CaseSubject.case_id == case_id)).scalars()
+            )
+            held = set(
+                s.execute(
+                    select(HitIndexEntry.party, HitIndexEntry.category, HitIndexEntry.subject).where(
+                        HitIndexEntry.subject.in_(subjects), HitIndexEntry.party.in_(providers)
+                    )
+                ).all()
+            )
         return [{"subject": x, "party": p, "category": c, "hit": True} for p, c, x in held]
 
     return app
