@@ -44,6 +44,8 @@ from exchange.api.schemas import (
     ItemsOut,
     PartyIn,
     RecipientOut,
+    ReviewIn,
+    ReviewOut,
     TransitionIn,
     WhoAmI,
 )
@@ -227,6 +229,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             parties=service.cases.parties(session, case.id),
             subjects=service.cases.subjects(session, case.id),
             selection_reason=case.selection_reason,
+            reviews=[
+                ReviewOut(party=r.reviewer_party, reviewer=r.reviewer, verdict=r.verdict, note=r.note)
+                for r in service.cases.reviews(session, case.id)
+            ],
             closed=case.closed is not None,
         )
         return out.model_dump_json().encode()
@@ -287,6 +293,23 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 session, c, case_id, body.to, body.reason, trace, datetime.now(UTC)
             )
             return 200, case_out(session, case)
+
+        return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
+
+    @app.post(
+        "/v1/cases/{case_id}/review",
+        response_model=CaseOut,
+        responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
+    )
+    def review(case_id: str, body: ReviewIn, c: Authed, idempotency_key: IdemKey = None) -> Response:
+        """A jurist's review of the selection decision (role 'jurist' of a participating party)."""
+        trace = f"tr-{uuid.uuid4().hex}"
+
+        def unit(session: Session) -> tuple[int, bytes]:
+            service.cases.review_selection(
+                session, c, case_id, body.verdict, body.note, trace, datetime.now(UTC)
+            )
+            return 200, case_out(session, service.cases.visible(session, c, case_id))
 
         return _idempotent(service, c, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), unit)
 

@@ -59,6 +59,13 @@ class CaseIn(BaseModel):
     subjects: list[str] = Field(min_length=1, max_length=1000)
 
 
+class ReviewOut(BaseModel):
+    party: str
+    reviewer: str
+    verdict: str
+    note: str
+
+
 class CaseOut(BaseModel):
     id: str
     covenant: str
@@ -68,6 +75,7 @@ class CaseOut(BaseModel):
     parties: list[str]
     subjects: list[str]
     selection_reason: str | None
+    reviews: list[ReviewOut] = Field(default_factory=list)
     closed: bool
 
 
@@ -156,3 +164,9 @@ class FeedbackIn(BaseModel):
 class FeedbackOut(BaseModel):
     outcome: str | None
     told: list[str] = Field(default_factory=list)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: str = Ident
+    note: str = Field(min_length=1, max_length=2000)

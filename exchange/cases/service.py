@@ -24,7 +24,7 @@ from exchange.policies.decision import Decision, DecisionRequest
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.model import Covenant
 from exchange.storage.audit_store import AuditLog
-from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry
+from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry, SelectionReview
 from exchange.vocabulary import Caller, Category, PartyId, Phase, Purpose
 
 PHASES = list(Phase)
@@ -209,6 +209,36 @@ class CaseService:
             reason=reason,
         )
         return case
+
+    def review_selection(
+        self, s: Session, c: Caller, case_id: str, verdict: str, note: str, trace: str, now: datetime
+    ) -> None:
+        """A jurist of a participating party reviews the recorded selection decision."""
+        case = self.visible(s, c, case_id)
+        if c.role != "jurist":
+            raise DeniedError("only a jurist reviews a selection decision")
+        if case.selection_reason is None:
+            raise ConflictError("the case has no selection decision to review yet")
+        if verdict not in ("approved", "concerns"):
+            raise InvalidInputError("verdict must be 'approved' or 'concerns'")
+        if len(note.strip()) < 10:
+            raise InvalidInputError("the review needs a note (at least 10 characters)")
+        s.merge(
+            SelectionReview(
+                case_id=case_id,
+                reviewer_party=c.party,
+                reviewer=c.user,
+                verdict=verdict,
+                note=" ".join(note.split())[:2000],
+                reviewed=now,
+            )
+        )
+        self.record(
+            s, c, trace, Action.SELECTION, Outcome.DONE, case, reason=note, details={"review": verdict}
+        )
+
+    def reviews(self, s: Session, case_id: str) -> list[SelectionReview]:
+        return list(s.execute(select(SelectionReview).where(SelectionReview.case_id == case_id)).scalars())
 
     # -- hit/no-hit ----------------------------------------------------------------------------
 

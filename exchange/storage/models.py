@@ -263,3 +263,15 @@ class ItemRetention(Base):
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     shredded: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (Index("ix_retention_until", "until"),)
+
+
+class SelectionReview(Base):
+    """A jurist's review of a case's selection decision, where one was asked for."""
+
+    __tablename__ = "selection_reviews"
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
+    reviewer_party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(128), nullable=False)
+    verdict: Mapped[str] = mapped_column(String(16), nullable=False)  # approved | concerns
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    reviewed: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -36,6 +36,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", CASE, None),
     ("POST", f"{CASE}/parties", {"party": "vrbzo"}),
     ("POST", f"{CASE}/transitions", {"to": "selection"}),
+    ("POST", f"{CASE}/review", {"verdict": "approved", "note": "Selection is proportionate."}),
     ("POST", "/v1/index/bijstand-status", {"add": [SUBJECT]}),
     ("POST", f"{CASE}/hits", {}),
     ("POST", f"{CASE}/enrichment-requests", {"provider": "senzer", "categories": ["bijstand-status"]}),

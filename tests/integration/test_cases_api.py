@@ -168,3 +168,32 @@ def test_hit_lookup_uses_the_subject_index(api: Api) -> None:
         plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
     assert "USING COVERING INDEX ix_hit_subject" in plan
     assert "SCAN" not in plan
+
+
+def test_jurist_reviews_the_selection(api: Api) -> None:
+    """A jurist of a participating party reviews the selection decision; others may not; it is logged."""
+    case_id = open_case(api)
+    coord = api.client("helmond", "coord-1", "coordinator")
+    jurist = api.client("helmond", "jur-1", "jurist")
+    body = {"verdict": "approved", "note": "Three signals; inspection is proportionate."}
+    assert_problem(jurist.post(f"/v1/cases/{case_id}/review", body), 409, "no selection decision")
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
+    coord.post(
+        f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason": "Three independent signals."}
+    )
+    assert_problem(coord.post(f"/v1/cases/{case_id}/review", body), 403, "only a jurist")
+    assert_problem(
+        jurist.post(f"/v1/cases/{case_id}/review", {"verdict": "maybe", "note": "x" * 20}), 400, "verdict"
+    )
+    reviewed = jurist.post(f"/v1/cases/{case_id}/review", body).json()
+    assert reviewed["reviews"] == [
+        {
+            "party": "helmond",
+            "reviewer": "jur-1",
+            "verdict": "approved",
+            "note": "Three signals; inspection is proportionate.",
+        }
+    ]
+    assert_problem(
+        api.client("senzer", "jur-2", "jurist").post(f"/v1/cases/{case_id}/review", body), 404, "no case"
+    )
