@@ -21,7 +21,7 @@ from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
 from exchange.policies.decision import Decision, DecisionRequest
-from exchange.policies.engine import DecisionEngine
+from exchange.policies.engine import LEGAL_TIMEZONE, DecisionEngine
 from exchange.policies.model import Covenant
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry, SelectionReview
@@ -48,6 +48,7 @@ class CaseService:
         self.log = log
         #: Called in the closing transaction (retention deadlines are set there).
         self.on_close: list[Callable[[Session, CaseRow, datetime], None]] = []
+        self._pairs_cache: dict[tuple[object, ...], list[tuple[str, Category, Decision]]] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -242,6 +243,32 @@ class CaseService:
 
     # -- hit/no-hit ----------------------------------------------------------------------------
 
+    def _allowed_pairs(self, c: Caller, case: CaseRow, now: datetime) -> list[tuple[str, Category, Decision]]:
+        """The (provider, category) pairs the caller may ask about, with their decisions. The same
+        inputs give the same answer, so it is cached per policy generation, requester, role, case
+        purpose and phase, and legal day (a covenant version starts and ends on a day)."""
+        day = now.astimezone(LEGAL_TIMEZONE).date()
+        key = (self.decisions.generation, case.covenant, c.party, c.role, case.purpose, case.phase, day)
+        cached = self._pairs_cache.get(key)
+        if cached is not None:
+            return cached
+        covenant = self._covenant(case.covenant, now)
+        allowed = []
+        for provider in covenant.parties:
+            if provider == c.party:
+                continue
+            for category in covenant.categories:
+                request = DecisionRequest(
+                    c.party, c.role, provider, category, case.purpose, case.phase, case.covenant, now
+                )
+                d = self.decisions.decide(request)
+                if d.allowed:
+                    allowed.append((str(provider), category, d))
+        if len(self._pairs_cache) >= 4096:
+            self._pairs_cache.clear()
+        self._pairs_cache[key] = allowed
+        return allowed
+
     def update_index(
         self, s: Session, c: Caller, category: str, add: Iterable[str], remove: Iterable[str], trace: str
     ) -> tuple[int, int]:
@@ -284,20 +311,8 @@ class CaseService:
         case = self.visible(s, c, case_id)
         if case.closed is not None:
             raise ConflictError("the case is closed")
-        covenant = self._covenant(case.covenant, now)
         subjects = self.subjects(s, case_id)
-        allowed = []
-        for provider in covenant.parties:
-            if provider == c.party:
-                continue
-            for category in covenant.categories:
-                d = self.decisions.decide(
-                    DecisionRequest(
-                        c.party, c.role, provider, category, case.purpose, case.phase, case.covenant, now
-                    )
-                )
-                if d.allowed:
-                    allowed.append((provider, category, d))
+        allowed = self._allowed_pairs(c, case, now)
         if not allowed:
             return []
         providers = sorted({p for p, _, _ in allowed})

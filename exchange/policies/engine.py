@@ -85,6 +85,11 @@ class DecisionEngine:
             self._snapshot = _Snapshot({k: tuple(v) for k, v in current.items()}, history)
 
     @property
+    def generation(self) -> int:
+        """Changes whenever policies are installed: a key for caches of decisions."""
+        return id(self._snapshot)
+
+    @property
     def policies(self) -> list[CompiledPolicy]:
         return [v.policy for vs in self._snapshot.current.values() for v in vs]
 

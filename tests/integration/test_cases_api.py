@@ -4,6 +4,7 @@ own index, and a query answers exactly the pairs the covenant allows in the case
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
 from exchange.crypto.subjects import normalise_address
@@ -197,3 +198,22 @@ def test_jurist_reviews_the_selection(api: Api) -> None:
     assert_problem(
         api.client("senzer", "jur-2", "jurist").post(f"/v1/cases/{case_id}/review", body), 404, "no case"
     )
+
+
+def test_installing_a_revised_policy_changes_hit_answers(api: Api) -> None:
+    """Hit answers follow the covenant in force at once: a revision installed in the engine applies to
+    the next query (the allowed pairs are cached per policy generation)."""
+    import dataclasses
+
+    from exchange.policies.compiler import compile_covenant
+
+    case_id = open_case(api, [A])
+    coord = api.client("helmond", "coord-1", "coordinator")
+    before = coord.post(f"/v1/cases/{case_id}/hits", {}).json()
+    assert any(a["provider"] == "senzer" for a in before)
+    service = api.http.app.state.service  # type: ignore[attr-defined]
+    pit = service.decisions.covenant("pit", datetime.now(UTC))
+    revised = dataclasses.replace(pit, flows=tuple(f for f in pit.flows if f.id != "hit-gemeenten-selectie"))
+    service.decisions.install(compile_covenant(revised))
+    after = coord.post(f"/v1/cases/{case_id}/hits", {}).json()
+    assert after == []
