@@ -144,7 +144,7 @@ class Service:
         )
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
-        self.auth = RequestAuthenticator(self.sessions)
+        self.auth = RequestAuthenticator(self.sessions, run=self.writer.run)
         self.cases = CaseService(self.decisions, self.log)
         self.dossiers = DossierService(self.cases)
         self.followup = FollowUpService(self.cases)

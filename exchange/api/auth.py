@@ -19,13 +19,13 @@ from typing import Any
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.crypto.hazmat import ed25519_public_key
-from exchange.errors import VerificationError
+from exchange.errors import StorageError, VerificationError
 from exchange.storage.models import RequestNonce
 from exchange.storage.parties import signing_key
+from exchange.storage.unit_of_work import run_unit
 from exchange.vocabulary import Caller
 
 TAG = "exchange-v1"
@@ -76,10 +76,15 @@ class RequestAuthenticator:
         sessions: sessionmaker[Session],
         max_age: dt.timedelta = dt.timedelta(minutes=5),
         clock: Callable[[], float] = time.time,
+        run: Callable[[Callable[[Session], None]], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_age = max_age
         self.clock = clock
+        # How a nonce is recorded durably: by default its own transaction; the service passes its
+        # group committer, so concurrent requests share one fsync.
+        self.run = run or (lambda unit: run_unit(sessions, unit))
+        self._seen = 0
 
     def authenticate(self, message: SignedMessage, body: bytes) -> Caller:
         headers = {k.lower(): v for k, v in message.headers}
@@ -112,15 +117,26 @@ class RequestAuthenticator:
         return Caller(party, user, role, kid)
 
     def _remember(self, kid: str, nonce: str, created: int) -> None:
-        """Record the nonce in its own transaction: a replay is refused even if this request fails."""
+        """Record the nonce durably before the request runs: a replay is refused even if this request
+        fails. Old nonces (beyond twice the window) are pruned now and then."""
         now = int(self.clock())
+        self._seen += 1
+        prune = self._seen % 500 == 1
+
+        def unit(session: Session) -> None:
+            if prune:
+                window = 2 * int(self.max_age.total_seconds())
+                session.execute(delete(RequestNonce).where(RequestNonce.created < now - window))
+            if session.get(RequestNonce, (kid, nonce)) is not None:
+                raise NotAuthenticated("this signature was used before (replay)")
+            session.add(RequestNonce(kid=kid, nonce=nonce, created=created))
+            session.flush()
+
         try:
+            self.run(unit)
+        except StorageError:
+            # Another process recorded the same nonce between our check and insert (unique key).
             with self.sessions.begin() as session:
-                session.execute(
-                    delete(RequestNonce).where(
-                        RequestNonce.created < now - 2 * int(self.max_age.total_seconds())
-                    )
-                )
-                session.add(RequestNonce(kid=kid, nonce=nonce, created=created))
-        except IntegrityError:
-            raise NotAuthenticated("this signature was used before (replay)") from None
+                if session.get(RequestNonce, (kid, nonce)) is not None:
+                    raise NotAuthenticated("this signature was used before (replay)") from None
+            raise
