@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.audit.checkpoint import NoteSigner
@@ -16,6 +17,7 @@ from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.schema import upgrade
 from tests.conftest import CONVENANT
+from tests.pgserver import PostgresServer
 
 if TYPE_CHECKING:  # api_support imports this module; at run time the fixture imports it lazily
     from tests.integration.api_support import Api
@@ -32,15 +34,72 @@ class Db:
     signer: NoteSigner
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Db]:
-    url = f"sqlite:///{tmp_path / 'exchange.db'}"
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started in a temporary directory, stopped at the end."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _make_db(url: str) -> Db:
     engine = make_engine(url)
     upgrade(engine)
-    yield Db(
+    return Db(
         url, engine, session_factory(engine), AuditLog(ORIGIN), NoteSigner.from_seed(ORIGIN, b"\x42" * 32)
     )
-    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
+    """A fresh, migrated database per test: every integration test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'exchange.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        url = server.create_database(f"t{uuid.uuid4().hex[:12]}")
+    d = _make_db(url)
+    yield d
+    d.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Db]:
+    """For the tests about SQLite itself (query plans)."""
+    d = _make_db(f"sqlite:///{tmp_path / 'exchange.db'}")
+    yield d
+    d.engine.dispose()
+
+
+def block_log_writes(db: Db) -> None:
+    """Make every insert into the log fail, as a full disk or a broken store would."""
+    with db.sessions.begin() as s:
+        if db.engine.dialect.name == "sqlite":
+            s.execute(
+                text("CREATE TRIGGER no_log BEFORE INSERT ON log_entries BEGIN SELECT RAISE(ABORT, 'x'); END")
+            )
+        else:
+            s.execute(
+                text(
+                    "CREATE FUNCTION no_log() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'x'; END $$ "
+                    "LANGUAGE plpgsql"
+                )
+            )
+            s.execute(
+                text(
+                    "CREATE TRIGGER no_log BEFORE INSERT ON log_entries FOR EACH ROW EXECUTE FUNCTION no_log()"
+                )
+            )
+
+
+def unblock_log_writes(db: Db) -> None:
+    with db.sessions.begin() as s:
+        if db.engine.dialect.name == "sqlite":
+            s.execute(text("DROP TRIGGER no_log"))
+        else:
+            s.execute(text("DROP TRIGGER no_log ON log_entries"))
+            s.execute(text("DROP FUNCTION no_log()"))
 
 
 @pytest.fixture

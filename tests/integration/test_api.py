@@ -8,11 +8,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
 from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
 from tests.integration.api_support import DECISION, NOW, ROUTES, Api, assert_problem, signed
+from tests.integration.conftest import block_log_writes, unblock_log_writes
 
 
 def test_whoami(api: Api) -> None:
@@ -150,15 +150,11 @@ def test_idempotent_retry(api: Api) -> None:
 
 def test_log_failure_answers_503_and_discloses_nothing(api: Api) -> None:
     """If the log cannot record the decision, the answer is 503 and no decision is returned."""
-    with api.db.sessions.begin() as s:
-        s.execute(
-            text("CREATE TRIGGER no_log BEFORE INSERT ON log_entries BEGIN SELECT RAISE(ABORT, 'x'); END")
-        )
+    block_log_writes(api.db)
     r = api.client("someren").post("/v1/decisions", DECISION)  # type: ignore[arg-type]
     assert_problem(r, 503, "nothing was done")
     assert "allowed" not in r.json()
-    with api.db.sessions.begin() as s:
-        s.execute(text("DROP TRIGGER no_log"))
+    unblock_log_writes(api.db)
     assert api.client("someren").post("/v1/decisions", DECISION).status_code == 200  # type: ignore[arg-type]
 
 

@@ -18,7 +18,7 @@ from exchange.storage import audit_queries as q
 from exchange.storage.audit_store import AppendResult, AuditLog, LogCorrupted
 from exchange.storage.models import LogEntry, LogNode, LogWitness
 from exchange.storage.unit_of_work import GroupCommitter, run_unit
-from tests.integration.conftest import Db
+from tests.integration.conftest import Db, block_log_writes, unblock_log_writes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 P_A = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
@@ -149,10 +149,7 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
 
 def test_failed_append_blocks_the_action(db: Db) -> None:
     """If the log cannot record the event, the action in the same unit of work is not committed."""
-    with db.sessions.begin() as s:
-        s.execute(
-            text("CREATE TRIGGER no_log BEFORE INSERT ON log_entries BEGIN SELECT RAISE(ABORT, 'disk'); END")
-        )
+    block_log_writes(db)
 
     def action_with_event(s: Session) -> None:
         s.add(LogWitness(name="helmond.test/w", party="helmond", public=b"\x01" * 32))  # the "action"
@@ -164,7 +161,7 @@ def test_failed_append_blocks_the_action(db: Db) -> None:
     with db.sessions.begin() as s:
         assert s.get(LogWitness, "helmond.test/w") is None
         assert db.log.size(s) == 0
-        s.execute(text("DROP TRIGGER no_log"))
+    unblock_log_writes(db)
     # Resumes without a restart once the fault clears; the frontier cache did not go stale.
     run_unit(db.sessions, action_with_event)
     with db.sessions.begin() as s:
@@ -250,10 +247,7 @@ def test_group_commit_isolates_a_failing_unit(db: Db) -> None:
 
 def test_group_commit_failure_acknowledges_nothing(db: Db) -> None:
     """If the batch cannot commit, no unit of it is acknowledged."""
-    with db.sessions.begin() as s:
-        s.execute(
-            text("CREATE TRIGGER no_log BEFORE INSERT ON log_entries BEGIN SELECT RAISE(ABORT, 'disk'); END")
-        )
+    block_log_writes(db)
     gc = GroupCommitter(db.sessions)
     try:
         futures = [gc.submit(partial(append_one, db, i)) for i in range(5)]

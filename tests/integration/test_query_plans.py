@@ -17,10 +17,10 @@ def plan(db: Db, stmt: object) -> str:
     return " | ".join(str(r[-1]) for r in rows)
 
 
-def test_subtree_lookup_uses_primary_keys(db: Db) -> None:
+def test_subtree_lookup_uses_primary_keys(sqlite_db: Db) -> None:
     """Fetching a proof's subtrees is a primary-key search per subtree, never a table scan."""
     sql = subtree_sql(2, 3, "qmark")
-    with db.engine.connect() as conn:
+    with sqlite_db.engine.connect() as conn:
         rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1, 2, 1, 4, 3, 0, 7, 2)).all()
     text = " | ".join(str(r[-1]) for r in rows)
     assert "SEARCH log_nodes USING INDEX sqlite_autoindex_log_nodes_1 (level=? AND idx=?)" in text
@@ -28,12 +28,14 @@ def test_subtree_lookup_uses_primary_keys(db: Db) -> None:
     assert "SCAN" not in text
 
 
-def test_log_queries_use_indexes(db: Db) -> None:
+def test_log_queries_use_indexes(sqlite_db: Db) -> None:
     """Subject, case and leaf lookups search an index."""
     assert "INDEX ix_log_subject (subject=?)" in plan(
-        db, select(LogEntry.action).where(LogEntry.subject == "v1:x")
+        sqlite_db, select(LogEntry.action).where(LogEntry.subject == "v1:x")
     )
-    assert "INDEX ix_log_case (case_id=?)" in plan(db, select(LogEntry.action).where(LogEntry.case_id == "c"))
+    assert "INDEX ix_log_case (case_id=?)" in plan(
+        sqlite_db, select(LogEntry.action).where(LogEntry.case_id == "c")
+    )
     assert "SEARCH log_entries USING INTEGER PRIMARY KEY (rowid=?)" in plan(
-        db, select(LogEntry.leaf_hash).where(LogEntry.idx.in_([1, 5, 9]))
+        sqlite_db, select(LogEntry.leaf_hash).where(LogEntry.idx.in_([1, 5, 9]))
     )
