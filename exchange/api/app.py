@@ -55,7 +55,7 @@ from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings
 from exchange.crypto.keys import b64
-from exchange.errors import ConflictError, InvalidInputError
+from exchange.errors import ConfigurationError, ConflictError, ExchangeError, InvalidInputError
 from exchange.policies.compiler import compile_covenant
 from exchange.policies.decision import DecisionRequest
 from exchange.policies.engine import DecisionEngine
@@ -218,6 +218,27 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             return 200, json.dumps(data).encode()
 
         return _idempotent(service, c, idempotency_key, body.model_dump_json().encode(), unit)
+
+    @app.get("/health", include_in_schema=True, responses={200: {"description": "The process is alive"}})
+    def health() -> dict[str, str]:
+        """Liveness, unauthenticated: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready", responses=problems.problem_responses(503))
+    def ready() -> Response:
+        """Readiness, unauthenticated: the schema is current, a covenant is loaded, the log is readable."""
+        try:
+            require_current(service.engine)
+            if not service.decisions.policies:
+                raise ConfigurationError("no covenant is loaded: every decision would be a denial")
+            with service.sessions.begin() as session:
+                size = service.log.size(session)
+        except ExchangeError as exc:
+            raise ConfigurationError(f"not ready: {exc.diagnostics()}") from None
+        except Exception:
+            raise ConfigurationError("not ready: the database cannot be reached") from None
+        body = {"status": "ready", "covenants": len(service.decisions.policies), "log_size": size}
+        return Response(json.dumps(body).encode(), media_type="application/json")
 
     def case_out(session: Session, case: CaseRow) -> bytes:
         out = CaseOut(

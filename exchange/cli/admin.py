@@ -78,5 +78,7 @@ def serve(
     import uvicorn
 
     from exchange.api.app import create_app
+    from exchange.logging_json import configure
 
-    uvicorn.run(create_app(load_settings()), host=host, port=port, log_level="info")
+    configure()
+    uvicorn.run(create_app(load_settings()), host=host, port=port, log_config=None, access_log=False)

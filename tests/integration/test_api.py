@@ -8,9 +8,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
+from exchange.storage.schema import head_revision
 from tests.integration.api_support import DECISION, NOW, ROUTES, Api, assert_problem, signed
 from tests.integration.conftest import block_log_writes, unblock_log_writes
 
@@ -192,7 +194,9 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
     """The per-route security tests above cover every route the service has; a new route must join."""
     from fastapi.routing import APIRoute
 
-    routes = [r for r in api.http.app.routes if isinstance(r, APIRoute)]  # type: ignore[attr-defined]
+    # /health and /ready are unauthenticated by design (load balancers probe them); they show no data.
+    app_routes = api.http.app.routes  # type: ignore[attr-defined]
+    routes = [r for r in app_routes if isinstance(r, APIRoute) and r.path not in ("/health", "/ready")]
     have = {(m, r.path) for r in routes for m in (r.methods or ())}
     tried = set()
     for method, path, _ in ROUTES:
@@ -202,3 +206,39 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
         template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
         tried.add((method, template))
     assert have == tried
+
+
+def test_health_and_ready(api: Api) -> None:
+    """Liveness and readiness answer without a signature; readiness fails while the schema is not current."""
+    assert api.http.get("/health").json() == {"status": "ok"}
+    ready = api.http.get("/ready").json()
+    assert ready["status"] == "ready" and ready["covenants"] == 4
+    with api.db.sessions.begin() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    r = api.http.get("/ready")
+    assert_problem(r, 503, "newer than this version of exchange knows")
+    with api.db.sessions.begin() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head_revision()})
+    service = api.http.app.state.service  # type: ignore[attr-defined]
+    service.decisions._snapshot = type(service.decisions._snapshot)({}, {})
+    assert_problem(api.http.get("/ready"), 503, "no covenant is loaded")
+
+
+def test_application_logs_are_one_json_line() -> None:
+    """A log record is one JSON line even if a message holds newlines; exceptions log only their type."""
+    import logging
+
+    from exchange.logging_json import JsonFormatter
+
+    record = logging.LogRecord("exchange", logging.ERROR, __file__, 1, "first\nsecond", None, None)
+    try:
+        raise ValueError("1234AB 5 secret detail")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["message"] == "first\nsecond" and data["error"] == "ValueError"
+    assert "1234AB" not in line
