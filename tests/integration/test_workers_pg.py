@@ -1,0 +1,122 @@
+"""Several service processes on one PostgreSQL: parallel clients appending to the log produce one
+consistent tree (no duplicate index, no fork), and every checkpoint is consistent with the previous."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import text
+
+from exchange.audit.checkpoint import NoteSigner
+from exchange.client.http import ExchangeClient
+from exchange.crypto.keys import PartyKeys
+from exchange.storage.audit_store import AuditLog
+from exchange.storage.db import make_engine, session_factory
+from exchange.storage.parties import register_party
+from exchange.storage.schema import upgrade
+from tests.conftest import ROOT
+from tests.integration.conftest import ORIGIN
+from tests.pgserver import PostgresServer
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_two_workers_one_tree(pg_server: PostgresServer) -> None:
+    """Two uvicorn workers, 8 clients x 25 signed decisions; the log has 200 + setup events in one tree."""
+    url = pg_server.create_database("workers")
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    keys = PartyKeys.create("someren", now)
+    with sessions.begin() as s:
+        register_party(s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], now)
+    port = _port()
+    env = {
+        **os.environ,
+        "EXCHANGE_DATABASE_URL": url,
+        "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+        "EXCHANGE_LOG_ORIGIN": ORIGIN,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "exchange.api.asgi:create",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    signer = NoteSigner.from_seed(ORIGIN, b"\x07" * 32)
+    log = AuditLog(ORIGIN)
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def client(i: int) -> None:
+            c = ExchangeClient(base, keys.current, f"u-{i}", "employee")
+            for _ in range(25):
+                r = c.post(
+                    "/v1/decisions",
+                    {
+                        "provider": "senzer",
+                        "category": "bijstand-status",
+                        "purpose": "uitkeringsfraude",
+                        "phase": "action",
+                        "covenant": "pit",
+                    },
+                )
+                with lock:
+                    statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        # Sign checkpoints while the workers append: each must extend the previous one.
+        for _ in range(5):
+            time.sleep(0.3)
+            with sessions.begin() as s:
+                log.sign_checkpoint(s, signer, datetime.now(UTC))
+        for t in threads:
+            t.join()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert statuses == [200] * 200
+    with sessions.begin() as s:
+        log.sign_checkpoint(s, signer, datetime.now(UTC))
+        report = log.verify(s, signer.verifier)
+        actions = [a for (a,) in s.execute(text("SELECT action FROM log_entries ORDER BY idx"))]
+    assert report.size == len(actions)
+    assert actions.count("decision") == 200
+    assert report.checkpoints >= 2
+    engine.dispose()
