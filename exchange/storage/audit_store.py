@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -138,47 +138,21 @@ class AuditLog:
     # -- appending ---------------------------------------------------------------------------
 
     def append(self, session: Session, event: Event, idempotency_key: str | None = None) -> AppendResult:
-        """Append one event in the caller's transaction. Raises :class:`StorageError` if it cannot."""
+        """Append one event in the caller's transaction. Raises :class:`StorageError` if it cannot.
+
+        With an ``idempotency_key`` seen before, nothing is appended and the original index returns.
+        """
         try:
             conn = session.connection()
-            # The head is read (and on PostgreSQL locked) once per transaction; later appends in the
-            # same transaction continue from what this one wrote. The cache ends with the transaction.
-            cached = session.info.get(_HEAD_CACHE)
-            head = conn.execute(_SELECT_HEAD).one() if cached is None else cached
+            head = self._head(session, conn)
             if idempotency_key is not None:
                 seen = conn.execute(_SELECT_IDEMPOTENT, {"key": idempotency_key}).first()
                 if seen is not None:
                     return AppendResult(seen.idx, seen.leaf_hash, duplicate=True)
-            frontier = self._frontier_for(session, head.size, head.root)
-            data = event.canonical()
-            index = head.size
-            h = leaf_hash(data)
-            # Level-0 subtrees are the entries' own leaf hashes; only levels >= 1 go to log_nodes.
-            nodes = []
-            stack = list(frontier)
-            level, current = 0, h
-            while stack and stack[-1][0] == level:  # a right child completes its parent
-                current = node_hash(stack.pop()[1], current)
-                level += 1
-                nodes.append({"level": level, "idx": index >> level, "hash": current})
-            stack.append((level, current))
-            root = _fold(stack)
-            row = {"idx": index, "leaf_hash": h, "event": data, "idempotency_key": idempotency_key}
-            row.update(entry_columns(event))
-            conn.execute(_INSERT_ENTRY, row)
-            if nodes:
-                conn.execute(_INSERT_NODE, nodes)
-            conn.execute(_UPDATE_HEAD, {"new_size": index + 1, "new_root": root})
-            session.info[_HEAD_CACHE] = _Head(index + 1, root)
-            with self._lock:
-                # Valid only if this transaction commits; the next appender checks size and root.
-                self._frontier = (index + 1, root, tuple(stack))
+            ((index, h),) = self._write(session, conn, head, [event], idempotency_key)
             return AppendResult(index, h, duplicate=False)
-        except ExchangeError:
-            raise
         except SQLAlchemyError as exc:
-            log.error("log append failed: %s", type(exc).__name__)
-            raise StorageError("the disclosure log could not record the event; nothing was done") from None
+            raise _append_failed(exc) from None
 
     def append_many(self, session: Session, events: list[Event]) -> list[int]:
         """Append several events (one request's answers) with one head update and batched inserts.
@@ -189,39 +163,49 @@ class AuditLog:
             return []
         try:
             conn = session.connection()
-            cached = session.info.get(_HEAD_CACHE)
-            head = conn.execute(_SELECT_HEAD).one() if cached is None else cached
-            stack = list(self._frontier_for(session, head.size, head.root))
-            entries, nodes, indexes = [], [], []
-            index = head.size
-            for event in events:
-                data = event.canonical()
-                h = leaf_hash(data)
-                row = {"idx": index, "leaf_hash": h, "event": data, "idempotency_key": None}
-                row.update(entry_columns(event))
-                entries.append(row)
-                level, current = 0, h
-                while stack and stack[-1][0] == level:
-                    current = node_hash(stack.pop()[1], current)
-                    level += 1
-                    nodes.append({"level": level, "idx": index >> level, "hash": current})
-                stack.append((level, current))
-                indexes.append(index)
-                index += 1
-            root = _fold(stack)
-            conn.execute(_INSERT_ENTRY, entries)
-            if nodes:
-                conn.execute(_INSERT_NODE, nodes)
-            conn.execute(_UPDATE_HEAD, {"new_size": index, "new_root": root})
-            session.info[_HEAD_CACHE] = _Head(index, root)
-            with self._lock:
-                self._frontier = (index, root, tuple(stack))
-            return indexes
-        except ExchangeError:
-            raise
+            return [index for index, _ in self._write(session, conn, self._head(session, conn), events, None)]
         except SQLAlchemyError as exc:
-            log.error("log append failed: %s", type(exc).__name__)
-            raise StorageError("the disclosure log could not record the event; nothing was done") from None
+            raise _append_failed(exc) from None
+
+    @staticmethod
+    def _head(session: Session, conn: Connection) -> Any:
+        # The head is read (and on PostgreSQL locked) once per transaction; later appends in the
+        # same transaction continue from what the previous one wrote. The cache ends with the transaction.
+        cached = session.info.get(_HEAD_CACHE)
+        return conn.execute(_SELECT_HEAD).one() if cached is None else cached
+
+    def _write(
+        self, session: Session, conn: Connection, head: Any, events: list[Event], idempotency_key: str | None
+    ) -> list[tuple[int, bytes]]:
+        """Insert events after ``head``: entries, the complete subtrees they finish, the new head."""
+        stack = list(self._frontier_for(session, head.size, head.root))
+        entries, nodes, written = [], [], []
+        index = head.size
+        for event in events:
+            data = event.canonical()
+            h = leaf_hash(data)
+            row = {"idx": index, "leaf_hash": h, "event": data, "idempotency_key": idempotency_key}
+            row.update(entry_columns(event))
+            entries.append(row)
+            # Level-0 subtrees are the entries' own leaf hashes; only levels >= 1 go to log_nodes.
+            level, current = 0, h
+            while stack and stack[-1][0] == level:  # a right child completes its parent
+                current = node_hash(stack.pop()[1], current)
+                level += 1
+                nodes.append({"level": level, "idx": index >> level, "hash": current})
+            stack.append((level, current))
+            written.append((index, h))
+            index += 1
+        root = _fold(stack)
+        conn.execute(_INSERT_ENTRY, entries)
+        if nodes:
+            conn.execute(_INSERT_NODE, nodes)
+        conn.execute(_UPDATE_HEAD, {"new_size": index, "new_root": root})
+        session.info[_HEAD_CACHE] = _Head(index, root)
+        with self._lock:
+            # Valid only if this transaction commits; the next appender checks size and root.
+            self._frontier = (index, root, tuple(stack))
+        return written
 
     def _frontier_for(self, session: Session, size: int, root: bytes) -> tuple[tuple[int, bytes], ...]:
         """The compact range (complete subtrees, left to right) for ``size`` leaves.
@@ -484,6 +468,11 @@ class AuditLog:
     def _level_stream(self, session: Session, level: int, batch: int) -> Iterator[tuple[int, bytes]]:
         """Stored subtrees of one level in index order (a primary-key range scan)."""
         yield from _driver_stream(session, "idx, hash", "log_nodes", f"level = {int(level)} AND ", batch)
+
+
+def _append_failed(exc: SQLAlchemyError) -> StorageError:
+    log.error("log append failed: %s", type(exc).__name__)
+    return StorageError("the disclosure log could not record the event; nothing was done")
 
 
 def _utc(value: datetime) -> datetime:
