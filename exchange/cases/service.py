@@ -52,11 +52,10 @@ class CaseService:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def record(
-        self, s: Session, c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object
-    ) -> int:
-        """Append an event about ``case`` by the caller; returns its log index. Never commits."""
-        event = Event(
+    @staticmethod
+    def event(c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object) -> Event:
+        """An event about ``case`` by the caller, with the case's purpose, covenant and phase."""
+        return Event(
             datetime.now(UTC),
             trace,
             action,
@@ -68,7 +67,12 @@ class CaseService:
             phase=case.phase,
             **kw,  # type: ignore[arg-type]
         )
-        return self.log.append(s, event).index
+
+    def record(
+        self, s: Session, c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object
+    ) -> int:
+        """Append an event about ``case`` by the caller; returns its log index. Never commits."""
+        return self.log.append(s, self.event(c, trace, action, outcome, case, **kw)).index
 
     def covenant_of(self, case: CaseRow, moment: datetime) -> Covenant:
         return self._covenant(case.covenant, moment)
@@ -332,16 +336,12 @@ class CaseService:
                 hit = (provider, category, subject) in held
                 pending.append((subject, provider, category, d, hit))
                 events.append(
-                    Event(
-                        stamp,
+                    self.event(
+                        c,
                         trace,
                         Action.HIT_QUERY,
-                        actor,
                         Outcome.HIT if hit else Outcome.NO_HIT,
-                        case=case.id,
-                        purpose=case.purpose,
-                        covenant=case.covenant,
-                        phase=case.phase,
+                        case,
                         subject=subject,
                         counterparty=provider,
                         category=category,
