@@ -329,8 +329,6 @@ class CaseService:
         )
         pending: list[tuple[str, str, Category, Decision, bool]] = []
         events = []
-        actor = Actor(c.party, c.user, c.role)
-        stamp = datetime.now(UTC)
         for subject in subjects:
             for provider, category, d in allowed:
                 hit = (provider, category, subject) in held
