@@ -41,7 +41,7 @@ def _serve(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
             "-m",
             "uvicorn",
             "--factory",
-            f"bench.service_app:{factory}",
+            factory,
             "--port",
             str(port),
             "--log-level",
@@ -94,7 +94,14 @@ def run() -> None:
         with session_factory(engine).begin() as s:
             register_party(s, "veldhoven", "Veldhoven", [v.to_data("veldhoven") for v in keys.public()], now)
         engine.dispose()
-        signed_proc, signed_base = _serve("signed_app", {"BENCH_DB": url})
+        signed_proc, signed_base = _serve(
+            "exchange.api.asgi:create",
+            {
+                "EXCHANGE_DATABASE_URL": url,
+                "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+                "EXCHANGE_LOG_ORIGIN": "bench.exchange/log",
+            },
+        )
         coord = ExchangeClient(signed_base, keys.current, "coord-1", "coordinator")
         subject = "v1:" + b64(os.urandom(32))
         case = coord.post(
@@ -104,7 +111,7 @@ def run() -> None:
         coord.post(f"/v1/cases/{cid}/transitions", {"to": "selection"})
         answers = len(coord.post(f"/v1/cases/{cid}/hits", {}).json())
         plain_proc, plain_base = _serve(
-            "plain_app", {"BENCH_DB": url, "BENCH_PROVIDERS": "uwv,svb,toeslagen,ind"}
+            "bench.service_app:plain_app", {"BENCH_DB": url, "BENCH_PROVIDERS": "uwv,svb,toeslagen,ind"}
         )
         try:
 

@@ -1,28 +1,16 @@
-"""ASGI factories for the service benchmark (run by uvicorn in a separate process)."""
+"""The baseline for the service benchmark: the same index lookup with nothing else around it.
+
+The signed service itself runs from exchange.api.asgi:create."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from exchange.api.app import create_app
-from exchange.config import Settings
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.models import CaseSubject, HitIndexEntry
-
-
-def signed_app() -> FastAPI:
-    """The real service: signed requests, covenant decisions, one durable log event per answer."""
-    return create_app(
-        Settings(
-            database_url=os.environ["BENCH_DB"],
-            convenant_dir=Path("convenant"),
-            log_origin="bench.exchange/log",
-        )
-    )
 
 
 def plain_app() -> FastAPI:
