@@ -238,26 +238,9 @@ class AuditLog:
     def size(self, session: Session) -> int:
         return int(session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one())
 
-    def subtree(self, session: Session) -> Callable[[int, int], bytes]:
+    def subtree(self, session: Session) -> StoredSubtrees:
         """MTH(D[start:end]) from stored complete subtrees, fetched in one query and cached."""
-        cache: dict[tuple[int, int], bytes] = {}
-
-        def lookup(needed: list[tuple[int, int]]) -> None:
-            missing = list(dict.fromkeys(k for k in needed if k not in cache))
-            if missing:
-                cache.update(fetch_subtrees(session, missing))
-            for k in needed:
-                if k not in cache:
-                    raise StorageError(f"the log is missing subtree {k}; run 'exchange log verify'")
-
-        def mth(start: int, end: int) -> bytes:
-            parts = perfect_subtrees(start, end)
-            lookup(parts)
-            hashes = [cache[p] for p in parts]
-            return _combine(start, end, iter(hashes))
-
-        mth.prefetch = lookup  # type: ignore[attr-defined]
-        return mth
+        return StoredSubtrees(session)
 
     def root(self, session: Session, size: int | None = None) -> bytes:
         if size is None:
@@ -292,7 +275,7 @@ class AuditLog:
 
         make(record)
         oracle = self.subtree(session)
-        oracle.prefetch(needed)  # type: ignore[attr-defined]
+        oracle.prefetch(needed)
         return make(oracle)
 
     # -- checkpoints -------------------------------------------------------------------------
@@ -468,6 +451,28 @@ class AuditLog:
     def _level_stream(self, session: Session, level: int, batch: int) -> Iterator[tuple[int, bytes]]:
         """Stored subtrees of one level in index order (a primary-key range scan)."""
         yield from _driver_stream(session, "idx, hash", "log_nodes", f"level = {int(level)} AND ", batch)
+
+
+class StoredSubtrees:
+    """A subtree-hash oracle over the stored complete subtrees, with a cache per use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[tuple[int, int], bytes] = {}
+
+    def prefetch(self, needed: list[tuple[int, int]]) -> None:
+        """Fetch every subtree in ``needed`` not yet cached, in one query."""
+        missing = list(dict.fromkeys(k for k in needed if k not in self.cache))
+        if missing:
+            self.cache.update(fetch_subtrees(self.session, missing))
+        for k in needed:
+            if k not in self.cache:
+                raise StorageError(f"the log is missing subtree {k}; run 'exchange log verify'")
+
+    def __call__(self, start: int, end: int) -> bytes:
+        parts = perfect_subtrees(start, end)
+        self.prefetch(parts)
+        return _combine(start, end, iter([self.cache[p] for p in parts]))
 
 
 def _append_failed(exc: SQLAlchemyError) -> StorageError:
