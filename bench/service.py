@@ -100,6 +100,7 @@ def run() -> None:
                 "EXCHANGE_DATABASE_URL": url,
                 "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
                 "EXCHANGE_LOG_ORIGIN": "bench.exchange/log",
+                "EXCHANGE_MODE": "dev",
             },
         )
         coord = ExchangeClient(signed_base, keys.current, "coord-1", "coordinator")

@@ -1,15 +1,53 @@
-"""Configuration from environment variables (prefix ``EXCHANGE_``), read at the edges only."""
+"""Configuration from environment variables (prefix ``EXCHANGE_``), read at the edges only.
+
+``EXCHANGE_MODE`` is ``production`` unless set to ``dev``. In production the service and the
+checkpoint signer refuse to start while a secret is missing or still a placeholder, and say which
+(:func:`refuse_weak_secrets`).
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from exchange.errors import ConfigurationError
+
+#: Words that mark a value as copied from an example rather than generated.
+PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "placeholder",
+    "example",
+    "secret",
+    "password",
+    "passwd",
+    "default",
+    "dummy",
+    "todo",
+    "fixme",
+    "test",
+    "demo",
+    "postgres",
+    "exchange",
+    "admin",
+)
+MIN_TOKEN_LENGTH = 32
+MIN_DB_PASSWORD_LENGTH = 16
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
 
+    #: ``production`` (the default) refuses placeholder secrets; ``dev`` is for a laptop and the demo.
+    mode: Literal["dev", "production"] = "production"
     #: SQLite (WAL) by default; ``postgresql+psycopg://...`` in production.
     database_url: str = "sqlite:///var/exchange.db"
     #: The covenant tree the service decides with.
@@ -18,7 +56,87 @@ class Settings(BaseSettings):
     log_origin: str = "exchange.local/log"
     #: File with the 32-byte seed of the log's Ed25519 checkpoint key (hex, mode 0600).
     log_key_file: Path = Path("var/log-key")
+    #: Bearer token Prometheus sends to ``/metrics``; required in production.
+    metrics_token: SecretStr | None = None
 
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def looks_like_placeholder(value: str, min_distinct: int = 16) -> bool:
+    """A heuristic for values copied from an example: a quarter or more of it is a placeholder word
+    ('changeme', 'secret', ...), it is a template ('<...>', '${...}'), or it repeats too few characters.
+    A generated token (``secrets.token_urlsafe(32)``) passes even when a word occurs in it by chance."""
+    if value.startswith(("<", "${", "{{")):
+        return True
+    stripped = re.sub("|".join(map(re.escape, PLACEHOLDER_WORDS)), "", value, flags=re.IGNORECASE)
+    if len(stripped) < 0.75 * len(value):
+        return True
+    return len(set(value)) < min_distinct  # 'aaaa...', '0123456789' * 4, 'xxxxxxxx...'
+
+
+def secret_problems(settings: Settings, *, log_key: bool = False) -> list[str]:
+    """What keeps ``settings`` from running in production, one sentence each (empty in dev mode)."""
+    if settings.mode == "dev":
+        return []
+    problems: list[str] = []
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if not token:
+        problems.append("EXCHANGE_METRICS_TOKEN is not set (the bearer token for /metrics)")
+    elif len(token) < MIN_TOKEN_LENGTH or looks_like_placeholder(token):
+        problems.append(
+            f"EXCHANGE_METRICS_TOKEN looks like a placeholder; use at least {MIN_TOKEN_LENGTH} random "
+            "characters, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    problems.extend(_database_problems(settings.database_url))
+    if log_key:
+        problems.extend(_log_key_problems(settings.log_key_file))
+    return problems
+
+
+def refuse_weak_secrets(settings: Settings, *, log_key: bool = False) -> None:
+    problems = secret_problems(settings, log_key=log_key)
+    if problems:
+        raise ConfigurationError(
+            "refusing to start in production mode (set EXCHANGE_MODE=dev on a laptop): " + "; ".join(problems)
+        )
+
+
+def _database_problems(url: str) -> list[str]:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return ["EXCHANGE_DATABASE_URL is not a valid database URL"]
+    password = parsed.password
+    if password is None:
+        return []  # SQLite, or PostgreSQL with peer or certificate authentication
+    if len(str(password)) < MIN_DB_PASSWORD_LENGTH or looks_like_placeholder(str(password), 8):
+        return [
+            "the password in EXCHANGE_DATABASE_URL looks like a placeholder; use at least "
+            f"{MIN_DB_PASSWORD_LENGTH} random characters"
+        ]
+    return []
+
+
+def _log_key_problems(path: Path) -> list[str]:
+    try:
+        mode = os.stat(path).st_mode
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return [f"EXCHANGE_LOG_KEY_FILE {path} does not exist; create it with: exchange log init-key"]
+    except (OSError, UnicodeDecodeError):
+        return [f"EXCHANGE_LOG_KEY_FILE {path} cannot be read"]
+    if mode & 0o077:
+        return [f"EXCHANGE_LOG_KEY_FILE {path} is readable by others; run: chmod 600 {path}"]
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        return [f"EXCHANGE_LOG_KEY_FILE {path} does not hold a hex key"]
+    if len(seed) != 32:
+        return [f"EXCHANGE_LOG_KEY_FILE {path} does not hold a 32-byte key"]
+    if len(set(seed)) < 8:
+        return [
+            f"EXCHANGE_LOG_KEY_FILE {path} holds a placeholder key; create a new one: exchange log init-key"
+        ]
+    return []

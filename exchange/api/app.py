@@ -10,8 +10,10 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import hmac
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,12 +22,15 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange import __version__
 from exchange.api import problems
 from exchange.api.auth import RequestAuthenticator, SignedMessage
+from exchange.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from exchange.api.metrics import Metrics
 from exchange.api.schemas import (
     ActionIn,
     ActionOut,
@@ -53,9 +58,15 @@ from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.cases.dossier import DossierService
 from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.service import CaseService, HitAnswer
-from exchange.config import Settings
+from exchange.config import Settings, refuse_weak_secrets
 from exchange.crypto.keys import b64
-from exchange.errors import ConfigurationError, ConflictError, ExchangeError, InvalidInputError
+from exchange.errors import (
+    ConfigurationError,
+    ConflictError,
+    ExchangeError,
+    InvalidInputError,
+    VerificationError,
+)
 from exchange.policies.compiler import compile_covenant
 from exchange.policies.decision import DecisionRequest
 from exchange.policies.engine import DecisionEngine
@@ -149,12 +160,43 @@ class Service:
         self.dossiers = DossierService(self.cases)
         self.followup = FollowUpService(self.cases)
         self.cases.on_close.append(self.followup.set_retention)
+        self.metrics = Metrics(self.sessions, self.log)
 
     def close(self) -> None:
         self.writer.close()
 
 
+class RequestTimer:
+    """Observe each request's latency by route template (never the raw path, which holds ids)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(template, scope["method"], status, started)
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The service. Outside dev mode it refuses to start with a missing or placeholder secret."""
+    refuse_weak_secrets(settings)
     service = Service(settings, engine)
     app = FastAPI(
         title="exchange",
@@ -166,8 +208,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.service = service
     app.router.add_event_handler("shutdown", service.close)
-    problems.install(app)
+    problems.install(app, on_storage_error=service.metrics.log_unavailable.inc)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(RequestTimer, metrics=service.metrics)
+    metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
 
     @app.get("/v1/whoami", response_model=WhoAmI, responses=problems.problem_responses(400, 401))
     def whoami(c: Authed) -> WhoAmI:
@@ -239,6 +283,25 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             raise ConfigurationError("not ready: the database cannot be reached") from None
         body = {"status": "ready", "covenants": len(service.decisions.policies), "log_size": size}
         return Response(json.dumps(body).encode(), media_type="application/json")
+
+    @app.get(
+        "/metrics",
+        responses={
+            200: {"description": "Prometheus text format", "content": {METRICS_CONTENT_TYPE: {}}},
+            **problems.problem_responses(401, 503),
+        },
+    )
+    def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus metrics; with ``EXCHANGE_METRICS_TOKEN`` set, only for ``Authorization: Bearer``."""
+        if metrics_token is not None:
+            scheme, _, given = (authorization or "").partition(" ")
+            if scheme != "Bearer" or not hmac.compare_digest(given.encode(), metrics_token):
+                raise VerificationError("/metrics needs 'Authorization: Bearer' with the metrics token")
+        try:
+            body = service.metrics.render()
+        except SQLAlchemyError:
+            raise ConfigurationError("metrics unavailable: the database cannot be reached") from None
+        return Response(body, media_type=METRICS_CONTENT_TYPE)
 
     def case_out(session: Session, case: CaseRow) -> bytes:
         out = CaseOut(

@@ -7,6 +7,7 @@ errors say nothing about their cause; the cause goes to the application log with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -59,12 +60,17 @@ def status_for(exc: ExchangeError) -> tuple[int, str]:
     return 500, "Internal error"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) -> None:
+    """Register the handlers; ``on_storage_error`` is told of each request refused because the log or
+    the database could not record it (a metric)."""
+
     @app.exception_handler(ExchangeError)
     async def _exchange(_: Request, exc: ExchangeError) -> JSONResponse:
         status, title = status_for(exc)
         if status >= 500:
             log.error("request failed: %s", type(exc).__name__)
+        if isinstance(exc, StorageError) and on_storage_error is not None:
+            on_storage_error()
         return problem(status, title, exc.diagnostics(), exc.kind)
 
     @app.exception_handler(RequestValidationError)

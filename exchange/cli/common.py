@@ -65,4 +65,6 @@ def log_signer(settings: Settings | None = None) -> NoteSigner:
         raise ConfigurationError(f"{path} does not hold a hex key") from None
     if len(seed) != 32:
         raise ConfigurationError(f"{path} does not hold a 32-byte key")
+    if s.mode != "dev" and len(set(seed)) < 8:
+        raise ConfigurationError(f"{path} holds a placeholder key; create a new one: exchange log init-key")
     return NoteSigner.from_seed(s.log_origin, seed)

@@ -69,6 +69,7 @@ def run_demo(
     workdir.mkdir(parents=True)
     now = datetime.now(UTC)
     settings = Settings(
+        mode="dev",
         database_url=f"sqlite:///{workdir / 'exchange.db'}",
         convenant_dir=Path("convenant"),
         log_origin=ORIGIN,

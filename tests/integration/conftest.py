@@ -117,7 +117,7 @@ def api(db: Db) -> Iterator[Api]:
     with db.sessions.begin() as s:
         for p, k in keys.items():
             register_party(s, p, p.title(), [v.to_data(p) for v in k.public()], NOW)
-    settings = Settings(database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN)
+    settings = Settings(mode="dev", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN)
     app = create_app(settings, db.engine)
     with TestClient(app) as http:
         yield Api(http, db, keys)

@@ -41,7 +41,9 @@ def served(db: Db, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             exported = [v.to_data(party) for v in keys.public()]
             (tmp_path / f"{party}.pub.json").write_text(json.dumps(exported))
             register_party(s, party, party, exported, now)
-    app = create_app(Settings(database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN), db.engine)
+    app = create_app(
+        Settings(mode="dev", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN), db.engine
+    )
     port = _free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -117,3 +117,28 @@ def test_convenant_impact_against_the_log(tmp_path: Path) -> None:
     assert "#0: someren (employee) <- senzer 'bijstand-status'" in out.stdout
     assert "'senzer' is not a party to PIT 2016" in out.stdout
     assert "1 of 1 past PIT decisions would change under PIT 2016" in out.stdout
+
+
+def test_production_refuses_placeholder_secrets(tmp_path: Path) -> None:
+    """`exchange serve` without a metrics token, and a checkpoint with an all-zero key, both refuse to
+    start in production mode and say what is wrong; nothing is served or signed."""
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
+    env.update(EXCHANGE_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", EXCHANGE_MODE="production")
+    served = subprocess.run(
+        [sys.executable, "-m", "exchange.cli.main", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert served.returncode == 2
+    assert "refusing to start in production mode" in served.stderr
+    assert "EXCHANGE_METRICS_TOKEN is not set" in served.stderr
+    key = tmp_path / "log-key"
+    key.write_text("00" * 32)
+    key.chmod(0o600)
+    refused = cli(tmp_path, "log", "checkpoint")
+    assert refused.returncode == 2 and "placeholder key" in refused.stderr

@@ -4,12 +4,14 @@ consistent tree (no duplicate index, no fork), and every checkpoint is consisten
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -32,8 +34,17 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_two_workers_one_tree(pg_server: PostgresServer) -> None:
-    """Two uvicorn workers, 8 clients x 25 signed decisions; the log has 200 + setup events in one tree."""
+def _sample(metrics: str, name: str) -> float:
+    """The value of one sample line ``name value`` in Prometheus text."""
+    for line in metrics.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} is not in the metrics")
+
+
+def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None:
+    """Two uvicorn workers in production mode, 8 clients x 25 signed decisions; the log has 200 +
+    setup events in one tree, and /metrics on either worker sums both workers' figures."""
     url = pg_server.create_database("workers")
     engine = make_engine(url)
     upgrade(engine)
@@ -43,11 +54,17 @@ def test_two_workers_one_tree(pg_server: PostgresServer) -> None:
     with sessions.begin() as s:
         register_party(s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], now)
     port = _port()
+    token = secrets.token_urlsafe(32)
+    multiproc = tmp_path / "prometheus"
+    multiproc.mkdir()
     env = {
         **os.environ,
         "EXCHANGE_DATABASE_URL": url,
         "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
         "EXCHANGE_LOG_ORIGIN": ORIGIN,
+        "EXCHANGE_MODE": "production",
+        "EXCHANGE_METRICS_TOKEN": token,
+        "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
@@ -108,6 +125,8 @@ def test_two_workers_one_tree(pg_server: PostgresServer) -> None:
                 log.sign_checkpoint(s, signer, datetime.now(UTC))
         for t in threads:
             t.join()
+        assert httpx.get(base + "/metrics").status_code == 401
+        metrics = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {token}"}).text
     finally:
         proc.terminate()
         proc.wait(20)
@@ -119,4 +138,7 @@ def test_two_workers_one_tree(pg_server: PostgresServer) -> None:
     assert report.size == len(actions)
     assert actions.count("decision") == 200
     assert report.checkpoints >= 2
+    assert _sample(metrics, 'exchange_decisions_total{outcome="allowed"}') == 200
+    route = 'exchange_http_request_duration_seconds_count{method="POST",route="/v1/decisions",status="200"}'
+    assert _sample(metrics, route) == 200  # both workers' requests, whichever answered the scrape
     engine.dispose()
