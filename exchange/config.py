@@ -58,10 +58,29 @@ class Settings(BaseSettings):
     log_key_file: Path = Path("var/log-key")
     #: Bearer token Prometheus sends to ``/metrics``; required in production.
     metrics_token: SecretStr | None = None
+    #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
+    #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
+    database_password: SecretStr | None = None
+
+    def engine_url(self) -> str:
+        """The URL to connect with: ``database_url`` with ``database_password`` filled in."""
+        if self.database_password is None:
+            return self.database_url
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            raise ConfigurationError("EXCHANGE_DATABASE_URL is not a valid database URL") from None
+        password = self.database_password.get_secret_value()
+        return url.set(password=password).render_as_string(hide_password=False)
 
 
 def load_settings() -> Settings:
-    return Settings()
+    """Settings from the environment, and from one file per secret in ``EXCHANGE_SECRETS_DIR`` (named
+    like the variable, lower case: ``exchange_metrics_token``, ``exchange_database_password``)."""
+    secrets_dir = os.environ.get("EXCHANGE_SECRETS_DIR")
+    if secrets_dir and not Path(secrets_dir).is_dir():
+        raise ConfigurationError(f"EXCHANGE_SECRETS_DIR {secrets_dir} is not a directory")
+    return Settings(_secrets_dir=secrets_dir)
 
 
 def looks_like_placeholder(value: str, min_distinct: int = 16) -> bool:
@@ -89,7 +108,10 @@ def secret_problems(settings: Settings, *, log_key: bool = False) -> list[str]:
             f"EXCHANGE_METRICS_TOKEN looks like a placeholder; use at least {MIN_TOKEN_LENGTH} random "
             "characters, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
-    problems.extend(_database_problems(settings.database_url))
+    try:
+        problems.extend(_database_problems(settings.engine_url()))
+    except ConfigurationError as exc:
+        problems.append(exc.diagnostics())
     if log_key:
         problems.extend(_log_key_problems(settings.log_key_file))
     return problems
@@ -113,7 +135,8 @@ def _database_problems(url: str) -> list[str]:
         return []  # SQLite, or PostgreSQL with peer or certificate authentication
     if len(str(password)) < MIN_DB_PASSWORD_LENGTH or looks_like_placeholder(str(password), 8):
         return [
-            "the password in EXCHANGE_DATABASE_URL looks like a placeholder; use at least "
+            "the database password (EXCHANGE_DATABASE_URL or EXCHANGE_DATABASE_PASSWORD) looks like a "
+            "placeholder; use at least "
             f"{MIN_DB_PASSWORD_LENGTH} random characters"
         ]
     return []

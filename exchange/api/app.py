@@ -147,7 +147,7 @@ class Service:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url)
+        self.engine = engine or make_engine(settings.engine_url())
         require_current(self.engine)
         self.sessions = session_factory(self.engine)
         self.decisions = DecisionEngine(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +14,7 @@ from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.cli.common import audit_log, database
 from exchange.cli.errors import handled
 from exchange.config import load_settings
-from exchange.errors import InvalidInputError
+from exchange.errors import ConfigurationError, InvalidInputError
 from exchange.storage.parties import register_party
 
 app = typer.Typer(help="Operator tasks against the database.", no_args_is_help=True)
@@ -73,12 +74,52 @@ def shred_expired() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (PostgreSQL for > 1).")] = 1,
 ) -> None:
-    """Run the HTTP service (EXCHANGE_DATABASE_URL, EXCHANGE_CONVENANT_DIR, EXCHANGE_LOG_ORIGIN)."""
+    """Run the HTTP service (EXCHANGE_DATABASE_URL, EXCHANGE_CONVENANT_DIR, EXCHANGE_LOG_ORIGIN, ...).
+
+    Secrets and the schema are checked before any worker starts, so a misconfigured deployment stops
+    at once with one message instead of restarting workers in a loop.
+    """
     import uvicorn
 
-    from exchange.api.app import create_app
+    from exchange.config import refuse_weak_secrets
     from exchange.logging_json import configure
+    from exchange.storage.db import make_engine
+    from exchange.storage.schema import require_current
 
+    settings = load_settings()
+    refuse_weak_secrets(settings)
+    engine = make_engine(settings.engine_url())
+    try:
+        require_current(engine)
+    finally:
+        engine.dispose()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo(
+            "note: several workers on SQLite take turns to write; use PostgreSQL to scale out", err=True
+        )
+    _prepare_metrics_dir()
     configure()
-    uvicorn.run(create_app(load_settings()), host=host, port=port, log_config=None, access_log=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers == 1:
+        from exchange.api.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        uvicorn.run("exchange.api.asgi:create", factory=True, workers=workers, **options)
+
+
+def _prepare_metrics_dir() -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set, workers share their figures through files there; figures of
+    a previous run must not be counted again, so the directory is emptied at start."""
+    raw = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not raw:
+        return
+    path = Path(raw)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    except OSError as exc:
+        raise ConfigurationError(f"PROMETHEUS_MULTIPROC_DIR {path} is not writable: {exc.strerror}") from None

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from exchange.audit.checkpoint import NoteSigner
 from exchange.config import Settings, load_settings
 from exchange.crypto import sodium
-from exchange.errors import ConfigurationError
+from exchange.errors import ConfigurationError, StorageError
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.schema import require_current
@@ -22,12 +23,16 @@ from exchange.storage.schema import require_current
 def database(settings: Settings | None = None, check_schema: bool = True) -> Iterator[Session]:
     """One unit of work: committed when the block ends without an error, rolled back otherwise."""
     s = settings or load_settings()
-    engine = make_engine(s.database_url)
+    engine = make_engine(s.engine_url())
     try:
         if check_schema:
             require_current(engine)
         with session_factory(engine).begin() as session:
             yield session
+    except SQLAlchemyError as exc:
+        raise StorageError(
+            f"the database could not complete the command ({type(exc).__name__}); nothing was changed"
+        ) from None
     finally:
         engine.dispose()
 

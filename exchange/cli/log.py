@@ -24,7 +24,7 @@ from exchange.config import load_settings
 from exchange.crypto.keystore import read_keystore
 from exchange.crypto.pseudonym import parse_pseudonym, pseudonymise
 from exchange.crypto.subjects import normalise_address
-from exchange.errors import InvalidInputError
+from exchange.errors import InvalidInputError, StorageError
 from exchange.storage import audit_queries as q
 from exchange.storage.audit_store import LogCorrupted
 from exchange.storage.db import make_engine
@@ -38,7 +38,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @handled
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version (EXCHANGE_DATABASE_URL)."""
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(load_settings().engine_url())
     try:
         upgrade(engine)
         typer.echo(f"schema at {current_revision(engine)}")
@@ -50,7 +50,7 @@ def db_upgrade() -> None:
 @handled
 def db_status() -> None:
     """Show the schema version of the database and of this program."""
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(load_settings().engine_url())
     try:
         typer.echo(f"database: {current_revision(engine) or 'empty'}; this program: {head_revision()}")
     finally:
@@ -151,15 +151,36 @@ def prove(
 
 @app.command()
 @handled
-def checkpoint() -> None:
-    """Sign a checkpoint at the current size (refused if inconsistent with the last) and show witnesses."""
+def checkpoint(
+    every: Annotated[
+        int,
+        typer.Option(min=0, help="Keep running and sign every N seconds (0: sign once). One signer per log."),
+    ] = 0,
+    rounds: Annotated[int, typer.Option(min=0, hidden=True, help="Stop after N rounds (tests).")] = 0,
+) -> None:
+    """Sign a checkpoint at the current size (refused if inconsistent with the last) and show witnesses.
+
+    With ``--every`` it is the log's sequencer: a database outage is reported and retried next round;
+    a log that no longer extends the last checkpoint stops it with exit 2, so it is noticed.
+    """
     signer = log_signer()
     log = audit_log()
-    with database() as session:
-        row = log.sign_checkpoint(session, signer, datetime.now(UTC))
-        typer.echo(row.note, nl=False)
-        for name, party, size in log.witnessed(session):
-            typer.echo(f"witness {name} ({party}): cosigned up to size {size}")
+    done = 0
+    while True:
+        try:
+            with database() as session:
+                row = log.sign_checkpoint(session, signer, datetime.now(UTC))
+                typer.echo(row.note, nl=False)
+                for name, party, size in log.witnessed(session):
+                    typer.echo(f"witness {name} ({party}): cosigned up to size {size}")
+        except StorageError as exc:
+            if not every:
+                raise
+            typer.echo(f"error: {exc.diagnostics()}; retrying in {every} s", err=True)
+        done += 1
+        if not every or (rounds and done >= rounds):
+            return
+        time.sleep(every)
 
 
 @app.command("witness")
