@@ -26,7 +26,7 @@ from exchange.crypto.pseudonym import parse_pseudonym, pseudonymise
 from exchange.crypto.subjects import normalise_address
 from exchange.errors import InvalidInputError, StorageError
 from exchange.storage import audit_queries as q
-from exchange.storage.audit_store import LogCorrupted
+from exchange.storage.audit_store import AuditLog, LogCorrupted
 from exchange.storage.db import make_engine
 from exchange.storage.schema import current_revision, head_revision, upgrade
 
@@ -85,12 +85,28 @@ def _log_view(session: object, party: str, user: str, what: str, count: int) -> 
 
 @app.command()
 @handled
-def verify(quiet: Annotated[bool, typer.Option(help="No progress output.")] = False) -> None:
+def verify(
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+    witnessed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A witness's state file (what a party last cosigned, kept outside this database); "
+            "the log must contain that checkpoint. Repeat for several. Use after a restore."
+        ),
+    ] = None,
+) -> None:
     """Recompute every leaf hash, subtree and root; check every signed checkpoint.
 
-    Exits 1 naming the first bad entry if anything was altered.
+    Exits 1 naming the first bad entry if anything was altered, or if the log no longer contains a
+    checkpoint a witness cosigned (a restore from a backup older than what parties saw).
     """
     signer = log_signer()
+    states = []
+    for path in witnessed or []:
+        try:
+            states.append((path, WitnessState.from_json(path.read_text(encoding="utf-8"))))
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
     start = time.monotonic()
 
     def progress(done: int, total: int) -> None:
@@ -103,20 +119,43 @@ def verify(quiet: Annotated[bool, typer.Option(help="No progress output.")] = Fa
                 flush=True,
             )
 
+    log = audit_log()
+    failures: list[str] = []
     with database() as session:
         try:
-            report = audit_log().verify(session, signer.verifier, progress)
+            report = log.verify(session, signer.verifier, progress)
         except LogCorrupted as exc:
             if not quiet:
                 print(file=sys.stderr)
             typer.echo(f"FAILED at entry {exc.index}: {exc}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
+        for path, state in states:
+            failures.extend(_witness_check(log, session, report.size, path, state))
     if not quiet:
         print(file=sys.stderr)
+    for failure in failures:
+        typer.echo(f"FAILED: {failure}", err=True)
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+    for path, state in states:
+        typer.echo(f"ok: contains the checkpoint of size {state.size} witnessed in {path.name}")
     typer.echo(
         f"ok: {report.size} entries, root {base64.b64encode(report.root).decode()}, "
         f"{report.checkpoints} checkpoint(s) consistent"
     )
+
+
+def _witness_check(log: AuditLog, session: Session, size: int, path: Path, state: WitnessState) -> list[str]:
+    if state.origin != log.origin:
+        return [f"{path.name} witnessed another log ({state.origin})"]
+    if state.size > size:
+        return [
+            f"the log has {size} entries but {path.name} cosigned a checkpoint of size {state.size}: "
+            f"entries {size} to {state.size - 1} are missing (restored from an older backup?)"
+        ]
+    if state.size and log.root(session, state.size) != state.root:
+        return [f"the log's root at size {state.size} differs from the one {path.name} cosigned: a fork"]
+    return []
 
 
 @app.command()
