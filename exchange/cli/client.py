@@ -17,6 +17,7 @@ import typer
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
 from exchange.client.dossier_html import OpenedItem, render
+from exchange.client.dossier_pdf import render_pdf
 from exchange.client.http import ExchangeClient
 from exchange.crypto.envelope import (
     ItemMetadata,
@@ -277,8 +278,9 @@ def dossier(
         Path, typer.Option(help="JSON of providers' public keys: export-public files merged.")
     ],
     html: Annotated[Path | None, typer.Option(help="Write a printable HTML page here.")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write a PDF here (needs a Unicode TTF font).")] = None,
 ) -> None:
-    """Fetch your items in a case, verify and open them here; print them or write printable HTML."""
+    """Fetch your items in a case, verify and open them here; print them or write HTML and/or PDF."""
     c, store = _client(url, keystore, user, role)
     info = _ok(c.get(f"/v1/cases/{case}"))
     keys: dict[str, bytes] = {}
@@ -290,11 +292,23 @@ def dossier(
         text = open_item(item, store.keys, keys).decode("utf-8", errors="replace")
         m = item.header.metadata
         opened.append(OpenedItem(m.item, m.provider, m.category, m.created, text))
+    printed = datetime.now(UTC)
+    if pdf is not None:
+        document = render_pdf(info, store.party, opened, printed)  # before writing: no half file
+        _write_private(pdf, document)
+        typer.echo(f"wrote {pdf} ({len(opened)} items)")
     if html is not None:
-        fd = os.open(html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(render(info, store.party, opened, datetime.now(UTC)))
+        _write_private(html, render(info, store.party, opened, printed).encode("utf-8"))
         typer.echo(f"wrote {html} ({len(opened)} items)")
-    else:
+    if html is None and pdf is None:
         for o in opened:
             typer.echo(f"--- {o.category} from {o.provider} ({o.created})\n{o.text}")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a decrypted document readable by its owner only (mode 0600), replacing it whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

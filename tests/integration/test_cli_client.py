@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from exchange.api.app import create_app
@@ -173,7 +174,13 @@ def test_a_case_from_the_command_line(served: tuple[str, Path]) -> None:
         str(tmp / "politie-oost-brabant.pub.json"),
         "--html",
         str(page),
+        "--pdf",
+        str(tmp / "dossier.pdf"),
     )
     html = page.read_text()
     assert "2 meldingen overlast in 2026" in html and "politie-incidenten" in html
     assert (page.stat().st_mode & 0o777) == 0o600
+    printed = tmp / "dossier.pdf"
+    assert (printed.stat().st_mode & 0o777) == 0o600
+    text = "".join(p.extract_text() for p in PdfReader(printed).pages)
+    assert "2 meldingen overlast in 2026" in text and "politie-incidenten" in text and cid in text
