@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 
 from exchange.crypto import sodium
@@ -46,8 +47,12 @@ def pseudonymise(subject: Subject, key: PseudonymKey) -> SubjectPseudonym:
 def parse_pseudonym(text: str) -> SubjectPseudonym:
     """'v1:<43 base64url chars>' -> SubjectPseudonym. Raises on anything else."""
     version, sep, value = text.partition(":")
-    if not sep or not version.startswith("v") or not version[1:].isdigit() or len(value) != 43:
+    if not sep or not _VERSION.fullmatch(version) or len(value) != 43:
         raise InvalidInputError("a pseudonym looks like 'v1:' followed by 43 base64url characters")
-    if not all(c.isalnum() or c in "-_" for c in value):
+    if not _VALUE.fullmatch(value):
         raise InvalidInputError("a pseudonym value is base64url")
     return SubjectPseudonym(int(version[1:]), value)
+
+
+_VERSION = re.compile(r"v[0-9]{1,9}")
+_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # ASCII only: str.isalnum would let 'é' or '٣' through

@@ -70,7 +70,13 @@ def test_keys_and_parsing() -> None:
         PseudonymKey("pit", 0, b"k" * 32)
     p = pseudonymise(normalise_address("1234AB 5"), KEY)
     assert parse_pseudonym(str(p)) == p
-    for bad in ("x1:abc", "v1:short", "v:" + "a" * 43, "v1:" + "!" * 43, "nocolon"):
+    non_ascii = (
+        "v1:" + "é" * 43,
+        "v1:" + "٣" * 43,
+        "v١:" + "a" * 43,
+        "v+1:" + "a" * 43,
+    )  # isalnum/isdigit pass these
+    for bad in ("x1:abc", "v1:short", "v:" + "a" * 43, "v1:" + "!" * 43, "nocolon", *non_ascii):
         with pytest.raises(InvalidInputError):
             parse_pseudonym(bad)
     assert pseudonymise(normalise_address("1234AB 5"), PseudonymKey.generate("pit")) != p
