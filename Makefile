@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/exchange demo
 
-## test: set up, then lint, type-check, check architecture contracts, and run the whole suite
+## test: set up, then lint (ruff, import contracts, bandit), type-check, and run the whole suite
 test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check exchange tests bench
 	$(BIN)/lint-imports
+	$(BIN)/bandit --quiet --recursive exchange --severity-level medium
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
 
+from exchange.logging_json import JsonFormatter
 from exchange.policies.compiler import compile_covenant
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.files import LoadedVersion, load_tree
@@ -22,3 +25,49 @@ def shipped() -> list[LoadedVersion]:
 @pytest.fixture(scope="session")
 def engine(shipped: list[LoadedVersion]) -> DecisionEngine:
     return DecisionEngine(compile_covenant(v.covenant) for v in shipped)
+
+
+# -- The log gate ---------------------------------------------------------------------------------
+# Every application log record the test process writes, in the service's JSON format, is kept and
+# scanned when the run ends; a postcode with a house number, a BSN-like number or key material in
+# any of them fails the run. (Processes the suite starts, such as the multi-worker service, log to
+# their own stderr, which these tests read or discard; the same formatter writes those lines.)
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # pragma: no cover - a broken record must not break the run
+            self.lines.append('{"message": "<unformattable record>"}')
+
+
+_COLLECTOR = _LogCollector()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(_COLLECTOR)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.logscan import scan
+
+    findings = scan("\n".join(_COLLECTOR.lines))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"log gate: {len(_COLLECTOR.lines)} application log records scanned")
+    if findings:
+        if reporter is not None:
+            reporter.write_line(f"log gate FAILED: {len(findings)} finding(s) in application logs:", red=True)
+            for f in findings[:20]:
+                record = json.loads(_COLLECTOR.lines[f.line - 1])  # one JSON record per line
+                reporter.write_line(f"  {f} (logger {record.get('logger')})")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

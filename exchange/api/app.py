@@ -134,7 +134,21 @@ async def authenticated_caller(request: Request) -> Caller:
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
     message = SignedMessage(request.method, str(request.url), headers)
     service: Service = request.app.state.service
-    return service.auth.authenticate(message, body)
+    caller = service.auth.authenticate(message, body)
+    _require_utf8(body)
+    return caller
+
+
+def _require_utf8(body: bytes) -> None:
+    """JSON between systems is UTF-8 without a byte-order mark (RFC 8259 section 8.1); Python's
+    parser would also take UTF-16 and a BOM, so the text a party signed and the text we log could
+    be read differently by another tool."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise InvalidInputError("the body starts with a byte-order mark; send UTF-8 JSON without one")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the body is not UTF-8; send UTF-8 JSON (RFC 8259)") from None
 
 
 # Module level on purpose: FastAPI resolves these annotations by name in this module's globals.

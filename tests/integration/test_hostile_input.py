@@ -1,0 +1,148 @@
+"""Hostile input over HTTP: other parties' ids, matcher-injection strings, deep nesting, broken
+encodings and control characters. Each gets a clear 4xx (or a denial), never a 500, and nothing a
+refused request carries ends up allowed or in a log line of its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from http_message_signatures.exceptions import HTTPMessageSignaturesException
+
+from exchange.client.http import sign_request
+from tests.integration.api_support import CASE, DECISION, ROUTES, SUBJECT, Api
+
+A = "v1:" + "A" * 43
+
+#: Strings that would change the meaning of a Casbin matcher, a SQL query or a Python expression if
+#: they were ever pasted into one instead of passed as data.
+INJECTIONS = [
+    "senzer' || true || '",
+    'senzer" || r.sub == "x',
+    "x or True",
+    "1==1",
+    "eval('1')",
+    "__import__('os')",
+    "__class__",
+    "senzer; DROP TABLE log_entries; --",
+    "' OR '1'='1",
+    "keyMatch(r.obj, '*')",
+    "*",
+    "senzer\nAction: allow",
+    "../../etc/passwd",
+    "${jndi:ldap://x}",
+    "senzer\x00",
+    "ſenzer",  # a look-alike long s
+]
+
+
+def open_case(api: Api) -> str:
+    coord = api.client("helmond", "coord-1", "coordinator")
+    r = coord.post("/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [A]})
+    assert r.status_code == 201, r.text
+    case_id = str(r.json()["id"])
+    assert coord.post(f"{'/v1/cases/'}{case_id}/transitions", {"to": "selection"}).status_code == 200
+    return case_id
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [r for r in ROUTES if CASE in r[1]])
+def test_another_partys_case_answers_like_a_missing_one(
+    api: Api, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    """For every route that takes a case id: a real case the caller takes no part in, and an id that
+    does not exist, give the same status and the same problem document (ids aside)."""
+    real = open_case(api)
+    missing = "case-" + "f" * 16
+    outsider = api.client("senzer", "u-9", "coordinator")
+    answers = []
+    for case_id in (real, missing):
+        r = outsider.request(method, path.replace(CASE.rsplit("/", 1)[1], case_id), body)
+        answers.append((r.status_code, r.text.replace(case_id, "<id>")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404
+
+
+@pytest.mark.parametrize("field", ["provider", "category", "purpose", "phase", "covenant", "case"])
+def test_injection_strings_in_decisions_are_data(api: Api, field: str) -> None:
+    """Every field of a decision request: refused as input, or decided as data and denied."""
+    client = api.client("someren")
+    for value in INJECTIONS:
+        r = client.post("/v1/decisions", {**DECISION, field: value})  # type: ignore[dict-item]
+        assert r.status_code in (200, 400), (value, r.status_code, r.text)
+        if r.status_code == 200:
+            assert r.json()["allowed"] is False, value
+
+
+def test_injection_strings_in_cases_and_indexes_are_data(api: Api) -> None:
+    coord = api.client("helmond", "coord-1", "coordinator")
+    case_id = open_case(api)
+    for value in INJECTIONS:
+        for r in (
+            coord.post(
+                "/v1/cases", {"covenant": value, "purpose": "onrechtmatige-bewoning", "subjects": [A]}
+            ),
+            coord.post("/v1/cases", {"covenant": "pit", "purpose": value, "subjects": [A]}),
+            coord.post(
+                "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [value]}
+            ),
+            coord.post(f"/v1/cases/{case_id}/parties", {"party": value}),
+            coord.post(f"/v1/cases/{case_id}/transitions", {"to": value}),
+            api.client("senzer").post("/v1/index/bijstand-status", {"add": [value]}),
+            coord.post(
+                f"/v1/cases/{case_id}/enrichment-requests", {"provider": value, "categories": [value]}
+            ),
+        ):
+            assert 400 <= r.status_code < 500, (value, r.request.url, r.status_code, r.text)
+    # Nothing above changed the case.
+    case = coord.get(f"/v1/cases/{case_id}").json()
+    assert case["parties"] == ["helmond"] and case["phase"] == "selection" and case["subjects"] == [A]
+
+
+def _signed_raw(api: Api, path: str, content: bytes, **headers: str) -> Any:
+    req = api.http.build_request(
+        "POST", path, content=content, headers={"Content-Type": "application/json", **headers}
+    )
+    return api.http.send(sign_request(req, api.keys["someren"].current, "u-1", "employee"))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, 400),  # deep nesting: a parser's recursion limit
+        (b'{"provider": "' + b"\xff\xfe" + b'"}', 400),  # not UTF-8
+        (b"\xef\xbb\xbf" + json.dumps(DECISION).encode(), 400),  # a byte-order mark
+        (json.dumps(DECISION).encode("utf-16"), 400),
+        (b'{"provider": "senzer", "provider": "uwv"}', 400),  # duplicate key, incomplete
+        (b"null", 400),
+        (b"", 400),
+        (json.dumps({**(DECISION or {}), "x": {"y": [1] * 10_000}}).encode(), 400),  # unknown member
+    ],
+)
+def test_malformed_bodies_are_refused_clearly(api: Api, content: bytes, expected: int) -> None:
+    r = _signed_raw(api, "/v1/decisions", content)
+    assert r.status_code == expected, r.text[:300]
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_control_characters_in_signed_headers_are_refused(api: Api) -> None:
+    """User and role reach the log; a newline or control character in them is refused before that."""
+    size = api.log_size()
+    for user in ("u 1", "u;1", "u,1", "-u", "u" * 200):
+        req = api.http.build_request("GET", "/v1/whoami")
+        r = api.http.send(sign_request(req, api.keys["someren"].current, user, "employee"))
+        assert r.status_code == 401 and "identifiers" in r.json()["detail"], (user, r.status_code)
+    for user in ("u\nx", "u\rx", "u\x1b[31m", "u\x00"):  # control characters cannot even be signed
+        with pytest.raises(HTTPMessageSignaturesException):
+            sign_request(api.http.build_request("GET", "/v1/whoami"), api.keys["someren"].current, user, "e")
+    assert api.log_size() == size
+
+
+def test_subject_pseudonyms_must_be_pseudonyms(api: Api) -> None:
+    """A plain address, a BSN or a pseudonym with non-ASCII characters never enters the hub."""
+    coord = api.client("helmond", "coord-1", "coordinator")
+    for subject in ("5701 AB 12a", "111222333", "v1:" + "é" * 43, SUBJECT + " ", SUBJECT.upper() + "x"):
+        r = coord.post(
+            "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [subject]}
+        )
+        assert r.status_code == 400, (subject, r.text)
