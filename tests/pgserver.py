@@ -41,9 +41,17 @@ class PostgresServer:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "exchange", "--no-sync")
+        self.resume()
+        return f"postgresql+psycopg://exchange@/postgres?host={self.socket}&port={self.port}"
+
+    def resume(self) -> None:
+        """Start the server on its existing data directory (also after :meth:`pause`)."""
         opts = f"-k {self.socket} -p {self.port} -c listen_addresses='' -c fsync=on -c max_connections=50"
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-w", "-l", str(self.root / "log"), "start")
-        return f"postgresql+psycopg://exchange@/postgres?host={self.socket}&port={self.port}"
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: an outage the service must survive."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", str(self.socket), "-p", str(self.port), "-U", "exchange", name)

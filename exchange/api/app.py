@@ -12,11 +12,13 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request
@@ -70,7 +72,7 @@ from exchange.errors import (
 from exchange.policies.compiler import compile_covenant
 from exchange.policies.decision import DecisionRequest
 from exchange.policies.engine import DecisionEngine
-from exchange.policies.files import load_tree
+from exchange.policies.files import LoadedVersion, load_tree
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.models import CaseRow, IdempotentResponse
@@ -165,7 +167,7 @@ class Service:
         require_current(self.engine)
         self.sessions = session_factory(self.engine)
         self.decisions = DecisionEngine(
-            compile_covenant(v.covenant) for v in load_tree(settings.convenant_dir)
+            compile_covenant(v.covenant) for v in _covenants(settings.convenant_dir)
         )
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
@@ -206,6 +208,15 @@ class RequestTimer:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(template, scope["method"], status, started)
+
+
+def _covenants(root: Path) -> list[LoadedVersion]:
+    """The covenant tree. An empty tree starts a service that denies everything and is not ready
+    (so an orchestrator sees it); a broken file stops the start, naming the file and line."""
+    if not root.is_dir() or not any(root.rglob("covenant.yaml")):
+        logging.getLogger(__name__).warning("no covenant loaded: every decision is a denial; /ready fails")
+        return []
+    return load_tree(root)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:

@@ -19,6 +19,7 @@ from typing import Any
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.crypto.hazmat import ed25519_public_key
@@ -100,6 +101,8 @@ class RequestAuthenticator:
             except NotAuthenticated:
                 raise
             except (HTTPMessageSignaturesException, ValueError) as exc:
+                if isinstance(exc.__cause__, SQLAlchemyError):  # the key lookup, not the signature
+                    raise StorageError("the database is unavailable; nothing was done") from None
                 raise NotAuthenticated(f"the request signature is not valid: {exc}") from None
             if len(results) != 1:
                 raise NotAuthenticated("exactly one exchange-v1 signature is expected")

@@ -136,7 +136,7 @@ class Metrics:
         )
         self.log_unavailable = Counter(
             "exchange_log_unavailable",
-            "Requests refused with 503 because the log could not be written (nothing was released).",
+            "Requests refused with 503 because the log or database was unavailable (nothing was released).",
             registry=self.registry,
         )
         self.database = LogCollector(sessions, log)

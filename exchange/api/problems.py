@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.errors import (
@@ -72,6 +73,16 @@ def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) ->
         if isinstance(exc, StorageError) and on_storage_error is not None:
             on_storage_error()
         return problem(status, title, exc.diagnostics(), exc.kind)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # Outside a unit of work (a key lookup, a read): the database is unreachable or failing.
+        log.error("database unavailable: %s", type(exc).__name__)
+        if on_storage_error is not None:
+            on_storage_error()
+        return problem(
+            503, "Temporarily unable to record", "the database is unavailable; nothing was done", "storage"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
