@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     log_key_file: Path = Path("var/log-key")
     #: Bearer token Prometheus sends to ``/metrics``; required in production.
     metrics_token: SecretStr | None = None
+    #: Requests handled at once per process; beyond it the service answers 503 with Retry-After
+    #: instead of queueing without bound (health, readiness and metrics are never shed).
+    max_in_flight: int = Field(default=64, ge=1, le=10_000)
     #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
     #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
     database_password: SecretStr | None = None

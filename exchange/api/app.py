@@ -113,20 +113,20 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+async def _send_problem(
+    send: Send, status: int, title: str, detail: str, kind: str = "payload-too-large", retry_after: int = 0
+) -> None:
+    """A problem document from a middleware, before FastAPI's handlers are reached."""
     body = json.dumps(
-        {"type": problems.TYPE_BASE + "payload-too-large", "title": title, "status": status, "detail": detail}
+        {"type": problems.TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", problems.MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", problems.MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if retry_after:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -182,6 +182,41 @@ class Service:
         self.writer.close()
 
 
+class InFlightLimit:
+    """Shed load: beyond ``limit`` requests in progress, answer 503 with ``Retry-After`` at once,
+    before reading the body or touching the database, so an overload neither queues without bound
+    nor turns into timeouts and 500s. Probes and metrics always pass."""
+
+    EXEMPT = ("/health", "/ready", "/metrics")
+
+    def __init__(self, app: ASGIApp, limit: int, on_shed: Callable[[], None]) -> None:
+        self.app = app
+        self.limit = limit
+        self.on_shed = on_shed
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            self.on_shed()
+            await _send_problem(
+                send,
+                503,
+                "Overloaded",
+                "the service is at capacity; retry after a second",
+                "overloaded",
+                retry_after=1,
+            )
+            return
+        self.in_flight += 1  # one event loop per process: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 class RequestTimer:
     """Observe each request's latency by route template (never the raw path, which holds ids)."""
 
@@ -235,6 +270,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.router.add_event_handler("shutdown", service.close)
     problems.install(app, on_storage_error=service.metrics.log_unavailable.inc)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, on_shed=service.metrics.shed.inc)
     app.add_middleware(RequestTimer, metrics=service.metrics)
     metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
 

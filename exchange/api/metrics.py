@@ -139,6 +139,11 @@ class Metrics:
             "Requests refused with 503 because the log or database was unavailable (nothing was released).",
             registry=self.registry,
         )
+        self.shed = Counter(
+            "exchange_requests_shed",
+            "Requests answered 503 at once because the process was at its in-flight limit.",
+            registry=self.registry,
+        )
         self.database = LogCollector(sessions, log)
         self.registry.register(self.database)
 

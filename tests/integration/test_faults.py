@@ -17,6 +17,7 @@ from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.client.http import ExchangeClient
 from exchange.config import Settings
 from exchange.crypto.keys import PartyKeys
+from exchange.policies.yamlsource import CovenantFileError
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
@@ -94,7 +95,7 @@ def test_a_broken_covenant_tree_refuses_to_start(db: Db, tmp_path: Path) -> None
     target = tree / "pit" / "2021" / "flows.yaml"
     target.write_text(target.read_text() + "\n  - this: [is, not, a flow\n")
     settings = Settings(mode="dev", database_url=db.url, convenant_dir=tree, log_origin=ORIGIN)
-    with pytest.raises(Exception, match="flows.yaml"):
+    with pytest.raises(CovenantFileError, match=r"flows\.yaml"):
         create_app(settings, db.engine)
 
 
