@@ -40,7 +40,12 @@ class _LogCollector(logging.Handler):
         self.setFormatter(JsonFormatter())
         self.lines: list[str] = []
 
+    #: The tests' own HTTP client logs each URL it calls; those lines are the caller's, not the service's.
+    CLIENT_SIDE = ("httpx", "httpcore")
+
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(self.CLIENT_SIDE):
+            return
         try:
             self.lines.append(self.format(record))
         except Exception:  # pragma: no cover - a broken record must not break the run

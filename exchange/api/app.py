@@ -7,7 +7,6 @@ answer in the disclosure log in the same unit of work (group commit), before the
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import hashlib
 import hmac
@@ -556,7 +555,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         """Store a sealed item after the hub re-decides every recipient; one disclosure event each."""
         try:
             envelope = base64.b64decode(body.envelope, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, and non-ASCII text
             raise InvalidInputError("'envelope' is not base64") from None
         trace = f"tr-{uuid.uuid4().hex}"
 

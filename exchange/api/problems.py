@@ -121,8 +121,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+#: What any route can answer whatever it does: a malformed request or header, a body over the
+#: limit (checked before routing), and 503 when the log or database cannot record (every signed
+#: request records its nonce) or the process sheds load.
+ALWAYS = (400, 413, 503)
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem responses a route can return."""
+    """OpenAPI entries for the problem responses a route can return (with :data:`ALWAYS`)."""
     words = {
         400: "Malformed request",
         401: "Missing, invalid, expired or replayed signature",
@@ -130,6 +136,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown (or not yours)",
         409: "Conflicting retry",
         413: "Body too large",
-        503: "The log or store cannot record; nothing was done",
+        503: "The log or store cannot record, or the service is at capacity (Retry-After); nothing was done",
     }
-    return {s: {"description": words[s], **PROBLEM_SCHEMA} for s in statuses}
+    return {s: {"description": words[s], **PROBLEM_SCHEMA} for s in sorted({*statuses, *ALWAYS})}

@@ -22,7 +22,7 @@ from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
 from tests.conftest import CONVENANT
-from tests.integration.api_support import DECISION
+from tests.integration.api_support import DECISION, SUBJECT, Api
 from tests.integration.conftest import ORIGIN, Db
 from tests.integration.test_operations import samples
 from tests.pgserver import PostgresServer
@@ -114,3 +114,31 @@ def test_clock_jumps_do_not_reorder_or_reject_appends(db: Db) -> None:
     with db.sessions.begin() as s:
         assert [db.log.entry(s, i).trace_id for i in indexes] == [f"tr-{i}" for i in range(len(times))]
         assert db.log.verify(s, db.signer.verifier).size == len(times)
+
+
+def test_an_exception_in_the_decision_path_denies_and_is_logged(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inject a failure inside the covenant evaluation: a decision is a logged denial, a hit query
+    answers nothing; never an 'allowed', never a 500."""
+    import exchange.policies.engine as engine_module
+
+    coord = api.client("helmond", "coord-1", "coordinator")
+    case_id = coord.post(
+        "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [SUBJECT]}
+    ).json()["id"]
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(engine_module, "_decide_on", broken)
+    r = api.client("someren").post("/v1/decisions", DECISION)  # type: ignore[arg-type]
+    assert r.status_code == 200
+    body = r.json()
+    assert body["allowed"] is False and body["code"] == "internal-error"
+    with api.db.sessions.begin() as s:
+        entry = api.db.log.entry(s, body["log_index"])
+        assert entry.outcome == "denied" and entry.reason_code == "internal-error"
+    hits = coord.post(f"/v1/cases/{case_id}/hits", {})
+    assert hits.status_code == 200 and hits.json() == []
