@@ -13,7 +13,6 @@ type 0x04) from witnessing parties.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 import struct
@@ -132,7 +131,7 @@ def parse_note(data: str) -> SignedNote:
             raise CheckpointError("a signature line is malformed")
         try:
             raw = base64.b64decode(parts[2], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, and non-ASCII text
             raise CheckpointError("a signature is not base64") from None
         if len(raw) < 5:
             raise CheckpointError("a signature is too short")
@@ -152,7 +151,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise CheckpointError("the checkpoint size is not a decimal number")
     try:
         root = base64.b64decode(root_s, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and non-ASCII text
         raise CheckpointError("the checkpoint root hash is not base64") from None
     if len(root) != HASH_SIZE:
         raise CheckpointError("the checkpoint root hash is not 32 bytes")

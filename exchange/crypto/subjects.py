@@ -44,7 +44,7 @@ class SubjectError(InvalidInputError):
     """The subject is not a valid address, BSN or KvK number; the message says what is wrong."""
 
 
-_ALLOWED = re.compile(r"^[A-Za-z0-9 ,/\-]*$")
+_ALLOWED = re.compile(r"[A-Za-z0-9 ,/\-]*")  # with fullmatch: '$' would also match before a newline
 _ADDRESS = re.compile(
     r"^(?P<pc_digits>[1-9][0-9]{3})\s*(?P<pc_letters>[A-Z]{2})"
     r"[\s,]*(?P<number>[0-9]{1,5})"
@@ -59,8 +59,8 @@ def _clean(text: str, what: str) -> str:
     if len(text) > MAX_INPUT:
         raise SubjectError(f"{what} is longer than {MAX_INPUT} characters")
     norm = unicodedata.normalize("NFKC", text).strip()
-    if not _ALLOWED.match(norm):
-        bad = next(ch for ch in norm if not _ALLOWED.match(ch))
+    if not _ALLOWED.fullmatch(norm):
+        bad = next(ch for ch in norm if not _ALLOWED.fullmatch(ch))
         raise SubjectError(f"{what} contains {bad!r} (U+{ord(bad):04X}); use plain letters and digits")
     return norm.upper()
 

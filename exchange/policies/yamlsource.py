@@ -90,7 +90,14 @@ class ShapeError(Exception):
 
 def parse_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into :class:`Node` values. Raises :class:`CovenantFileError`."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks every character already: inside the try
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        what = f"character U+{exc.character:04X}" if isinstance(exc.character, int) else "byte"
+        raise CovenantFileError(
+            [Problem(file, line, f"not valid YAML: a control {what} is not allowed")]
+        ) from None
     try:
         root = loader.get_single_node()
         if root is None:

@@ -146,3 +146,30 @@ def test_subject_pseudonyms_must_be_pseudonyms(api: Api) -> None:
             "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [subject]}
         )
         assert r.status_code == 400, (subject, r.text)
+
+
+def test_an_action_of_another_case_answers_like_a_missing_one(api: Api) -> None:
+    """The owner of an action point in case A names it under case B, where it also takes part: the
+    same 404 as for an action that does not exist."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.test_enrichment_api import POLICE
+    from tests.integration.test_followup_api import case_with_item
+
+    coord = api.client("helmond", "coord-1", "coordinator")
+    cases = [case_with_item(api) for _ in range(2)]
+    deadline = (datetime.now(UTC) + timedelta(days=14)).isoformat()
+    for case_id in cases:
+        coord.post(f"/v1/cases/{case_id}/transitions", {"to": "action"})
+    made = coord.post(
+        f"/v1/cases/{cases[0]}/actions", {"kind": "reinspection", "owner": POLICE, "deadline": deadline}
+    )
+    action_id = made.json()["id"]
+    police = api.client(POLICE)
+    other = police.post(f"/v1/cases/{cases[1]}/actions/{action_id}", {"status": "done"})
+    missing = police.post(f"/v1/cases/{cases[1]}/actions/act-000000000000", {"status": "done"})
+    assert other.status_code == missing.status_code == 404
+    assert other.json()["detail"].replace(action_id, "<id>") == missing.json()["detail"].replace(
+        "act-000000000000", "<id>"
+    )
+    assert police.post(f"/v1/cases/{cases[0]}/actions/{action_id}", {"status": "done"}).status_code == 200
