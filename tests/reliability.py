@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.fuzz.harness import TARGETS
+from tests.fuzz import TARGET_NAMES
 from tests.load.loadtest import run as run_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def main() -> None:
 
     work = ROOT / "var" / "fuzz"
     work.mkdir(parents=True, exist_ok=True)
-    for target in sorted(TARGETS):
+    for target in TARGET_NAMES:
         runs, verdict = _fuzz(target, work)
         rows.append(
             (

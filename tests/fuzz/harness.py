@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import atheris  # type: ignore[import-untyped]
 
+from tests.fuzz import TARGET_NAMES
+
 with atheris.instrument_imports():
     from exchange.audit import checkpoint, merkle, witness
     from exchange.audit.events import event_from_bytes
@@ -88,6 +90,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
 
 
 def main() -> None:
+    assert tuple(sorted(TARGETS)) == TARGET_NAMES, "tests/fuzz/__init__.py lists the targets"
     target = TARGETS[sys.argv[1]]
 
     def one(data: bytes) -> None:
