@@ -68,6 +68,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     findings = scan("\n".join(_COLLECTOR.lines))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.ensure_newline()
         reporter.write_line(f"log gate: {len(_COLLECTOR.lines)} application log records scanned")
     if findings:
         if reporter is not None:

@@ -28,7 +28,7 @@ FUZZ_SECONDS = 60
 def _pytest(*paths: str) -> tuple[str, str]:
     """(summary line, verdict) of a pytest run over ``paths``."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *paths],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -3,11 +3,7 @@ consistent tree (no duplicate index, no fork), and every checkpoint is consisten
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,12 +22,7 @@ from exchange.storage.schema import upgrade
 from tests.conftest import ROOT
 from tests.integration.conftest import ORIGIN
 from tests.pgserver import PostgresServer
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.service_process import ServiceProcess
 
 
 def _sample(metrics: str, name: str) -> float:
@@ -53,49 +44,24 @@ def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None
     keys = PartyKeys.create("someren", now)
     with sessions.begin() as s:
         register_party(s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], now)
-    port = _port()
     token = secrets.token_urlsafe(32)
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
-    env = {
-        **os.environ,
-        "EXCHANGE_DATABASE_URL": url,
-        "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
-        "EXCHANGE_LOG_ORIGIN": ORIGIN,
-        "EXCHANGE_MODE": "production",
-        "EXCHANGE_METRICS_TOKEN": token,
-        "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "exchange.api.asgi:create",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = ServiceProcess(
+        {
+            "EXCHANGE_DATABASE_URL": url,
+            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+            "EXCHANGE_LOG_ORIGIN": ORIGIN,
+            "EXCHANGE_MODE": "production",
+            "EXCHANGE_METRICS_TOKEN": token,
+            "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
+        },
+        workers=2,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = server.base
     signer = NoteSigner.from_seed(ORIGIN, b"\x07" * 32)
     log = AuditLog(ORIGIN)
     try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         statuses: list[int] = []
         lock = threading.Lock()
 
@@ -128,8 +94,7 @@ def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None
         assert httpx.get(base + "/metrics").status_code == 401
         metrics = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {token}"}).text
     finally:
-        proc.terminate()
-        proc.wait(20)
+        server.stop()
     assert statuses == [200] * 200
     with sessions.begin() as s:
         log.sign_checkpoint(s, signer, datetime.now(UTC))

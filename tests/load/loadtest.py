@@ -16,8 +16,6 @@ import base64
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,7 @@ from exchange.crypto.keys import PartyKeys, b64, unb64
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
+from tests.service_process import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTIES = ("helmond", "politie-oost-brabant", "someren", "senzer")
@@ -50,7 +49,7 @@ DECISION = {
     "phase": "action",
     "covenant": "pit",
 }
-MAX_REQUESTS = 20_000  # a hard bound on every phase, whatever the rate
+MAX_REQUESTS = 60_000  # a hard bound on every phase, whatever the rate
 
 
 @dataclass
@@ -95,47 +94,16 @@ class Service:
             for p, k in self.keys.items():
                 register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
         engine.dispose()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        env = {
-            **os.environ,
-            "EXCHANGE_MODE": "dev",
-            "EXCHANGE_DATABASE_URL": url,
-            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
-            "EXCHANGE_LOG_ORIGIN": "load.exchange/log",
-            "EXCHANGE_MAX_IN_FLIGHT": str(max_in_flight),
-            "PYTHONPATH": str(ROOT),
-        }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "exchange.api.asgi:create",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--timeout-keep-alive",
-                "30",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+        self.server = ServiceProcess(
+            {
+                "EXCHANGE_MODE": "dev",
+                "EXCHANGE_DATABASE_URL": url,
+                "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+                "EXCHANGE_LOG_ORIGIN": "load.exchange/log",
+                "EXCHANGE_MAX_IN_FLIGHT": str(max_in_flight),
+            }
         )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the service did not become ready")
+        self.proc, self.base = self.server.proc, self.server.base
         self.case, self.recipients = self._prepare()
         self.baseline = self.logged()  # the setup's own events (the enrichment request is a decision)
 
@@ -174,13 +142,7 @@ class Service:
         return {str(a): int(n) for a, n in rows}
 
     def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return err.decode(errors="replace")
+        return self.server.stop()
 
 
 def _mix(service: Service, tally: Tally) -> Callable[[int], None]:

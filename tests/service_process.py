@@ -1,0 +1,71 @@
+"""The service as its own process (uvicorn with the production factory), for tests that need real
+HTTP on loopback, several workers, or a process to measure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServiceProcess:
+    """``uvicorn --factory exchange.api.asgi:create`` with ``env`` added to this environment; ready
+    once ``/ready`` answers 200. Its stderr (JSON application logs) is kept for :meth:`stop`."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1, timeout: float = 60.0) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "exchange.api.asgi:create",
+            "--port",
+            str(self.port),
+        ]
+        if workers > 1:
+            args += ["--workers", str(workers)]
+        self.proc = subprocess.Popen(
+            [*args, "--log-level", "warning", "--timeout-keep-alive", "30"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the service exited: {self.stop()[-2000:]}")
+            try:
+                if httpx.get(self.base + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the service did not become ready")
+
+    def stop(self) -> str:
+        """Terminate (then kill) the process; its stderr."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return (err or b"").decode(errors="replace")
