@@ -52,6 +52,7 @@ from exchange.api.schemas import (
     RecipientOut,
     ReviewIn,
     ReviewOut,
+    TicketOut,
     TransitionIn,
     WhoAmI,
 )
@@ -60,10 +61,14 @@ from exchange.cases.dossier import DossierService
 from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings, refuse_weak_secrets
+from exchange.console.pages import LOG_ROLES as CONSOLE_ROLES
+from exchange.console.pages import install as install_console
+from exchange.console.sessions import TICKET_LIFETIME, issue_ticket
 from exchange.crypto.keys import b64
 from exchange.errors import (
     ConfigurationError,
     ConflictError,
+    DeniedError,
     ExchangeError,
     InvalidInputError,
     VerificationError,
@@ -362,6 +367,23 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         except SQLAlchemyError:
             raise ConfigurationError("metrics unavailable: the database cannot be reached") from None
         return Response(body, media_type=METRICS_CONTENT_TYPE)
+
+    @app.post(
+        "/v1/console/tickets",
+        status_code=201,
+        response_model=TicketOut,
+        responses=problems.problem_responses(401, 403),
+    )
+    def console_ticket(c: Authed) -> TicketOut:
+        """A one-time sign-in link for the browser console, for the signing party's user and role
+        (privacy officers). Valid for two minutes, once; the hub stores only its hash."""
+        if c.role not in CONSOLE_ROLES:
+            raise DeniedError(f"the console is for the roles {', '.join(CONSOLE_ROLES)}, not '{c.role}'")
+        moment = datetime.now(UTC)
+        ticket = service.writer.run(lambda session: issue_ticket(session, c, moment))
+        return TicketOut(url=f"/console/login?ticket={ticket}", expires=moment + TICKET_LIFETIME)
+
+    install_console(app, service)
 
     def case_out(session: Session, case: CaseRow) -> bytes:
         out = CaseOut(

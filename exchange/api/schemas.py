@@ -170,3 +170,10 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     verdict: str = Ident
     note: str = Field(min_length=1, max_length=2000)
+
+
+class TicketOut(BaseModel):
+    """Open ``url`` (relative to the service) in a browser within two minutes to sign in."""
+
+    url: str
+    expires: datetime

@@ -81,6 +81,33 @@ def whoami(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
     _echo(_ok(c.get("/v1/whoami")))
 
 
+@app.command()
+@handled
+def console(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
+    """A one-time sign-in link for the browser console (privacy officers); valid two minutes, once."""
+    c, _ = _client(url, keystore, user, role)
+    ticket = _ok(c.post("/v1/console/tickets", {}), 201)
+    typer.echo(url.rstrip("/") + ticket["url"])
+
+
+@app.command()
+@handled
+def pseudonym(
+    keystore: KeystoreOpt,
+    covenant: Annotated[str, typer.Option(help="The covenant whose pseudonym key to use, e.g. pit.")],
+    address: Annotated[str | None, typer.Option(help="An address, e.g. '5701 AB 12a'.")] = None,
+    bsn: Annotated[str | None, typer.Option(help="A BSN.")] = None,
+    kvk: Annotated[str | None, typer.Option(help="A KvK number.")] = None,
+) -> None:
+    """Print a subject's pseudonym, made here with your keystore (for the console's report and search)."""
+    given = [(kind, v) for kind, v in (("address", address), ("bsn", bsn), ("kvk", kvk)) if v is not None]
+    if len(given) != 1:
+        raise InvalidInputError("give exactly one of --address, --bsn and --kvk")
+    store = read_keystore(keystore, passphrase())
+    ((kind, value),) = given
+    typer.echo(_pseudonyms(store, covenant, kind, [value])[0])
+
+
 @app.command("open-case")
 @handled
 def open_case(

@@ -109,6 +109,11 @@ def parse_yaml(text: str, file: str) -> Node:
         raise CovenantFileError([Problem(file, line, f"not valid YAML: {exc.problem}")]) from None
     except yaml.YAMLError as exc:
         raise CovenantFileError([Problem(file, 1, f"not valid YAML: {exc}")]) from None
+    except (OverflowError, ValueError):  # PyYAML's chr() on an escape like "\U99999999"
+        line = loader.get_mark().line + 1
+        raise CovenantFileError(
+            [Problem(file, line, "not valid YAML: an escape sequence names no Unicode character")]
+        ) from None
     finally:
         loader.dispose()
 

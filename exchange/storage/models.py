@@ -275,3 +275,30 @@ class SelectionReview(Base):
     verdict: Mapped[str] = mapped_column(String(16), nullable=False)  # approved | concerns
     note: Mapped[str] = mapped_column(Text, nullable=False)
     reviewed: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ConsoleTicket(Base):
+    """A one-time sign-in for the browser console, asked for by a party's signed request. Only the
+    SHA-256 of the ticket is stored; it is used once and expires within minutes."""
+
+    __tablename__ = "console_tickets"
+    ticket_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    user: Mapped[str] = mapped_column(String(128), nullable=False)
+    role: Mapped[str] = mapped_column(String(128), nullable=False)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie carries the token, the table only its SHA-256."""
+
+    __tablename__ = "console_sessions"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    user: Mapped[str] = mapped_column(String(128), nullable=False)
+    role: Mapped[str] = mapped_column(String(128), nullable=False)
+    csrf: Mapped[str] = mapped_column(String(64), nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_console_sessions_expires", "expires"),)

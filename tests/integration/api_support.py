@@ -53,6 +53,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"{CASE}/actions", None),
     ("POST", f"{CASE}/feedback", {"outcome": "no-action"}),
     ("GET", f"{CASE}/feedback", None),
+    ("POST", "/v1/console/tickets", {}),
 ]
 
 

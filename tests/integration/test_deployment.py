@@ -114,6 +114,8 @@ def test_the_wheel_ships_the_migrations(installed: Path) -> None:
     versions = sorted(p.name for p in (installed / "exchange/storage/migrations/versions").glob("0*.py"))
     here = sorted(p.name for p in (ROOT / "exchange/storage/migrations/versions").glob("0*.py"))
     assert versions == here and (installed / "exchange/storage/migrations/env.py").exists()
+    templates = sorted(p.name for p in (installed / "exchange/console/templates").iterdir())
+    assert templates == sorted(p.name for p in (ROOT / "exchange/console/templates").iterdir())
 
 
 @pytest.fixture
@@ -195,6 +197,8 @@ def test_installed_service_runs_on_a_read_only_root(read_only_service: tuple[str
         assert r.status_code == 200 and r.json()["allowed"] is True
     metrics = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {token}"}).text
     assert 'exchange_decisions_total{outcome="allowed"} 6.0' in metrics
+    assert httpx.get(base + "/console/static/console.css").status_code == 200  # packaged templates
+    assert httpx.get(base + "/console").status_code == 401
     healthcheck = re.search(r'CMD \["python", "-c", "(.*)"\]', DOCKERFILE)
     assert healthcheck
     probe = healthcheck.group(1).replace("8080", base.rsplit(":", 1)[1])

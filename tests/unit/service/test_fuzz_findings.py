@@ -40,3 +40,13 @@ def test_control_characters_in_covenant_files_name_file_and_line(char: str) -> N
 def test_a_newline_inside_an_address_is_named() -> None:
     with pytest.raises(SubjectError, match="U\\+000A"):
         normalise_address("1234AB\n5")
+
+
+def test_an_escape_naming_no_character_names_file_and_line() -> None:
+    """PyYAML's scanner calls chr() on "\\U99999999" and raises OverflowError."""
+    for escape in ("\\U99999999", "\\UFFFFFFFF", "\\U00110000"):
+        with pytest.raises(CovenantFileError) as err:
+            read_covenant(
+                {"covenant.yaml": f'id: pit\nname: "{escape}"\n', "flows.yaml": "flows: []\n"}, "pit"
+            )
+        assert "pit/covenant.yaml:2: not valid YAML" in str(err.value.diagnostics()), escape

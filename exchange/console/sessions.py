@@ -1,0 +1,102 @@
+"""Console sign-in: a party's signed request asks for a one-time ticket for one of its users; the
+browser trades the ticket for a session cookie. The hub stores only hashes of tickets and tokens,
+so a copy of the database signs no one in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from exchange.errors import VerificationError
+from exchange.storage.models import ConsoleSession, ConsoleTicket
+from exchange.vocabulary import Caller
+
+TICKET_LIFETIME = timedelta(minutes=2)
+SESSION_LIFETIME = timedelta(hours=8)  # one working day; then sign in again
+COOKIE = "exchange_console"
+
+
+class NotSignedIn(VerificationError):
+    """No valid console session: sign in again through the party's client."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    party: str
+    user: str
+    role: str
+    csrf: str
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("ascii", errors="replace")).digest()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def issue_ticket(session: Session, caller: Caller, now: datetime) -> str:
+    ticket = secrets.token_urlsafe(32)
+    session.add(
+        ConsoleTicket(
+            ticket_hash=_hash(ticket),
+            party=caller.party,
+            user=caller.user,
+            role=caller.role,
+            expires=now + TICKET_LIFETIME,
+        )
+    )
+    session.flush()
+    return ticket
+
+
+def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, ConsoleUser]:
+    """(session token for the cookie, who signed in). A ticket works once, within its lifetime."""
+    row = session.execute(
+        select(ConsoleTicket).where(ConsoleTicket.ticket_hash == _hash(ticket)).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.used is not None or _utc(row.expires) < now:
+        raise NotSignedIn("this sign-in link is unknown, used or expired; ask your client for a new one")
+    row.used = now
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.add(
+        ConsoleSession(
+            token_hash=_hash(token),
+            party=row.party,
+            user=row.user,
+            role=row.role,
+            csrf=csrf,
+            created=now,
+            expires=now + SESSION_LIFETIME,
+        )
+    )
+    # Housekeeping in SQL only: SQLite hands back naive times, which Python cannot compare with 'now'.
+    stale = {"synchronize_session": False}
+    session.execute(
+        delete(ConsoleTicket).where(ConsoleTicket.expires < now - TICKET_LIFETIME), execution_options=stale
+    )
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires < now), execution_options=stale)
+    session.flush()
+    return token, ConsoleUser(row.party, row.user, row.role, csrf)
+
+
+def current_user(session: Session, token: str | None, now: datetime) -> ConsoleUser:
+    if not token:
+        raise NotSignedIn("not signed in")
+    row = session.get(ConsoleSession, _hash(token))
+    if row is None or _utc(row.expires) < now:
+        raise NotSignedIn("the session has ended; sign in again through your client")
+    return ConsoleUser(row.party, row.user, row.role, row.csrf)
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        delete(ConsoleSession).where(ConsoleSession.token_hash == _hash(token)),
+        execution_options={"synchronize_session": False},
+    )

@@ -1,0 +1,152 @@
+"""The privacy officer's console in the service: sign-in through a signed ticket request, secure
+session cookies with CSRF on the one state-changing form, pages limited to the officer's party,
+and every page view that shows log data written to the log first."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from exchange.storage.models import ConsoleTicket
+from tests.integration.api_support import DECISION, Api, assert_problem
+
+PO = ("helmond", "po-1", "privacy-officer")
+
+
+def ticket(api: Api, party: str = "helmond", user: str = "po-1", role: str = "privacy-officer") -> str:
+    r = api.client(party, user, role).post("/v1/console/tickets", {})
+    assert r.status_code == 201, r.text
+    return str(r.json()["url"])
+
+
+def browser(api: Api) -> TestClient:
+    """A browser on https (the session cookie is Secure) that follows no redirects by itself."""
+    return TestClient(api.http.app, base_url="https://testserver", follow_redirects=False)
+
+
+def signed_in(api: Api, party: str = "helmond") -> TestClient:
+    b = browser(api)
+    r = b.get(ticket(api, party))
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+    return b
+
+
+def views(api: Api) -> list[dict[str, object]]:
+    with api.db.sessions.begin() as s:
+        events = [json.loads(api.db.log.entry(s, i).event) for i in range(api.db.log.size(s))]
+    return [e for e in events if e["action"] == "log-view" and e["channel"] == "console"]
+
+
+def test_sign_in_with_a_one_time_ticket(api: Api) -> None:
+    assert_problem(
+        api.client("helmond", "u-1", "employee").post("/v1/console/tickets", {}), 403, "privacy-officer"
+    )
+    url = ticket(api)
+    b = browser(api)
+    r = b.get(url)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    for flag in ("exchange_console=", "HttpOnly", "Secure", "SameSite=strict", "Path=/console"):
+        assert flag.lower() in cookie.lower(), cookie
+    page = b.get("/console")
+    assert page.status_code == 200 and "po-1" in page.text and "helmond" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
+    again = browser(api).get(url)  # a ticket works once
+    assert again.status_code == 401 and "used or expired" in again.text
+    assert browser(api).get("/console/log").status_code == 401  # no cookie, no page
+
+
+def test_an_expired_ticket_signs_no_one_in(api: Api) -> None:
+    url = ticket(api)
+    with api.db.sessions.begin() as s:
+        s.execute(update(ConsoleTicket).values(expires=datetime.now(UTC) - timedelta(seconds=1)))
+    assert browser(api).get(url).status_code == 401
+
+
+def test_the_log_page_shows_the_own_party_only_and_is_itself_logged(api: Api) -> None:
+    api.client("someren").post("/v1/decisions", DECISION or {})  # someren asks senzer: not helmond's business
+    api.client("helmond").post("/v1/decisions", {**(DECISION or {}), "purpose": "onrechtmatige-bewoning"})
+    b = signed_in(api)
+    page = b.get("/console/log")
+    assert page.status_code == 200
+    assert "helmond" in page.text and "someren" not in page.text
+    assert [v["details"] for v in views(api)] == [{"view": "search", "rows": 1}]
+    assert views(api)[0]["actor"] == {"party": "helmond", "user": "po-1", "role": "privacy-officer"}
+    denied = b.get("/console/log?outcome=denied")
+    assert "onrechtmatige-bewoning" in denied.text
+    export = b.get("/console/log.csv")
+    assert export.headers["content-type"].startswith("text/csv")
+    assert export.text.splitlines()[0].startswith("idx,") and "someren" not in export.text
+    assert [v["details"]["view"] for v in views(api)] == ["search", "search", "export"]  # type: ignore[index]
+
+
+def test_input_is_escaped_and_checked(api: Api) -> None:
+    b = signed_in(api)
+    page = b.get("/console/log", params={"purpose": '"><script>alert(1)</script>'})
+    assert page.status_code == 200 and "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
+    bad = b.get("/console/log?since=yesterday")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+    assert b.get("/console/report?subject=5701AB12").status_code == 400  # an address never goes to the hub
+
+
+def test_access_report_and_verification(api: Api) -> None:
+    b = signed_in(api)
+    empty = b.get("/console/report")
+    assert empty.status_code == 200 and "exchange client pseudonym" in empty.text
+    subject = "v1:" + "A" * 43
+    rep = b.get(f"/console/report?subject={subject}")
+    assert rep.status_code == 200 and subject in rep.text and "Geen gebeurtenissen" in rep.text
+    with api.db.sessions.begin() as s:
+        api.db.log.sign_checkpoint(s, api.db.signer, datetime.now(UTC))
+    ver = b.get("/console/verification")
+    assert ver.status_code == 200 and ">ja<" in ver.text
+    assert [v["details"]["view"] for v in views(api)] == ["access-report", "verification"]  # type: ignore[index]
+    assert b.get("/console/anomalies").status_code == 200
+
+
+def test_logout_needs_the_forms_csrf_token(api: Api) -> None:
+    b = signed_in(api)
+    page = b.get("/console").text
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert b.post("/console/logout", data={"csrf": "forged"}).status_code == 403
+    assert b.get("/console").status_code == 200  # still signed in
+    out = b.post("/console/logout", data={"csrf": csrf})
+    assert out.status_code == 200 and "afgemeld" in out.text
+    b.cookies.clear()
+    assert b.get("/console").status_code == 401
+
+
+def test_a_view_that_cannot_be_logged_is_not_shown(api: Api) -> None:
+    from tests.integration.conftest import block_log_writes, unblock_log_writes
+
+    b = signed_in(api)
+    block_log_writes(api.db)
+    try:
+        r = b.get("/console/log")
+    finally:
+        unblock_log_writes(api.db)
+    assert r.status_code == 503 and '<table class="rows">' not in r.text
+
+
+def test_every_console_page_refuses_without_a_valid_session(api: Api) -> None:
+    from fastapi.routing import APIRoute
+
+    open_paths = {"/console/login", "/console/static/console.css", "/console/logout"}
+    pages = [
+        r.path
+        for r in api.http.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, APIRoute) and r.path.startswith("/console") and r.path not in open_paths
+    ]
+    assert len(pages) >= 6
+    for path in pages:
+        b = browser(api)
+        assert b.get(path).status_code == 401, path
+        b.cookies.set("exchange_console", "forged-token", domain="testserver", path="/console")
+        r = b.get(path)
+        assert r.status_code == 401 and "Niet aangemeld" in r.text, path
+    assert browser(api).get("/console/login?ticket=forged").status_code == 401
+    assert browser(api).post("/console/logout", data={"csrf": "x"}).status_code == 200  # nothing to end
