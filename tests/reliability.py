@@ -126,7 +126,11 @@ def main() -> None:
     )
 
     for title, test, paths in (
-        ("Faults", "tests/integration/test_faults.py", ["tests/integration/test_faults.py"]),
+        (
+            "Faults",
+            "tests/integration/test_faults.py, test_faults_disk.py",
+            ["tests/integration/test_faults.py", "tests/integration/test_faults_disk.py"],
+        ),
         (
             "Log write failures and crashes",
             "test_api.py::test_log_failure..., test_crash.py",
@@ -195,8 +199,9 @@ def main() -> None:
         "- `pip-audit`: the vulnerability services (PyPI's JSON API per release, OSV) cannot be reached",
         "  for the package versions installed on the test machines, so no audit result can be produced",
         "  here. Run `pip-audit` where they can be reached before a release.",
-        "- Disk full and a read-only SQLite file are not simulated; the log-write failure tests inject",
-        "  the same failure at the database (a trigger that refuses inserts) instead.",
+        "- A SQLite file turning read-only while the service runs is not simulated: a file held open",
+        "  for writing keeps its mount busy. Disk full, a lock held by another process, a stopped",
+        "  PostgreSQL and refused inserts are (the Faults row).",
         "- The container image is not built on the test machines (no container engine); see",
         "  docs/operations.md for what is tested of it.",
         "",

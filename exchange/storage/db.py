@@ -32,7 +32,14 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        # How long a writer waits for another's lock before giving up (then the request gets 503):
+        # 30 s, or the URL's '?timeout=SECONDS'.
+        try:
+            timeout = float(str(parsed.query.get("timeout", "30")))
+        except ValueError:
+            raise ConfigurationError("the SQLite URL's 'timeout' is not a number of seconds") from None
+        busy_ms = int(timeout * 1000)
+        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -41,7 +48,7 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,9 +57,15 @@ class GroupCommitter:
         self._queue.put((unit, future))
         return future
 
-    def run(self, unit: Callable[[Session], T], timeout: float | None = 30.0) -> T:
-        """Submit and wait for the committed result."""
-        return self.submit(unit).result(timeout=timeout)
+    def run(self, unit: Callable[[Session], T], timeout: float | None = 60.0) -> T:
+        """Submit and wait for the committed result. If the database does not answer in time, the
+        caller hears :class:`StorageError` (503), never a result: should the unit still commit
+        later, it is logged but was not acknowledged, and nothing was released."""
+        try:
+            return self.submit(unit).result(timeout=timeout)
+        except FutureTimeout:
+            log.error("unit of work timed out")
+            raise StorageError("the database did not answer in time; nothing was released") from None
 
     def close(self) -> None:
         if not self._closed:

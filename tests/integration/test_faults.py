@@ -142,3 +142,20 @@ def test_an_exception_in_the_decision_path_denies_and_is_logged(
         assert entry.outcome == "denied" and entry.reason_code == "internal-error"
     hits = coord.post(f"/v1/cases/{case_id}/hits", {})
     assert hits.status_code == 200 and hits.json() == []
+
+
+def test_a_unit_that_takes_too_long_is_a_503_not_a_500(db: Db) -> None:
+    """If the database does not answer in time the caller hears StorageError (503), never a result."""
+    import threading
+
+    from exchange.errors import StorageError
+    from exchange.storage.unit_of_work import GroupCommitter
+
+    release = threading.Event()
+    writer = GroupCommitter(db.sessions)
+    try:
+        with pytest.raises(StorageError, match="did not answer in time"):
+            writer.run(lambda _s: release.wait(5), timeout=0.2)
+    finally:
+        release.set()
+        writer.close()
