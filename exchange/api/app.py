@@ -61,7 +61,7 @@ from exchange.cases.dossier import DossierService
 from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.service import CaseService, HitAnswer
 from exchange.config import Settings, refuse_weak_secrets
-from exchange.console.pages import LOG_ROLES as CONSOLE_ROLES
+from exchange.console.pages import CONSOLE_ROLES
 from exchange.console.pages import install as install_console
 from exchange.console.sessions import TICKET_LIFETIME, issue_ticket
 from exchange.crypto.keys import b64
@@ -170,9 +170,9 @@ class Service:
         self.engine = engine or make_engine(settings.engine_url())
         require_current(self.engine)
         self.sessions = session_factory(self.engine)
-        self.decisions = DecisionEngine(
-            compile_covenant(v.covenant) for v in _covenants(settings.convenant_dir)
-        )
+        #: The covenant versions as read from their files (the jurist's pages show them).
+        self.versions = _covenants(settings.convenant_dir)
+        self.decisions = DecisionEngine(compile_covenant(v.covenant) for v in self.versions)
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run)
@@ -376,7 +376,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     def console_ticket(c: Authed) -> TicketOut:
         """A one-time sign-in link for the browser console, for the signing party's user and role
-        (privacy officers). Valid for two minutes, once; the hub stores only its hash."""
+        (privacy officers, jurists, the case table and team leads). Valid for two minutes, once;
+        the hub stores only its hash."""
         if c.role not in CONSOLE_ROLES:
             raise DeniedError(f"the console is for the roles {', '.join(CONSOLE_ROLES)}, not '{c.role}'")
         moment = datetime.now(UTC)

@@ -39,7 +39,8 @@ class Action(enum.StrEnum):
     KEY_REGISTRATION = "key-registration"
     POLICY_CHANGE = "policy-change"
     SHRED = "shred"
-    LOG_VIEW = "log-view"  # a privacy officer viewed or exported log data
+    LOG_VIEW = "log-view"  # someone viewed or exported log data (console, CLI)
+    CASE_VIEW = "case-view"  # someone viewed case metadata in the console
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
 
 

@@ -84,7 +84,8 @@ def whoami(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
 @app.command()
 @handled
 def console(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
-    """A one-time sign-in link for the browser console (privacy officers); valid two minutes, once."""
+    """A one-time sign-in link for the browser console (privacy officer, jurist, case table, team
+    lead); valid two minutes, once."""
     c, _ = _client(url, keystore, user, role)
     ticket = _ok(c.post("/v1/console/tickets", {}), 201)
     typer.echo(url.rstrip("/") + ticket["url"])

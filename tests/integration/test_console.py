@@ -42,7 +42,7 @@ def views(api: Api) -> list[dict[str, object]]:
 
 def test_sign_in_with_a_one_time_ticket(api: Api) -> None:
     assert_problem(
-        api.client("helmond", "u-1", "employee").post("/v1/console/tickets", {}), 403, "privacy-officer"
+        api.client("helmond", "u-1", "visitor").post("/v1/console/tickets", {}), 403, "privacy-officer"
     )
     url = ticket(api)
     b = browser(api)

@@ -1,0 +1,58 @@
+"""The case table's pages: cases by phase, one case's hit/no-hit overview and metadata, the
+follow-up board with overdue items and their reasons, and feedback status. Dossier content is
+never decrypted on the server; the case page points to the party's client for it."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from exchange.audit.events import Action
+from exchange.console.sessions import ConsoleUser
+from exchange.console.web import Console, render
+from exchange.storage import case_queries as cq
+
+
+def install(console: Console) -> None:
+    def cases(request: Request, who: ConsoleUser) -> Response:
+        now = console.now()
+        rows = console.viewed(who, "cases", lambda s: cq.cases_of(s, who.party, now), len, Action.CASE_VIEW)
+        phases = [(phase, list(group)) for phase, group in groupby(rows, key=lambda c: c.phase)]
+        return render("cases.html", title="Casussen", who=who, phases=phases, total=len(rows))
+
+    def case(request: Request, who: ConsoleUser) -> Response:
+        case_id = request.path_params["case_id"]
+        now = console.now()
+        detail = console.viewed(
+            who,
+            "case",
+            lambda s: cq.case_detail(s, who.party, case_id, now),
+            lambda d: len(d["hits"]) + len(d["items"]),
+            Action.CASE_VIEW,
+            case=case_id,
+        )
+        return render("case.html", title=f"Casus {case_id}", who=who, now=now, **detail)
+
+    def follow_up(request: Request, who: ConsoleUser) -> Response:
+        now = console.now()
+        rows = console.viewed(
+            who, "follow-up", lambda s: cq.follow_up_board(s, who.party, now), len, Action.CASE_VIEW
+        )
+        overdue = sum(a.overdue for a in rows)
+        unexplained = sum(a.overdue and not a.reason for a in rows)
+        return render(
+            "followup.html", title="Opvolging", who=who, rows=rows, overdue=overdue, unexplained=unexplained
+        )
+
+    def feedback(request: Request, who: ConsoleUser) -> Response:
+        rows = console.viewed(
+            who, "feedback", lambda s: cq.feedback_status(s, who.party), len, Action.CASE_VIEW
+        )
+        return render("feedback.html", title="Terugkoppeling", who=who, rows=rows)
+
+    console.page("/console/cases", cases)
+    console.page("/console/cases/{case_id}", case)
+    console.page("/console/follow-up", follow_up)
+    console.page("/console/feedback", feedback)

@@ -1,0 +1,109 @@
+"""The privacy officer's pages: the disclosure log of the officer's own party, the access-request
+report for one subject, the log's verification status and its witnesses, and anomaly flags."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from exchange.audit.events import Action
+from exchange.console.sessions import ConsoleUser
+from exchange.console.web import HEADERS, Console, day, render
+from exchange.crypto.pseudonym import parse_pseudonym
+from exchange.storage import audit_queries as q
+
+LIMIT = 500
+OUTCOMES = ("allowed", "denied", "hit", "no-hit", "done", "failed")
+ACTIONS = tuple(str(a) for a in Action)
+
+
+def install(console: Console) -> None:
+    service = console.service
+
+    def log_page(request: Request, who: ConsoleUser, csv: bool = False) -> Response:
+        params = request.query_params
+        subject = params.get("subject") or None
+        if subject:
+            parse_pseudonym(subject)
+        f = q.LogFilter(
+            subject=subject,
+            party=who.party,  # the officer sees what the own party did or received
+            purpose=params.get("purpose") or None,
+            article=params.get("article") or None,
+            case=params.get("case") or None,
+            outcome=params.get("outcome") or None,
+            action=params.get("action") or None,
+            since=day(params.get("since"), "since"),
+            until=day(params.get("until"), "until"),
+            limit=100_000 if csv else LIMIT,
+        )
+        rows = console.viewed(who, "export" if csv else "search", lambda s: q.search(s, f), len)
+        if csv:
+            headers = {**HEADERS, "Content-Disposition": 'attachment; filename="logboek.csv"'}
+            return Response(q.to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v})
+        return render(
+            "log.html",
+            title="Logboek",
+            who=who,
+            rows=rows,
+            q=params,
+            query=query,
+            limit=LIMIT,
+            outcomes=OUTCOMES,
+            actions=ACTIONS,
+        )
+
+    def report(request: Request, who: ConsoleUser) -> Response:
+        subject = request.query_params.get("subject") or None
+        rows: list[dict[str, Any]] = []
+        if subject:
+            subject = str(parse_pseudonym(subject))
+
+            def query(session: Session) -> list[dict[str, Any]]:
+                return [
+                    r
+                    for r in q.access_report(session, subject or "")
+                    if who.party in (r["actor_party"], r["counterparty"])
+                ]
+
+            rows = console.viewed(who, "access-report", query, len)
+        printed = console.now().strftime("%Y-%m-%d %H:%M UTC")
+        return render(
+            "report.html", title="Inzageverzoek", who=who, subject=subject, rows=rows, printed=printed
+        )
+
+    def verification(request: Request, who: ConsoleUser) -> Response:
+        def query(session: Session) -> dict[str, Any]:
+            size = service.log.size(session)
+            checkpoint = service.log.latest_checkpoint(session)
+            matches = checkpoint is not None and service.log.root(session, checkpoint.size) == checkpoint.root
+            witnesses = [{"name": n, "party": p, "size": s} for n, p, s in service.log.witnessed(session)]
+            cp = (
+                {"size": checkpoint.size, "created": str(checkpoint.created)[:19], "note": checkpoint.note}
+                if checkpoint
+                else None
+            )
+            return {"size": size, "checkpoint": cp, "matches": matches, "witnesses": witnesses}
+
+        facts = console.viewed(who, "verification", query, lambda f: int(f["size"]))
+        return render("verification.html", title="Verificatie", who=who, **facts)
+
+    def anomalies(request: Request, who: ConsoleUser) -> Response:
+        found = console.viewed(
+            who,
+            "anomalies",
+            lambda s: [a for a in q.anomalies(s, None) if a.party == who.party],
+            len,
+        )
+        return render("anomalies.html", title="Signalen", who=who, found=found)
+
+    console.page("/console/log", log_page)
+    console.page("/console/log.csv", lambda r, w: log_page(r, w, csv=True), menu="/console/log")
+    console.page("/console/report", report)
+    console.page("/console/verification", verification)
+    console.page("/console/anomalies", anomalies)

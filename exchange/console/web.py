@@ -1,0 +1,165 @@
+"""What every console page shares: templates, security headers, sign-in and role checks, errors as
+pages, and the rule that a page showing log or case data logs its own view first.
+
+Which role sees which pages is decided here, in :data:`PAGES`; the ticket route of the API admits
+exactly these roles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
+from exchange.errors import DeniedError, ExchangeError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from exchange.api.app import Service
+
+T = TypeVar("T")
+
+#: The pages of each console role, in menu order: (path, label).
+PAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "privacy-officer": (
+        ("/console/log", "Logboek"),
+        ("/console/report", "Inzageverzoek"),
+        ("/console/verification", "Verificatie"),
+        ("/console/anomalies", "Signalen"),
+    ),
+    "jurist": (("/console/covenants", "Convenanten"),),
+    "coordinator": (
+        ("/console/cases", "Casussen"),
+        ("/console/follow-up", "Opvolging"),
+        ("/console/feedback", "Terugkoppeling"),
+        ("/console/annual", "Jaarverslag"),
+    ),
+    "employee": (
+        ("/console/cases", "Casussen"),
+        ("/console/follow-up", "Opvolging"),
+        ("/console/feedback", "Terugkoppeling"),
+    ),
+    "team-lead": (("/console/annual", "Jaarverslag"),),
+}
+CONSOLE_ROLES = tuple(PAGES)
+
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+TEMPLATES = Environment(
+    loader=PackageLoader("exchange.console", "templates"), autoescape=select_autoescape(default=True)
+)
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    who = context.get("who")
+    context.setdefault("nav", PAGES.get(who.role, ()) if isinstance(who, ConsoleUser) else ())
+    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status, headers=HEADERS)
+
+
+def message(title: str, text: str, status: int, who: ConsoleUser | None = None) -> HTMLResponse:
+    return render("message.html", status, title=title, message=text, who=who)
+
+
+def day(value: str | None, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), UTC)
+    except ValueError:
+        raise InvalidInputError(f"'{what}' is not a date (YYYY-MM-DD)") from None
+
+
+class Console:
+    """The service as the pages see it."""
+
+    def __init__(self, app: FastAPI, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    def signed_in(self, request: Request) -> ConsoleUser:
+        with self.service.sessions.begin() as session:
+            return current_user(session, request.cookies.get(COOKIE), self.now())
+
+    def viewed(
+        self,
+        who: ConsoleUser,
+        view: str,
+        query: Callable[[Session], T],
+        count: Callable[[T], int],
+        action: Action = Action.LOG_VIEW,
+        case: str | None = None,
+    ) -> T:
+        """Run the query and log the view in one unit of work: no view without its log entry."""
+
+        def unit(session: Session) -> T:
+            result = query(session)
+            event = Event(
+                self.now(),
+                f"console-{uuid.uuid4().hex}",
+                action,
+                Actor(who.party, who.user, who.role),
+                Outcome.DONE,
+                channel="console",
+                case=case,
+                details={"view": view, "rows": count(result)},
+            )
+            self.service.log.append(session, event)
+            return result
+
+        return self.service.writer.run(unit)
+
+    def page(
+        self, path: str, handler: Callable[[Request, ConsoleUser], Response], menu: str | None = None
+    ) -> None:
+        """A GET page for the roles whose menu lists ``menu`` (default: the path itself, or a listed
+        path it sits below).
+
+        Sign-in first, then the role; errors become pages, not JSON. An unknown case and another
+        party's case answer alike (404), as in the API.
+        """
+        roles = frozenset(
+            role
+            for role, pages in PAGES.items()
+            if path == "/console"
+            or any((menu or path) == p or (menu or path).startswith(p + "/") for p, _ in pages)
+        )
+
+        def wrapped(request: Request) -> Response:
+            try:
+                who = self.signed_in(request)
+            except NotSignedIn as exc:
+                return message("Niet aangemeld", f"{exc.diagnostics()}.", 401)
+            if who.role not in roles:
+                return message("Geen toegang", f"Deze pagina is niet voor de rol '{who.role}'.", 403, who)
+            try:
+                return handler(request, who)
+            except InvalidInputError as exc:
+                return message("Ongeldige invoer", exc.diagnostics(), 400, who)
+            except NotFoundError as exc:
+                return message("Niet gevonden", exc.diagnostics(), 404, who)
+            except DeniedError as exc:
+                return message("Geen toegang", exc.diagnostics(), 403, who)
+            except ExchangeError as exc:
+                return message("Tijdelijk niet beschikbaar", exc.diagnostics(), 503, who)
+
+        wrapped.__name__ = getattr(handler, "__name__", "page")
+        self.app.add_api_route(path, wrapped, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,393 @@
+"""The case table's questions, for one party: its cases by phase, one case's metadata (hit/no-hit
+overview, requests, sealed items, action points, feedback), the follow-up board and feedback status.
+
+Metadata only: pseudonym counts, categories, parties, dates, codes. Dossier content is ciphertext
+and stays so. A party sees the cases it takes part in; within a case, only the hit/no-hit answers
+it received, the requests it made or answers, and the items sealed for it or provided by it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exchange.errors import NotFoundError
+from exchange.reports.annual import ActedCase, ActionPointFact, DecisionFact, YearRecords
+from exchange.storage.models import (
+    ActionPoint,
+    CaseOutcome,
+    CaseParty,
+    CaseRow,
+    CaseSubject,
+    DossierItemRow,
+    DossierWrap,
+    EnrichmentRequestRow,
+    ItemRetention,
+    LogEntry,
+    SelectionReview,
+)
+from exchange.vocabulary import Phase
+
+PHASE_ORDER = tuple(str(p) for p in Phase)
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC times, PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    id: str
+    covenant: str
+    purpose: str
+    phase: str
+    coordinator: str
+    created: datetime
+    closed: datetime | None
+    subjects: int
+    parties: int
+    outcome: str | None
+    open_actions: int
+    overdue_actions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    id: str
+    case_id: str
+    kind: str
+    owner: str
+    deadline: datetime
+    status: str
+    reason: str | None
+    overdue: bool
+
+
+def _own_case_ids(session: Session, party: str) -> list[str]:
+    return list(session.execute(select(CaseParty.case_id).where(CaseParty.party == party)).scalars())
+
+
+def _actions(session: Session, case_ids: list[str], now: datetime) -> list[ActionRow]:
+    if not case_ids:
+        return []
+    rows = session.execute(
+        select(ActionPoint).where(ActionPoint.case_id.in_(case_ids)).order_by(ActionPoint.deadline)
+    ).scalars()
+    return [
+        ActionRow(
+            r.id,
+            r.case_id,
+            r.kind,
+            r.owner,
+            utc(r.deadline),
+            r.status,
+            r.reason,
+            r.status == "open" and now > utc(r.deadline),
+        )
+        for r in rows
+    ]
+
+
+def cases_of(session: Session, party: str, now: datetime) -> list[CaseSummary]:
+    """The cases ``party`` takes part in, in protocol order of their phase, newest first within one."""
+    ids = _own_case_ids(session, party)
+    if not ids:
+        return []
+    cases = session.execute(select(CaseRow).where(CaseRow.id.in_(ids))).scalars().all()
+    subjects = dict(
+        session.execute(
+            select(CaseSubject.case_id, func.count())
+            .where(CaseSubject.case_id.in_(ids))
+            .group_by(CaseSubject.case_id)
+        ).all()
+    )
+    parties = dict(
+        session.execute(
+            select(CaseParty.case_id, func.count())
+            .where(CaseParty.case_id.in_(ids))
+            .group_by(CaseParty.case_id)
+        ).all()
+    )
+    outcomes = dict(
+        session.execute(
+            select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(ids))
+        ).all()
+    )
+    open_actions: Counter[str] = Counter()
+    overdue: Counter[str] = Counter()
+    for a in _actions(session, ids, now):
+        if a.status == "open":
+            open_actions[a.case_id] += 1
+            overdue[a.case_id] += a.overdue
+    out = [
+        CaseSummary(
+            c.id,
+            c.covenant,
+            c.purpose,
+            c.phase,
+            c.coordinator,
+            utc(c.created),
+            utc(c.closed) if c.closed else None,
+            subjects.get(c.id, 0),
+            parties.get(c.id, 0),
+            outcomes.get(c.id),
+            open_actions[c.id],
+            overdue[c.id],
+        )
+        for c in cases
+    ]
+    out.sort(key=lambda c: c.created, reverse=True)
+    out.sort(key=lambda c: PHASE_ORDER.index(c.phase) if c.phase in PHASE_ORDER else 99)
+    return out
+
+
+def case_detail(session: Session, party: str, case_id: str, now: datetime) -> dict[str, Any]:
+    """One case as ``party`` may see it; an unknown case and another's answer alike."""
+    case = session.get(CaseRow, case_id)
+    if case is None or session.get(CaseParty, (case_id, party)) is None:
+        raise NotFoundError(f"no case '{case_id}'")
+    summary = next(c for c in cases_of(session, party, now) if c.id == case_id)
+    parties = list(
+        session.execute(
+            select(CaseParty.party).where(CaseParty.case_id == case_id).order_by(CaseParty.party)
+        ).scalars()
+    )
+    reviews = [
+        {
+            "party": r.reviewer_party,
+            "reviewer": r.reviewer,
+            "verdict": r.verdict,
+            "note": r.note,
+            "reviewed": utc(r.reviewed),
+        }
+        for r in session.execute(select(SelectionReview).where(SelectionReview.case_id == case_id)).scalars()
+    ]
+    # Hit/no-hit answers the party received: counted per provider and category, no pseudonyms shown.
+    hits: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"hit": 0, "no-hit": 0})
+    for provider, category, outcome, n in session.execute(
+        select(LogEntry.counterparty, LogEntry.category, LogEntry.outcome, func.count())
+        .where(LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party)
+        .group_by(LogEntry.counterparty, LogEntry.category, LogEntry.outcome)
+    ):
+        hits[(provider or "", category or "")][outcome] += n
+    queried_at = session.execute(
+        select(func.max(LogEntry.time)).where(
+            LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party
+        )
+    ).scalar_one_or_none()
+    requests = [
+        {
+            "requested_by": r.requested_by,
+            "provider": r.provider,
+            "category": r.category,
+            "created": utc(r.created),
+            "answered": utc(r.answered) if r.answered else None,
+        }
+        for r in session.execute(
+            select(EnrichmentRequestRow)
+            .where(
+                EnrichmentRequestRow.case_id == case_id,
+                (EnrichmentRequestRow.requested_by == party) | (EnrichmentRequestRow.provider == party),
+            )
+            .order_by(EnrichmentRequestRow.created)
+        ).scalars()
+    ]
+    sealed_for_me = set(
+        session.execute(
+            select(DossierWrap.item_id)
+            .join(DossierItemRow, DossierItemRow.id == DossierWrap.item_id)
+            .where(DossierItemRow.case_id == case_id, DossierWrap.party == party)
+        ).scalars()
+    )
+    items = []
+    for item, retention in session.execute(
+        select(DossierItemRow, ItemRetention)
+        .outerjoin(ItemRetention, ItemRetention.item_id == DossierItemRow.id)
+        .where(DossierItemRow.case_id == case_id)
+        .order_by(DossierItemRow.created, DossierItemRow.id)
+    ):
+        if item.id not in sealed_for_me and item.provider != party:
+            continue
+        items.append(
+            {
+                "id": item.id,
+                "provider": item.provider,
+                "category": item.category,
+                "created": utc(item.created),
+                "for_me": item.id in sealed_for_me,
+                "until": utc(retention.until) if retention else None,
+                "shredded": utc(retention.shredded) if retention and retention.shredded else None,
+            }
+        )
+    told = sorted(
+        p
+        for p in set(
+            session.execute(
+                select(LogEntry.counterparty).where(
+                    LogEntry.case_id == case_id, LogEntry.action == "feedback"
+                )
+            ).scalars()
+        )
+        if p is not None
+    )
+    return {
+        "case": summary,
+        "selection_reason": case.selection_reason,
+        "parties": parties,
+        "reviews": reviews,
+        "hits": [
+            {"provider": p, "category": k, "hit": v["hit"], "no_hit": v["no-hit"]}
+            for (p, k), v in sorted(hits.items())
+        ],
+        "queried_at": utc(queried_at) if queried_at else None,
+        "requests": requests,
+        "items": items,
+        "actions": _actions(session, [case_id], now),
+        "told": told,
+    }
+
+
+def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionRow]:
+    """Every action point of the party's cases: overdue first, then open by deadline, then the rest."""
+    rows = _actions(session, _own_case_ids(session, party), now)
+    return sorted(rows, key=lambda a: (not a.overdue, a.status != "open", a.deadline))
+
+
+def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
+    """For each of the party's cases past the action: the outcome fed back, and which contributors
+    (parties that provided items) were told."""
+    ids = _own_case_ids(session, party)
+    if not ids:
+        return []
+    late = {str(Phase.FOLLOW_UP), str(Phase.FEEDBACK), str(Phase.CLOSED)}
+    cases = [
+        c
+        for c in session.execute(
+            select(CaseRow).where(CaseRow.id.in_(ids)).order_by(CaseRow.created)
+        ).scalars()
+        if c.phase in late
+    ]
+    out = []
+    for c in cases:
+        outcome = session.get(CaseOutcome, c.id)
+        contributors = set(
+            session.execute(select(DossierItemRow.provider).where(DossierItemRow.case_id == c.id)).scalars()
+        ) - {c.coordinator}
+        told = set(
+            session.execute(
+                select(LogEntry.counterparty).where(LogEntry.case_id == c.id, LogEntry.action == "feedback")
+            ).scalars()
+        )
+        out.append(
+            {
+                "id": c.id,
+                "purpose": c.purpose,
+                "phase": c.phase,
+                "coordinator": c.coordinator,
+                "outcome": outcome.outcome if outcome else None,
+                "decided": utc(outcome.decided) if outcome else None,
+                "contributors": sorted(contributors),
+                "untold": sorted(contributors - told),
+            }
+        )
+    return out
+
+
+def year_records(session: Session, party: str, year: int) -> YearRecords:
+    """What the annual report counts, for the cases ``party`` takes part in, in calendar ``year``
+    (UTC). Codes, party ids and dates only."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    own = select(CaseParty.case_id).where(CaseParty.party == party)
+    in_year = (LogEntry.time >= start) & (LogEntry.time < end)
+    acted_ids = sorted(
+        case_id
+        for case_id in set(
+            session.execute(
+                select(LogEntry.case_id).where(
+                    LogEntry.action == "case-transition",
+                    LogEntry.phase == str(Phase.ACTION),
+                    LogEntry.case_id.in_(own),
+                    in_year,
+                )
+            ).scalars()
+        )
+        if case_id is not None
+    )
+    records = YearRecords(party=party, year=year)
+    if acted_ids:
+        cases = {c.id: c for c in session.execute(select(CaseRow).where(CaseRow.id.in_(acted_ids))).scalars()}
+        members: dict[str, list[str]] = defaultdict(list)
+        for case_id, p in session.execute(
+            select(CaseParty.case_id, CaseParty.party).where(CaseParty.case_id.in_(acted_ids))
+        ):
+            members[case_id].append(p)
+        providers: dict[str, set[str]] = defaultdict(set)
+        for case_id, p in session.execute(
+            select(DossierItemRow.case_id, DossierItemRow.provider).where(
+                DossierItemRow.case_id.in_(acted_ids)
+            )
+        ):
+            providers[case_id].add(p)
+        told: dict[str, set[str]] = defaultdict(set)
+        for told_case, told_party in session.execute(
+            select(LogEntry.case_id, LogEntry.counterparty).where(
+                LogEntry.action == "feedback", LogEntry.case_id.in_(acted_ids)
+            )
+        ):
+            if told_case is not None and told_party is not None:
+                told[told_case].add(told_party)
+        outcomes = dict(
+            session.execute(
+                select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(acted_ids))
+            ).all()
+        )
+        records.acted = [
+            ActedCase(
+                case_id,
+                cases[case_id].coordinator,
+                cases[case_id].purpose,
+                tuple(sorted(members[case_id])),
+                outcomes.get(case_id),
+                tuple(sorted(providers[case_id] - {cases[case_id].coordinator})),
+                tuple(sorted(told[case_id])),
+            )
+            for case_id in acted_ids
+            if case_id in cases
+        ]
+    records.outcomes = list(
+        session.execute(
+            select(CaseOutcome.outcome).where(
+                CaseOutcome.case_id.in_(own), CaseOutcome.decided >= start, CaseOutcome.decided < end
+            )
+        ).scalars()
+    )
+    records.action_points = [
+        ActionPointFact(a.kind, a.owner, utc(a.deadline), a.status, utc(a.updated))
+        for a in session.execute(
+            select(ActionPoint).where(
+                ActionPoint.case_id.in_(own), ActionPoint.deadline >= start, ActionPoint.deadline < end
+            )
+        ).scalars()
+    ]
+    records.contributions = list(
+        session.execute(
+            select(DossierItemRow.provider).where(
+                DossierItemRow.case_id.in_(own), DossierItemRow.created >= start, DossierItemRow.created < end
+            )
+        ).scalars()
+    )
+    records.decisions = [
+        DecisionFact(outcome == "allowed", tuple(a for a in articles.split(",") if a), reason)
+        for outcome, articles, reason in session.execute(
+            select(LogEntry.outcome, LogEntry.articles, LogEntry.reason_code).where(
+                LogEntry.action == "decision", LogEntry.case_id.in_(own), in_year
+            )
+        )
+    ]
+    return records
