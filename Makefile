@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench reliability clean
+.PHONY: run test lint typecheck unit system-packages bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/exchange demo
 
 ## test: set up, then lint (ruff, import contracts, bandit), type-check, and run the whole suite
+## (SQLite, a PostgreSQL server it starts itself, and the console in headless Chromium)
 test: lint typecheck unit
 
 lint: $(STAMP)
@@ -27,7 +28,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+## system-packages: PostgreSQL server binaries and Chromium from Debian's packages, if missing
+system-packages:
+	bash tests/install_system_packages.sh
+
+unit: $(STAMP) system-packages
 	$(BIN)/pytest
 
 ## bench: print performance figures as ratios against raw primitives measured in the same run

@@ -100,6 +100,7 @@ def run_demo(
             else f"\nDatabase: {workdir / 'exchange.db'}"
         )
         if keep_serving:
+            _console_links(base, keys, say)
             say("Press Ctrl-C to stop.")
             while thread.is_alive():
                 thread.join(0.5)
@@ -108,6 +109,29 @@ def run_demo(
         thread.join(10)
         engine.dispose()
     return facts
+
+
+CONSOLE_USERS = (
+    ("privacy officer", "po-1", "privacy-officer"),
+    ("jurist", "jur-1", "jurist"),
+    ("case table", "coord-1", "coordinator"),
+    ("team lead", "lead-1", "team-lead"),
+)
+
+
+def _console_links(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None]) -> None:
+    """One-time console sign-in links for Helmond's users, as ``exchange client console`` makes them."""
+    say("\nThe console, for Helmond (each link signs in once, within two minutes; run the demo again")
+    say("for new ones; with your own keystore, 'exchange client console' makes them):")
+    base_local = base.replace("127.0.0.1", "localhost")  # Secure cookies over HTTP: localhost only
+    for label, user, role in CONSOLE_USERS:
+        client = ExchangeClient(base, keys["helmond"].current, user, role)
+        try:
+            r = client.post("/v1/console/tickets", {})
+        finally:
+            client.close()
+        if r.status_code == 201:
+            say(f"   {label:<16} {base_local}{r.json()['url']}")
 
 
 def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now: datetime) -> dict[str, Any]:

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CONSOLE_ROLES", "install"]
 
+_ICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<rect width="16" height="16" rx="3" fill="#154273"/><path d="M4 5h8M4 8h8M4 11h5" stroke="#fff"/></svg>'
+)
 _CSS = (TEMPLATES.loader.get_source(TEMPLATES, "console.css")[0]).encode()  # type: ignore[union-attr]
 
 
@@ -74,6 +78,10 @@ def install(app: FastAPI, service: Service) -> None:
     @app.get("/console/static/console.css", include_in_schema=False)
     def css() -> Response:
         return Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/console/static/icon.svg", include_in_schema=False)
+    def icon() -> Response:
+        return Response(_ICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     def overview(request: Request, who: ConsoleUser) -> Response:
         with service.sessions.begin() as session:

@@ -168,14 +168,20 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
         }
         for r in session.execute(select(SelectionReview).where(SelectionReview.case_id == case_id)).scalars()
     ]
-    # Hit/no-hit answers the party received: counted per provider and category, no pseudonyms shown.
-    hits: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"hit": 0, "no-hit": 0})
-    for provider, category, outcome, n in session.execute(
-        select(LogEntry.counterparty, LogEntry.category, LogEntry.outcome, func.count())
-        .where(LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party)
-        .group_by(LogEntry.counterparty, LogEntry.category, LogEntry.outcome)
+    # Hit/no-hit answers the party received: the latest answer per subject, counted per provider
+    # and category; no pseudonym is shown.
+    latest: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for idx, provider, category, subject, outcome in session.execute(
+        select(
+            LogEntry.idx, LogEntry.counterparty, LogEntry.category, LogEntry.subject, LogEntry.outcome
+        ).where(LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party)
     ):
-        hits[(provider or "", category or "")][outcome] += n
+        key = (provider or "", category or "", subject or "")
+        if key not in latest or latest[key][0] < idx:
+            latest[key] = (idx, outcome)
+    hits: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"hit": 0, "no-hit": 0})
+    for (provider, category, _subject), (_idx, outcome) in latest.items():
+        hits[(provider, category)][outcome] += 1
     queried_at = session.execute(
         select(func.max(LogEntry.time)).where(
             LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party
@@ -241,10 +247,13 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
         "selection_reason": case.selection_reason,
         "parties": parties,
         "reviews": reviews,
-        "hits": [
-            {"provider": p, "category": k, "hit": v["hit"], "no_hit": v["no-hit"]}
-            for (p, k), v in sorted(hits.items())
-        ],
+        "hits": sorted(
+            (
+                {"provider": p, "category": k, "hit": v["hit"], "no_hit": v["no-hit"]}
+                for (p, k), v in hits.items()
+            ),
+            key=lambda h: (h["hit"] == 0, h["provider"], h["category"]),
+        ),
         "queried_at": utc(queried_at) if queried_at else None,
         "requests": requests,
         "items": items,
