@@ -4,6 +4,7 @@ HTTP on loopback, several workers, or a process to measure."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,16 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+UNSHARE, NSENTER = shutil.which("unshare"), shutil.which("nsenter")
+
+
+def in_mount_namespace(script: str) -> bool:
+    """Whether ``script`` succeeds in a mount namespace of its own: a probe for tests that mount
+    (a read-only install, a tiny tmpfs) without touching the machine's own mounts."""
+    if UNSHARE is None:
+        return False
+    probe = subprocess.run([UNSHARE, "-m", "/bin/sh", "-c", script], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
 def free_port() -> int:

@@ -18,7 +18,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import yaml
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys
 from tests.conftest import ROOT
+from tests.service_process import UNSHARE, free_port, in_mount_namespace
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -71,26 +71,6 @@ def test_compose_runs_read_only_with_least_secrets() -> None:
     assert "postgres" in services["db"]["image"]
 
 
-UNSHARE = shutil.which("unshare")
-
-
-def _can_mount_read_only() -> bool:
-    if UNSHARE is None:
-        return False
-    probe = subprocess.run(
-        [UNSHARE, "-m", "/bin/sh", "-c", "mount --bind -o ro /tmp /tmp && ! touch /tmp/.exchange-ro-probe"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel of this tree, installed into a directory of its own (the build stage's job)."""
@@ -120,7 +100,7 @@ def test_the_wheel_ships_the_migrations(installed: Path) -> None:
 
 @pytest.fixture
 def read_only_service(installed: Path, tmp_path: Path) -> Iterator[tuple[str, str, PartyKeys]]:
-    if not _can_mount_read_only():
+    if not in_mount_namespace("mount --bind -o ro /tmp /tmp && ! touch /tmp/.exchange-ro-probe"):
         pytest.skip("needs mount namespaces (unshare -m) to mount the install read-only")
     etc, data, run = tmp_path / "etc", tmp_path / "data", tmp_path / "run"
     for d in (etc, data, run):
@@ -131,7 +111,7 @@ def read_only_service(installed: Path, tmp_path: Path) -> Iterator[tuple[str, st
     (etc / "secrets" / "exchange_metrics_token").write_text(token)
     keys = PartyKeys.create("someren", datetime.now(UTC))
     (etc / "someren.json").write_text(json.dumps([v.to_data("someren") for v in keys.public()]))
-    port = _port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXCHANGE_", "PROMETHEUS_"))}
     env.update(
         PYTHONPATH=str(installed),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,24 +28,11 @@ from exchange.crypto.keys import PartyKeys
 from tests.conftest import ROOT
 from tests.integration.api_support import DECISION
 from tests.integration.test_operations import samples
-from tests.service_process import free_port
-
-UNSHARE, NSENTER = shutil.which("unshare"), shutil.which("nsenter")
-
-
-def _namespaces_work() -> bool:
-    if UNSHARE is None or NSENTER is None:
-        return False
-    probe = subprocess.run(
-        [UNSHARE, "-m", "/bin/sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt && touch /mnt/x"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
+from tests.service_process import NSENTER, UNSHARE, free_port, in_mount_namespace
 
 needs_namespaces = pytest.mark.skipif(
-    not _namespaces_work(), reason="needs mount namespaces (unshare, nsenter, tmpfs) to simulate the disk"
+    NSENTER is None or not in_mount_namespace("mount -t tmpfs -o size=1m tmpfs /mnt && touch /mnt/x"),
+    reason="needs mount namespaces (unshare, nsenter, tmpfs) to simulate the disk",
 )
 
 
