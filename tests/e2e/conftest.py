@@ -54,7 +54,7 @@ class Site:
         return self.base + str(r.json()["url"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     workdir = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{workdir / 'exchange.db'}"
@@ -87,8 +87,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert findings == [], findings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which later tests that run their own loop must not find."""
     if CHROMIUM is None:
         if os.environ.get("EXCHANGE_E2E") == "skip":
             pytest.skip("EXCHANGE_E2E=skip and no Chromium on this machine")

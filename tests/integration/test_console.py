@@ -135,7 +135,12 @@ def test_a_view_that_cannot_be_logged_is_not_shown(api: Api) -> None:
 def test_every_console_page_refuses_without_a_valid_session(api: Api) -> None:
     from fastapi.routing import APIRoute
 
-    open_paths = {"/console/login", "/console/static/console.css", "/console/logout"}
+    open_paths = {
+        "/console/login",
+        "/console/static/console.css",
+        "/console/static/icon.svg",
+        "/console/logout",
+    }
     pages = [
         r.path
         for r in api.http.app.routes  # type: ignore[attr-defined]
