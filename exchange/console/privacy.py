@@ -32,6 +32,7 @@ def install(console: Console) -> None:
         f = q.LogFilter(
             subject=subject,
             party=who.party,  # the officer sees what the own party did or received
+            other=params.get("party") or None,
             purpose=params.get("purpose") or None,
             article=params.get("article") or None,
             case=params.get("case") or None,

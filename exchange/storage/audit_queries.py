@@ -39,6 +39,7 @@ class LogFilter:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 1000
+    other: str | None = None  # and, on the other side, this party (acting or counterparty)
 
 
 def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
@@ -46,6 +47,8 @@ def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
         stmt = stmt.where(LogEntry.subject == f.subject)
     if f.party:
         stmt = stmt.where((LogEntry.actor_party == f.party) | (LogEntry.counterparty == f.party))
+    if f.other:
+        stmt = stmt.where((LogEntry.actor_party == f.other) | (LogEntry.counterparty == f.other))
     if f.purpose:
         stmt = stmt.where(LogEntry.purpose == f.purpose)
     if f.article:

@@ -78,10 +78,12 @@ def test_the_log_page_shows_the_own_party_only_and_is_itself_logged(api: Api) ->
     assert views(api)[0]["actor"] == {"party": "helmond", "user": "po-1", "role": "privacy-officer"}
     denied = b.get("/console/log?outcome=denied")
     assert "onrechtmatige-bewoning" in denied.text
+    assert "onrechtmatige-bewoning" in b.get("/console/log?party=senzer").text  # helmond asked senzer
+    assert "0 gebeurtenis(sen)" in b.get("/console/log?party=enexis").text
     export = b.get("/console/log.csv")
     assert export.headers["content-type"].startswith("text/csv")
     assert export.text.splitlines()[0].startswith("idx,") and "someren" not in export.text
-    assert [v["details"]["view"] for v in views(api)] == ["search", "search", "export"]  # type: ignore[index]
+    assert [v["details"]["view"] for v in views(api)] == ["search", "search", "search", "search", "export"]  # type: ignore[index]
 
 
 def test_input_is_escaped_and_checked(api: Api) -> None:
