@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
@@ -69,15 +69,14 @@ class ActionRow:
     overdue: bool
 
 
-def _own_case_ids(session: Session, party: str) -> list[str]:
-    return list(session.execute(select(CaseParty.case_id).where(CaseParty.party == party)).scalars())
+def _own_cases(party: str) -> Select[Any]:
+    """The ids of the cases ``party`` takes part in, as a subquery (no id list in Python)."""
+    return select(CaseParty.case_id).where(CaseParty.party == party)
 
 
-def _actions(session: Session, case_ids: list[str], now: datetime) -> list[ActionRow]:
-    if not case_ids:
-        return []
+def _actions(session: Session, scope: Select[Any] | list[str], now: datetime) -> list[ActionRow]:
     rows = session.execute(
-        select(ActionPoint).where(ActionPoint.case_id.in_(case_ids)).order_by(ActionPoint.deadline)
+        select(ActionPoint).where(ActionPoint.case_id.in_(scope)).order_by(ActionPoint.deadline)
     ).scalars()
     return [
         ActionRow(
@@ -94,38 +93,37 @@ def _actions(session: Session, case_ids: list[str], now: datetime) -> list[Actio
     ]
 
 
-def cases_of(session: Session, party: str, now: datetime) -> list[CaseSummary]:
-    """The cases ``party`` takes part in, in protocol order of their phase, newest first within one."""
-    ids = _own_case_ids(session, party)
-    if not ids:
+def _summaries(session: Session, scope: Select[Any] | list[str], now: datetime) -> list[CaseSummary]:
+    """Summaries of the cases whose ids ``scope`` gives (a subquery or a list)."""
+    cases = session.execute(select(CaseRow).where(CaseRow.id.in_(scope))).scalars().all()
+    if not cases:
         return []
-    cases = session.execute(select(CaseRow).where(CaseRow.id.in_(ids))).scalars().all()
     subjects = dict(
         session.execute(
             select(CaseSubject.case_id, func.count())
-            .where(CaseSubject.case_id.in_(ids))
+            .where(CaseSubject.case_id.in_(scope))
             .group_by(CaseSubject.case_id)
         ).all()
     )
     parties = dict(
         session.execute(
             select(CaseParty.case_id, func.count())
-            .where(CaseParty.case_id.in_(ids))
+            .where(CaseParty.case_id.in_(scope))
             .group_by(CaseParty.case_id)
         ).all()
     )
     outcomes = dict(
         session.execute(
-            select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(ids))
+            select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(scope))
         ).all()
     )
     open_actions: Counter[str] = Counter()
     overdue: Counter[str] = Counter()
-    for a in _actions(session, ids, now):
+    for a in _actions(session, scope, now):
         if a.status == "open":
             open_actions[a.case_id] += 1
             overdue[a.case_id] += a.overdue
-    out = [
+    return [
         CaseSummary(
             c.id,
             c.covenant,
@@ -142,6 +140,11 @@ def cases_of(session: Session, party: str, now: datetime) -> list[CaseSummary]:
         )
         for c in cases
     ]
+
+
+def cases_of(session: Session, party: str, now: datetime) -> list[CaseSummary]:
+    """The cases ``party`` takes part in, in protocol order of their phase, newest first within one."""
+    out = _summaries(session, _own_cases(party), now)
     out.sort(key=lambda c: c.created, reverse=True)
     out.sort(key=lambda c: PHASE_ORDER.index(c.phase) if c.phase in PHASE_ORDER else 99)
     return out
@@ -152,7 +155,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
     case = session.get(CaseRow, case_id)
     if case is None or session.get(CaseParty, (case_id, party)) is None:
         raise NotFoundError(f"no case '{case_id}'")
-    summary = next(c for c in cases_of(session, party, now) if c.id == case_id)
+    (summary,) = _summaries(session, [case_id], now)
     parties = list(
         session.execute(
             select(CaseParty.party).where(CaseParty.case_id == case_id).order_by(CaseParty.party)
@@ -264,24 +267,19 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
 
 def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionRow]:
     """Every action point of the party's cases: overdue first, then open by deadline, then the rest."""
-    rows = _actions(session, _own_case_ids(session, party), now)
+    rows = _actions(session, _own_cases(party), now)
     return sorted(rows, key=lambda a: (not a.overdue, a.status != "open", a.deadline))
 
 
 def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
     """For each of the party's cases past the action: the outcome fed back, and which contributors
     (parties that provided items) were told."""
-    ids = _own_case_ids(session, party)
-    if not ids:
-        return []
-    late = {str(Phase.FOLLOW_UP), str(Phase.FEEDBACK), str(Phase.CLOSED)}
-    cases = [
-        c
-        for c in session.execute(
-            select(CaseRow).where(CaseRow.id.in_(ids)).order_by(CaseRow.created)
-        ).scalars()
-        if c.phase in late
-    ]
+    late = (str(Phase.FOLLOW_UP), str(Phase.FEEDBACK), str(Phase.CLOSED))
+    cases = session.execute(
+        select(CaseRow)
+        .where(CaseRow.id.in_(_own_cases(party)), CaseRow.phase.in_(late))
+        .order_by(CaseRow.created)
+    ).scalars()
     out = []
     for c in cases:
         outcome = session.get(CaseOutcome, c.id)
@@ -312,7 +310,7 @@ def year_records(session: Session, party: str, year: int) -> YearRecords:
     """What the annual report counts, for the cases ``party`` takes part in, in calendar ``year``
     (UTC). Codes, party ids and dates only."""
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    own = select(CaseParty.case_id).where(CaseParty.party == party)
+    own = _own_cases(party)
     in_year = (LogEntry.time >= start) & (LogEntry.time < end)
     acted_ids = sorted(
         case_id

@@ -178,6 +178,8 @@ class CaseParty(Base):
     __tablename__ = "case_parties"
     case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
     party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The console lists a party's cases: party first.
+    __table_args__ = (Index("ix_case_parties_party", "party", "case_id"),)
 
 
 class HitIndexEntry(Base):

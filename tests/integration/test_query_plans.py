@@ -149,3 +149,11 @@ def test_pg_verification_pages_by_primary_key(pg_filled: Db) -> None:
         pg_filled, "SELECT idx, leaf_hash, event FROM log_entries WHERE idx > 1000 ORDER BY idx LIMIT 500"
     )
     assert "log_entries_pkey" in text and "Seq Scan" not in text and '"Sort"' not in text
+
+
+def test_a_partys_cases_are_found_by_index(sqlite_db: Db) -> None:
+    """The console lists a party's cases through the party index, not a scan of every case's parties."""
+    from exchange.storage.models import CaseParty
+
+    text = plan(sqlite_db, select(CaseParty.case_id).where(CaseParty.party == "helmond"))
+    assert "ix_case_parties_party (party=?)" in text and "SCAN" not in text
