@@ -7,7 +7,6 @@ answer in the disclosure log in the same unit of work (group commit), before the
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -601,7 +600,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return Response(body.model_dump_json().encode(), media_type="application/json")
 
     def action_out(a: ActionView) -> bytes:
-        return ActionOut(**dataclasses.asdict(a)).model_dump_json().encode()
+        return ActionOut.model_validate(a, from_attributes=True).model_dump_json().encode()
 
     @app.post(
         "/v1/cases/{case_id}/actions",

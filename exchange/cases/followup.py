@@ -51,6 +51,7 @@ STATUSES = frozenset({"open", "done", "cancelled"})
 @dataclass(frozen=True, slots=True)
 class ActionView:
     id: str
+    case_id: str
     kind: str
     owner: str
     deadline: datetime
@@ -61,6 +62,21 @@ class ActionView:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def action_view(row: ActionPoint, now: datetime) -> ActionView:
+    """An action point as its readers see it; open past its deadline is overdue."""
+    deadline = _utc(row.deadline)
+    return ActionView(
+        row.id,
+        row.case_id,
+        row.kind,
+        row.owner,
+        deadline,
+        row.status,
+        row.reason,
+        row.status == "open" and now > deadline,
+    )
 
 
 class FollowUpService:
@@ -116,7 +132,7 @@ class FollowUpService:
             counterparty=owner,
             details={"action": row.id, "kind": kind, "status": "open"},
         )
-        return self._view(row, now)
+        return action_view(row, now)
 
     def update_action(
         self,
@@ -153,27 +169,14 @@ class FollowUpService:
             reason=reason,
             details={"action": row.id, "status": status, "overdue": now > _utc(row.deadline)},
         )
-        return self._view(row, now)
+        return action_view(row, now)
 
     def actions(self, s: Session, c: Caller, case_id: str, now: datetime) -> list[ActionView]:
         self.cases.visible(s, c, case_id)
         rows = s.execute(
             select(ActionPoint).where(ActionPoint.case_id == case_id).order_by(ActionPoint.deadline)
         )
-        return [self._view(r, now) for r in rows.scalars()]
-
-    @staticmethod
-    def _view(row: ActionPoint, now: datetime) -> ActionView:
-        deadline = _utc(row.deadline)
-        return ActionView(
-            row.id,
-            row.kind,
-            row.owner,
-            deadline,
-            row.status,
-            row.reason,
-            row.status == "open" and now > deadline,
-        )
+        return [action_view(r, now) for r in rows.scalars()]
 
     def feedback(
         self, s: Session, c: Caller, case_id: str, outcome: str, trace: str, now: datetime

@@ -99,9 +99,9 @@ def install(console: Console) -> None:
                 "flows": len(v.covenant.flows),
                 "scenarios": len(v.scenarios),
                 "digest": compiled(v).digest[:16],
-                "previous": previous(v).covenant.ref.version if previous(v) else None,  # type: ignore[union-attr]
+                "previous": before.covenant.ref.version if before else None,
             }
-            for v in versions()
+            for v, before in ((v, previous(v)) for v in versions())
         ]
         return render("covenants.html", title="Convenanten", who=who, rows=rows, today=today)
 

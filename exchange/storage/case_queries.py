@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from exchange.cases.followup import ActionView, action_view
 from exchange.errors import NotFoundError
 from exchange.reports.annual import ActedCase, ActionPointFact, DecisionFact, YearRecords
 from exchange.storage.models import (
@@ -57,40 +58,45 @@ class CaseSummary:
     overdue_actions: int
 
 
-@dataclass(frozen=True, slots=True)
-class ActionRow:
-    id: str
-    case_id: str
-    kind: str
-    owner: str
-    deadline: datetime
-    status: str
-    reason: str | None
-    overdue: bool
-
-
 def _own_cases(party: str) -> Select[Any]:
     """The ids of the cases ``party`` takes part in, as a subquery (no id list in Python)."""
     return select(CaseParty.case_id).where(CaseParty.party == party)
 
 
-def _actions(session: Session, scope: Select[Any] | list[str], now: datetime) -> list[ActionRow]:
+def _actions(session: Session, scope: Select[Any] | list[str], now: datetime) -> list[ActionView]:
     rows = session.execute(
         select(ActionPoint).where(ActionPoint.case_id.in_(scope)).order_by(ActionPoint.deadline)
     ).scalars()
-    return [
-        ActionRow(
-            r.id,
-            r.case_id,
-            r.kind,
-            r.owner,
-            utc(r.deadline),
-            r.status,
-            r.reason,
-            r.status == "open" and now > utc(r.deadline),
+    return [action_view(r, now) for r in rows]
+
+
+def _count_by_case(session: Session, case_id: Any, scope: Select[Any] | list[str]) -> dict[str, int]:
+    """Rows per case of the table whose case-id column is ``case_id``."""
+    rows = session.execute(select(case_id, func.count()).where(case_id.in_(scope)).group_by(case_id))
+    return {str(c): int(n) for c, n in rows}
+
+
+def _providers(session: Session, scope: Select[Any] | list[str]) -> dict[str, set[str]]:
+    """Per case, the parties that provided items."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for case_id, party in session.execute(
+        select(DossierItemRow.case_id, DossierItemRow.provider).where(DossierItemRow.case_id.in_(scope))
+    ):
+        out[case_id].add(party)
+    return out
+
+
+def _told(session: Session, scope: Select[Any] | list[str]) -> dict[str, set[str]]:
+    """Per case, the parties the outcome was fed back to (the log's feedback events)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for case_id, party in session.execute(
+        select(LogEntry.case_id, LogEntry.counterparty).where(
+            LogEntry.action == "feedback", LogEntry.case_id.in_(scope)
         )
-        for r in rows
-    ]
+    ):
+        if case_id is not None and party is not None:
+            out[case_id].add(party)
+    return out
 
 
 def _summaries(session: Session, scope: Select[Any] | list[str], now: datetime) -> list[CaseSummary]:
@@ -98,20 +104,8 @@ def _summaries(session: Session, scope: Select[Any] | list[str], now: datetime) 
     cases = session.execute(select(CaseRow).where(CaseRow.id.in_(scope))).scalars().all()
     if not cases:
         return []
-    subjects = dict(
-        session.execute(
-            select(CaseSubject.case_id, func.count())
-            .where(CaseSubject.case_id.in_(scope))
-            .group_by(CaseSubject.case_id)
-        ).all()
-    )
-    parties = dict(
-        session.execute(
-            select(CaseParty.case_id, func.count())
-            .where(CaseParty.case_id.in_(scope))
-            .group_by(CaseParty.case_id)
-        ).all()
-    )
+    subjects = _count_by_case(session, CaseSubject.case_id, scope)
+    parties = _count_by_case(session, CaseParty.case_id, scope)
     outcomes = dict(
         session.execute(
             select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(scope))
@@ -234,17 +228,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
                 "shredded": utc(retention.shredded) if retention and retention.shredded else None,
             }
         )
-    told = sorted(
-        p
-        for p in set(
-            session.execute(
-                select(LogEntry.counterparty).where(
-                    LogEntry.case_id == case_id, LogEntry.action == "feedback"
-                )
-            ).scalars()
-        )
-        if p is not None
-    )
+    told = sorted(_told(session, [case_id])[case_id])
     return {
         "case": summary,
         "selection_reason": case.selection_reason,
@@ -265,7 +249,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
     }
 
 
-def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionRow]:
+def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionView]:
     """Every action point of the party's cases: overdue first, then open by deadline, then the rest."""
     rows = _actions(session, _own_cases(party), now)
     return sorted(rows, key=lambda a: (not a.overdue, a.status != "open", a.deadline))
@@ -275,22 +259,21 @@ def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
     """For each of the party's cases past the action: the outcome fed back, and which contributors
     (parties that provided items) were told."""
     late = (str(Phase.FOLLOW_UP), str(Phase.FEEDBACK), str(Phase.CLOSED))
-    cases = session.execute(
+    cases = (
         select(CaseRow)
         .where(CaseRow.id.in_(_own_cases(party)), CaseRow.phase.in_(late))
         .order_by(CaseRow.created)
-    ).scalars()
+    )
+    scope = select(cases.subquery().c.id)
+    providers, told = _providers(session, scope), _told(session, scope)
+    outcomes = {
+        o.case_id: o
+        for o in session.execute(select(CaseOutcome).where(CaseOutcome.case_id.in_(scope))).scalars()
+    }
     out = []
-    for c in cases:
-        outcome = session.get(CaseOutcome, c.id)
-        contributors = set(
-            session.execute(select(DossierItemRow.provider).where(DossierItemRow.case_id == c.id)).scalars()
-        ) - {c.coordinator}
-        told = set(
-            session.execute(
-                select(LogEntry.counterparty).where(LogEntry.case_id == c.id, LogEntry.action == "feedback")
-            ).scalars()
-        )
+    for c in session.execute(cases).scalars():
+        outcome = outcomes.get(c.id)
+        contributors = providers[c.id] - {c.coordinator}
         out.append(
             {
                 "id": c.id,
@@ -300,7 +283,7 @@ def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
                 "outcome": outcome.outcome if outcome else None,
                 "decided": utc(outcome.decided) if outcome else None,
                 "contributors": sorted(contributors),
-                "untold": sorted(contributors - told),
+                "untold": sorted(contributors - told[c.id]),
             }
         )
     return out
@@ -334,21 +317,7 @@ def year_records(session: Session, party: str, year: int) -> YearRecords:
             select(CaseParty.case_id, CaseParty.party).where(CaseParty.case_id.in_(acted_ids))
         ):
             members[case_id].append(p)
-        providers: dict[str, set[str]] = defaultdict(set)
-        for case_id, p in session.execute(
-            select(DossierItemRow.case_id, DossierItemRow.provider).where(
-                DossierItemRow.case_id.in_(acted_ids)
-            )
-        ):
-            providers[case_id].add(p)
-        told: dict[str, set[str]] = defaultdict(set)
-        for told_case, told_party in session.execute(
-            select(LogEntry.case_id, LogEntry.counterparty).where(
-                LogEntry.action == "feedback", LogEntry.case_id.in_(acted_ids)
-            )
-        ):
-            if told_case is not None and told_party is not None:
-                told[told_case].add(told_party)
+        providers, told = _providers(session, acted_ids), _told(session, acted_ids)
         outcomes = dict(
             session.execute(
                 select(CaseOutcome.case_id, CaseOutcome.outcome).where(CaseOutcome.case_id.in_(acted_ids))
