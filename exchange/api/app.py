@@ -77,7 +77,7 @@ from exchange.policies.decision import DecisionRequest
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.files import LoadedVersion, load_tree
 from exchange.storage.audit_store import AuditLog
-from exchange.storage.db import make_engine, session_factory
+from exchange.storage.db import make_engine, reader_factory, session_factory
 from exchange.storage.models import CaseRow, IdempotentResponse
 from exchange.storage.schema import require_current
 from exchange.storage.unit_of_work import GroupCommitter
@@ -169,12 +169,13 @@ class Service:
         self.engine = engine or make_engine(settings.engine_url())
         require_current(self.engine)
         self.sessions = session_factory(self.engine)
+        self.readers = reader_factory(self.engine)
         #: The covenant versions as read from their files (the jurist's pages show them).
         self.versions = _covenants(settings.convenant_dir)
         self.decisions = DecisionEngine(compile_covenant(v.covenant) for v in self.versions)
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
-        self.auth = RequestAuthenticator(self.sessions, run=self.writer.run)
+        self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.cases = CaseService(self.decisions, self.log)
         self.dossiers = DossierService(self.cases)
         self.followup = FollowUpService(self.cases)
@@ -510,16 +511,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             return service.cases.hits(session, c, case_id, trace, datetime.now(UTC))
 
         answers = service.writer.run(unit)
+        # The fields of HitOut (the documented response model), built directly: a KIT query has
+        # dozens of answers, and a model per answer costs more than the answer's lookup.
         body = [
-            HitOut(
-                subject=a.subject,
-                provider=a.provider,
-                category=a.category,
-                hit=a.hit,
-                form=a.form,
-                articles=list(a.articles),
-                log_index=a.log_index,
-            ).model_dump()
+            {
+                "subject": a.subject,
+                "provider": a.provider,
+                "category": a.category,
+                "hit": a.hit,
+                "form": a.form,
+                "articles": list(a.articles),
+                "log_index": a.log_index,
+            }
             for a in answers
         ]
         return Response(json.dumps(body).encode(), media_type="application/json")

@@ -14,11 +14,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,9 @@ from exchange.vocabulary import Caller
 
 TAG = "exchange-v1"
 REQUIRED = ("@method", "@target-uri", "content-digest", "exchange-user", "exchange-role")
+_NONCES = cast(Table, RequestNonce.__table__)
+_SEEN = select(_NONCES.c.kid).where(_NONCES.c.kid == bindparam("kid"), _NONCES.c.nonce == bindparam("nonce"))
+_RECORD = _NONCES.insert()
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 
 
@@ -78,8 +81,11 @@ class RequestAuthenticator:
         max_age: dt.timedelta = dt.timedelta(minutes=5),
         clock: Callable[[], float] = time.time,
         run: Callable[[Callable[[Session], None]], None] | None = None,
+        readers: sessionmaker[Session] | None = None,
     ) -> None:
         self.sessions = sessions
+        # The key lookup only reads: on SQLite it need not queue for the write lock.
+        self.readers = readers or sessions
         self.max_age = max_age
         self.clock = clock
         # How a nonce is recorded durably: by default its own transaction; the service passes its
@@ -91,7 +97,7 @@ class RequestAuthenticator:
         headers = {k.lower(): v for k, v in message.headers}
         if "signature" not in headers or "signature-input" not in headers:
             raise NotAuthenticated("the request is not signed (RFC 9421 Signature and Signature-Input)")
-        with self.sessions.begin() as session:
+        with self.readers.begin() as session:
             keys = _Keys(session)
             verifier = HTTPMessageVerifier(signature_algorithm=algorithms.ED25519, key_resolver=keys)
             try:
@@ -127,19 +133,20 @@ class RequestAuthenticator:
         prune = self._seen % 500 == 1
 
         def unit(session: Session) -> None:
+            # Core statements: this runs for every signed request, on the writer's path.
+            conn = session.connection()
             if prune:
                 window = 2 * int(self.max_age.total_seconds())
-                session.execute(delete(RequestNonce).where(RequestNonce.created < now - window))
-            if session.get(RequestNonce, (kid, nonce)) is not None:
+                conn.execute(delete(_NONCES).where(_NONCES.c.created < now - window))
+            if conn.execute(_SEEN, {"kid": kid, "nonce": nonce}).first() is not None:
                 raise NotAuthenticated("this signature was used before (replay)")
-            session.add(RequestNonce(kid=kid, nonce=nonce, created=created))
-            session.flush()
+            conn.execute(_RECORD, {"kid": kid, "nonce": nonce, "created": created})
 
         try:
             self.run(unit)
         except StorageError:
             # Another process recorded the same nonce between our check and insert (unique key).
-            with self.sessions.begin() as session:
-                if session.get(RequestNonce, (kid, nonce)) is not None:
+            with self.readers.begin() as session:
+                if session.connection().execute(_SEEN, {"kid": kid, "nonce": nonce}).first() is not None:
                     raise NotAuthenticated("this signature was used before (replay)") from None
             raise

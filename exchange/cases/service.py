@@ -329,17 +329,16 @@ class CaseService:
         )
         pending: list[tuple[str, str, Category, Decision, bool]] = []
         events = []
+        # The answers share who asked, when, in which case and trace: one event is made and checked,
+        # and each answer derives its own from it.
+        base = self.event(c, trace, Action.HIT_QUERY, Outcome.NO_HIT, case)
         for subject in subjects:
             for provider, category, d in allowed:
                 hit = (provider, category, subject) in held
                 pending.append((subject, provider, category, d, hit))
                 events.append(
-                    self.event(
-                        c,
-                        trace,
-                        Action.HIT_QUERY,
-                        Outcome.HIT if hit else Outcome.NO_HIT,
-                        case,
+                    base.derive(
+                        outcome=Outcome.HIT if hit else Outcome.NO_HIT,
                         subject=subject,
                         counterparty=provider,
                         category=category,

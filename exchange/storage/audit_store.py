@@ -55,26 +55,77 @@ class AppendResult:
     duplicate: bool  # True: the idempotency key was seen before; nothing was appended
 
 
+def entry_values(event: Event) -> tuple[object, ...]:
+    """The query columns derived from an event, in the order of :data:`COLUMN_NAMES`."""
+    return (
+        event.time.astimezone(UTC),
+        event.trace_id,
+        str(event.action),
+        str(event.outcome),
+        event.actor.party,
+        event.actor.user,
+        event.actor.role,
+        event.counterparty,
+        event.case,
+        event.subject,
+        event.purpose,
+        event.category,
+        event.phase,
+        event.covenant,
+        "," + ",".join(event.articles) + "," if event.articles else "",
+        event.reason_code,
+    )
+
+
 def entry_columns(event: Event) -> dict[str, object]:
     """The query columns derived from an event (also used by verification to detect edits)."""
-    return {
-        "time": event.time.astimezone(UTC),
-        "trace_id": event.trace_id,
-        "action": str(event.action),
-        "outcome": str(event.outcome),
-        "actor_party": event.actor.party,
-        "actor_user": event.actor.user,
-        "actor_role": event.actor.role,
-        "counterparty": event.counterparty,
-        "case_id": event.case,
-        "subject": event.subject,
-        "purpose": event.purpose,
-        "category": event.category,
-        "phase": event.phase,
-        "covenant": event.covenant,
-        "articles": "," + ",".join(event.articles) + "," if event.articles else "",
-        "reason_code": event.reason_code,
-    }
+    return dict(zip(COLUMN_NAMES, entry_values(event), strict=True))
+
+
+class _BulkInsert:
+    """A multi-row INSERT handed to the driver as positional tuples.
+
+    SQLAlchemy's executemany builds a parameter dictionary per row; for the log's hot path (one
+    request may append dozens of events) that costs more than the database's own work. The
+    statement is compiled once per dialect, and the column types' bind processors (SQLite's text
+    form of a timestamp, for instance) are applied exactly as SQLAlchemy would apply them.
+    """
+
+    def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.columns = columns
+        self._prepared: dict[str, tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}
+
+    def _prepare(self, conn: Connection) -> tuple[str, list[tuple[int, Callable[[Any], Any]]]]:
+        dialect = conn.dialect
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - fixed table and column names
+                self.table.name, ", ".join(self.columns), ", ".join([mark] * len(self.columns))
+            )
+            processors: list[tuple[int, Callable[[Any], Any]]] = []
+            for i, name in enumerate(self.columns):
+                column_type = self.table.c[name].type
+                process = column_type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors.append((i, process))
+            prepared = (sql, processors)
+            self._prepared[dialect.name] = prepared
+        return prepared
+
+    def insert(self, conn: Connection, rows: list[tuple[object, ...]]) -> None:
+        sql, processors = self._prepare(conn)
+        if processors:
+            converted = []
+            for row in rows:
+                values = list(row)
+                for i, process in processors:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+                converted.append(tuple(values))
+            rows = converted
+        conn.exec_driver_sql(sql, rows)
 
 
 _HEAD = cast(Table, LogHead.__table__)
@@ -84,8 +135,7 @@ _SELECT_HEAD = select(_HEAD.c.size, _HEAD.c.root).where(_HEAD.c.id == 1).with_fo
 _SELECT_IDEMPOTENT = select(_ENTRIES.c.idx, _ENTRIES.c.leaf_hash).where(
     _ENTRIES.c.idempotency_key == bindparam("key")
 )
-_INSERT_ENTRY = _ENTRIES.insert()
-_INSERT_NODE = cast(Table, LogNode.__table__).insert()
+_NODES = cast(Table, LogNode.__table__)
 _UPDATE_HEAD = (
     _HEAD.update().where(_HEAD.c.id == 1).values(size=bindparam("new_size"), root=bindparam("new_root"))
 )
@@ -125,6 +175,9 @@ COLUMN_NAMES = (
     "articles",
     "reason_code",
 )
+
+_ENTRY_ROWS = _BulkInsert(_ENTRIES, ("idx", "leaf_hash", "event", "idempotency_key", *COLUMN_NAMES))
+_NODE_ROWS = _BulkInsert(_NODES, ("level", "idx", "hash"))
 
 
 class AuditLog:
@@ -179,27 +232,27 @@ class AuditLog:
     ) -> list[tuple[int, bytes]]:
         """Insert events after ``head``: entries, the complete subtrees they finish, the new head."""
         stack = list(self._frontier_for(session, head.size, head.root))
-        entries, nodes, written = [], [], []
+        entries: list[tuple[object, ...]] = []
+        nodes: list[tuple[object, ...]] = []
+        written = []
         index = head.size
         for event in events:
             data = event.canonical()
             h = leaf_hash(data)
-            row = {"idx": index, "leaf_hash": h, "event": data, "idempotency_key": idempotency_key}
-            row.update(entry_columns(event))
-            entries.append(row)
+            entries.append((index, h, data, idempotency_key, *entry_values(event)))
             # Level-0 subtrees are the entries' own leaf hashes; only levels >= 1 go to log_nodes.
             level, current = 0, h
             while stack and stack[-1][0] == level:  # a right child completes its parent
                 current = node_hash(stack.pop()[1], current)
                 level += 1
-                nodes.append({"level": level, "idx": index >> level, "hash": current})
+                nodes.append((level, index >> level, current))
             stack.append((level, current))
             written.append((index, h))
             index += 1
         root = _fold(stack)
-        conn.execute(_INSERT_ENTRY, entries)
+        _ENTRY_ROWS.insert(conn, entries)
         if nodes:
-            conn.execute(_INSERT_NODE, nodes)
+            _NODE_ROWS.insert(conn, nodes)
         conn.execute(_UPDATE_HEAD, {"new_size": index, "new_root": root})
         session.info[_HEAD_CACHE] = _Head(index, root)
         with self._lock:

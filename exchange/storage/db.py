@@ -18,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from exchange.errors import ConfigurationError
 
 DEFAULT_URL = "sqlite:///var/exchange.db"
+#: Execution option marking a read-only transaction (see :func:`reader_factory`).
+READ_ONLY = "exchange_read_only"
 
 
 class Base(DeclarativeBase):
@@ -53,7 +55,11 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock up front, so two writers never deadlock upgrading a
+            # read lock. A read-only transaction starts deferred: it reads a WAL snapshot and
+            # neither waits for the writer nor makes the writer wait.
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -63,3 +69,15 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_factory(engine: Engine) -> sessionmaker[Any]:
+    """Sessions for transactions that only read (a key lookup, a console page without a view event).
+
+    On SQLite they start deferred instead of taking the write lock; on PostgreSQL the transaction
+    is READ ONLY, so a write through one fails instead of slipping past the writer's path.
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)

@@ -6,9 +6,9 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from exchange.crypto.keys import key_id
@@ -95,12 +95,17 @@ def register_party(session: Session, party: str, name: str, keys_data: Any, now:
     return added
 
 
+_KEYS = cast(Table, PartyKeyRow.__table__)
+_SIGNING_KEY = select(_KEYS.c.party, _KEYS.c.kid, _KEYS.c.public, _KEYS.c.status).where(
+    _KEYS.c.kid == bindparam("kid"), _KEYS.c.algorithm == "ed25519"
+)
+
+
 def signing_key(session: Session, kid: str) -> SigningKey | None:
     """A registered Ed25519 key by id; destroyed keys are returned with their status."""
-    row = session.get(PartyKeyRow, kid)
-    if row is None or row.algorithm != "ed25519":
-        return None
-    return SigningKey(row.party, row.kid, row.public, row.status)
+    # A Core statement on the session's connection: this runs for every signed request.
+    row = session.connection().execute(_SIGNING_KEY, {"kid": kid}).first()
+    return None if row is None else SigningKey(row.party, row.kid, row.public, row.status)
 
 
 def encryption_keys(session: Session, party: str) -> list[PartyKeyRow]:

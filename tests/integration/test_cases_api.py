@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from exchange.api.schemas import HitOut
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
 from exchange.crypto.subjects import normalise_address
 from exchange.storage import audit_queries
@@ -82,6 +83,8 @@ def test_hit_no_hit_follows_the_covenant_and_the_phase(api: Api) -> None:
     def answers() -> dict[tuple[str, str, str], bool]:
         r = coord.post(f"/v1/cases/{case_id}/hits", {})
         assert r.status_code == 200, r.text
+        for a in r.json():  # exactly the documented response model
+            assert HitOut.model_validate(a).model_dump() == a
         return {(a["subject"], a["provider"], a["category"]): a["hit"] for a in r.json()}
 
     signal = answers()

@@ -117,3 +117,48 @@ def test_canonical_equals_rfc8785(reason: str, ids: list[str], articles: list[st
         details={ids[3]: n},
     )
     assert e.canonical() == rfc8785.dumps(e.to_data())
+
+
+ANSWER = {
+    "subject": PSEUDONYM,
+    "counterparty": "senzer",
+    "category": "bijstand-status",
+    "outcome": Outcome.HIT,
+    "policy_digest": "sha256:cd",
+    "articles": ("7", "9"),
+    "legal_grounds": ("Participatiewet art. 64",),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    changed=st.lists(st.sampled_from(sorted(ANSWER)), unique=True),
+    counterparty=ids,
+    category=ids,
+)
+def test_derive_equals_constructing_the_event(changed: list[str], counterparty: str, category: str) -> None:
+    """A derived answer event is the very event (bytes and all) the constructor would make."""
+    base = event(case="case-1", purpose="uitkeringsfraude", phase="selection", covenant="kit/2024")
+    values = {**ANSWER, "counterparty": counterparty, "category": category}
+    changes = {name: values[name] for name in changed}
+    derived = base.derive(**changes)
+    built = event(
+        case="case-1", purpose="uitkeringsfraude", phase="selection", covenant="kit/2024", **changes
+    )
+    assert derived == built
+    assert derived.canonical() == built.canonical()
+
+
+def test_derive_checks_what_it_changes() -> None:
+    """A derived event refuses the same bad values as the constructor, and cannot change the time,
+    the actor or free text."""
+    base = event()
+    for bad in ("1234AB 5a", "123456782", "v1:short"):
+        with pytest.raises(InvalidInputError, match="pseudonym"):
+            base.derive(subject=bad)
+    for name in ("counterparty", "category"):
+        with pytest.raises(InvalidInputError, match=name):
+            base.derive(**{name: "Dorpsstraat 5\nHelmond"})
+    for name, value in (("time", NOW), ("actor", Actor("x")), ("reason", "r"), ("details", {})):
+        with pytest.raises(TypeError, match="cannot change"):
+            base.derive(**{name: value})
