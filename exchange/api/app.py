@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
@@ -525,7 +526,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             }
             for a in answers
         ]
-        return Response(json.dumps(body).encode(), media_type="application/json")
+        return Response(orjson.dumps(body), media_type="application/json")
 
     @app.post(
         "/v1/cases/{case_id}/enrichment-requests",

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,6 +41,12 @@ class HitAnswer:
     form: str  # what the covenant allows next: hit (only this answer) or content (enrichment)
     articles: tuple[str, ...]
     log_index: int
+
+
+_CASE_PARTIES = cast(Table, CaseParty.__table__)
+_IS_PARTY = select(_CASE_PARTIES.c.party).where(
+    _CASE_PARTIES.c.case_id == bindparam("case"), _CASE_PARTIES.c.party == bindparam("party")
+)
 
 
 class CaseService:
@@ -85,7 +92,11 @@ class CaseService:
 
     def visible(self, s: Session, c: Caller, case_id: str) -> CaseRow:
         case = s.get(CaseRow, case_id)
-        if case is None or s.get(CaseParty, (case_id, c.party)) is None:
+        # Core on the session's connection: every case route asks this first.
+        if (
+            case is None
+            or s.connection().execute(_IS_PARTY, {"case": case_id, "party": c.party}).first() is None
+        ):
             raise NotFoundError(f"no case '{case_id}'")
         return case
 

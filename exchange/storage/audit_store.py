@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy import Connection, LargeBinary, Table, bindparam, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -107,6 +107,8 @@ class _BulkInsert:
             processors: list[tuple[int, Callable[[Any], Any]]] = []
             for i, name in enumerate(self.columns):
                 column_type = self.table.c[name].type
+                if isinstance(column_type, LargeBinary):
+                    continue  # both drivers bind bytes as a blob; the processor would only wrap them
                 process = column_type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     processors.append((i, process))

@@ -162,3 +162,9 @@ def test_derive_checks_what_it_changes() -> None:
     for name, value in (("time", NOW), ("actor", Actor("x")), ("reason", "r"), ("details", {})):
         with pytest.raises(TypeError, match="cannot change"):
             base.derive(**{name: value})
+
+
+def test_text_that_is_not_unicode_is_refused() -> None:
+    """A lone surrogate (a JSON '\\ud800' escape decodes to one) has no UTF-8 bytes: one clear error."""
+    with pytest.raises(InvalidInputError, match="not valid Unicode"):
+        event(reason="kapot \ud800").canonical()
