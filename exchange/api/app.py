@@ -25,6 +25,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange import __version__
@@ -140,7 +141,10 @@ async def authenticated_caller(request: Request) -> Caller:
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
     message = SignedMessage(request.method, str(request.url), headers)
     service: Service = request.app.state.service
-    caller = service.auth.authenticate(message, body)
+    # Verification reads the key and commits the nonce: blocking work, so it runs in the thread
+    # pool. On the event loop it would stall every other request while the nonce waits for its
+    # group commit.
+    caller = await run_in_threadpool(service.auth.authenticate, message, body)
     _require_utf8(body)
     return caller
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,9 +43,49 @@ class HitAnswer:
     log_index: int
 
 
+class CaseFacts(Protocol):
+    """What an event about a case and a covenant decision read of it: a :class:`CaseRow`, or
+    :class:`CaseView` where the ORM object is not needed."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def covenant(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def closed(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case read with one Core statement, for paths that only read it (hit/no-hit)."""
+
+    id: str
+    covenant: str
+    purpose: str
+    phase: str
+    closed: datetime | None
+
+
+_CASES = cast(Table, CaseRow.__table__)
 _CASE_PARTIES = cast(Table, CaseParty.__table__)
+_VISIBLE_CASE = (
+    select(_CASES.c.id, _CASES.c.covenant, _CASES.c.purpose, _CASES.c.phase, _CASES.c.closed)
+    .join(_CASE_PARTIES, _CASE_PARTIES.c.case_id == _CASES.c.id)
+    .where(_CASES.c.id == bindparam("case"), _CASE_PARTIES.c.party == bindparam("party"))
+)
 _IS_PARTY = select(_CASE_PARTIES.c.party).where(
     _CASE_PARTIES.c.case_id == bindparam("case"), _CASE_PARTIES.c.party == bindparam("party")
+)
+
+_CASE_SUBJECTS = cast(Table, CaseSubject.__table__)
+_SUBJECTS = (
+    select(_CASE_SUBJECTS.c.subject)
+    .where(_CASE_SUBJECTS.c.case_id == bindparam("case"))
+    .order_by(_CASE_SUBJECTS.c.subject)
 )
 
 
@@ -60,7 +100,9 @@ class CaseService:
     # -- helpers ------------------------------------------------------------------------------
 
     @staticmethod
-    def event(c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseRow, **kw: object) -> Event:
+    def event(
+        c: Caller, trace: str, action: Action, outcome: Outcome, case: CaseFacts, **kw: object
+    ) -> Event:
         """An event about ``case`` by the caller, with the case's purpose, covenant and phase."""
         return Event(
             datetime.now(UTC),
@@ -90,6 +132,13 @@ class CaseService:
             raise DeniedError(f"no version of covenant '{ref}' is in force now")
         return covenant
 
+    def view(self, s: Session, c: Caller, case_id: str) -> CaseView:
+        """Like :meth:`visible`, read with one Core statement and without an ORM object."""
+        row = s.connection().execute(_VISIBLE_CASE, {"case": case_id, "party": c.party}).first()
+        if row is None:
+            raise NotFoundError(f"no case '{case_id}'")
+        return CaseView(row.id, row.covenant, row.purpose, row.phase, row.closed)
+
     def visible(self, s: Session, c: Caller, case_id: str) -> CaseRow:
         case = s.get(CaseRow, case_id)
         # Core on the session's connection: every case route asks this first.
@@ -109,13 +158,7 @@ class CaseService:
         return case
 
     def subjects(self, s: Session, case_id: str) -> list[str]:
-        return list(
-            s.execute(
-                select(CaseSubject.subject)
-                .where(CaseSubject.case_id == case_id)
-                .order_by(CaseSubject.subject)
-            ).scalars()
-        )
+        return list(s.connection().execute(_SUBJECTS, {"case": case_id}).scalars())
 
     def parties(self, s: Session, case_id: str) -> list[str]:
         return list(
@@ -258,7 +301,9 @@ class CaseService:
 
     # -- hit/no-hit ----------------------------------------------------------------------------
 
-    def _allowed_pairs(self, c: Caller, case: CaseRow, now: datetime) -> list[tuple[str, Category, Decision]]:
+    def _allowed_pairs(
+        self, c: Caller, case: CaseFacts, now: datetime
+    ) -> list[tuple[str, Category, Decision]]:
         """The (provider, category) pairs the caller may ask about, with their decisions. The same
         inputs give the same answer, so it is cached per policy generation, requester, role, case
         purpose and phase, and legal day (a covenant version starts and ends on a day)."""
@@ -323,7 +368,7 @@ class CaseService:
         """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the
         caller ask about in this case's purpose and phase; every other pair is simply absent.
         One log event per answer."""
-        case = self.visible(s, c, case_id)
+        case = self.view(s, c, case_id)
         if case.closed is not None:
             raise ConflictError("the case is closed")
         subjects = self.subjects(s, case_id)
@@ -338,29 +383,35 @@ class CaseService:
                 )
             )
         )
-        pending: list[tuple[str, str, Category, Decision, bool]] = []
-        events = []
         # The answers share who asked, when, in which case and trace: one event is made and checked,
         # and each answer derives its own from it.
         base = self.event(c, trace, Action.HIT_QUERY, Outcome.NO_HIT, case)
+        pairs = [
+            (p, category, d.policy_digest, d.articles, d.legal_grounds, str(d.form))
+            for p, category, d in allowed
+        ]
+        pending: list[tuple[str, str, str, tuple[str, ...], str, bool]] = []
+        events = []
         for subject in subjects:
-            for provider, category, d in allowed:
+            about = base.derive(subject=subject)  # the pseudonym is checked once per subject
+            for provider, category, digest, articles, grounds, form in pairs:
                 hit = (provider, category, subject) in held
-                pending.append((subject, provider, category, d, hit))
+                pending.append((subject, provider, category, articles, form, hit))
                 events.append(
-                    base.derive(
+                    about.derive(
                         outcome=Outcome.HIT if hit else Outcome.NO_HIT,
-                        subject=subject,
                         counterparty=provider,
                         category=category,
-                        policy_digest=d.policy_digest,
-                        articles=d.articles,
-                        legal_grounds=d.legal_grounds,
+                        policy_digest=digest,
+                        articles=articles,
+                        legal_grounds=grounds,
                     )
                 )
         # One event per answer, appended together: the answers are returned only after they are logged.
         indexes = self.log.append_many(s, events)
         return [
-            HitAnswer(subject, provider, str(category), hit, str(d.form), d.articles, index)
-            for (subject, provider, category, d, hit), index in zip(pending, indexes, strict=True)
+            HitAnswer(subject, provider, category, hit, form, articles, index)
+            for (subject, provider, category, articles, form, hit), index in zip(
+                pending, indexes, strict=True
+            )
         ]
