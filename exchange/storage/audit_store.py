@@ -101,9 +101,8 @@ class _BulkInsert:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
             mark = "?" if dialect.paramstyle == "qmark" else "%s"
-            sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - fixed table and column names
-                self.table.name, ", ".join(self.columns), ", ".join([mark] * len(self.columns))
-            )
+            names, marks = ", ".join(self.columns), ", ".join([mark] * len(self.columns))
+            sql = f"INSERT INTO {self.table.name} ({names}) VALUES ({marks})"  # noqa: S608 - constant identifiers  # nosec B608
             processors: list[tuple[int, Callable[[Any], Any]]] = []
             for i, name in enumerate(self.columns):
                 column_type = self.table.c[name].type

@@ -4,6 +4,7 @@ PostgreSQL they cannot write."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from exchange.storage.db import make_engine, reader_factory, session_factory
 from exchange.storage.models import LogHead, PartyRow
+from exchange.storage.schema import upgrade
 from tests.integration.conftest import Db
+from tests.pgserver import PostgresServer
 
 
 def test_a_reader_does_not_wait_for_the_writer(db: Db) -> None:
@@ -41,9 +44,15 @@ def test_a_reader_does_not_wait_for_the_writer(db: Db) -> None:
         writer.close()
 
 
-def test_a_reader_cannot_write_on_postgresql(db: Db) -> None:
-    """On PostgreSQL a read-only session's transaction is READ ONLY; a write through it fails."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no read-only transactions; the writer's path is the only one that writes")
-    with pytest.raises(DBAPIError, match="read-only"), reader_factory(db.engine).begin() as r:
-        r.execute(text("UPDATE log_head SET size = size WHERE id = 1"))
+def test_a_reader_cannot_write_on_postgresql(pg_server: PostgresServer) -> None:
+    """On PostgreSQL a read-only session's transaction is READ ONLY; a write through it fails.
+    (SQLite has no read-only transactions: there the writer's path is the only one that writes.)"""
+    engine = make_engine(pg_server.create_database(f"t{uuid.uuid4().hex[:12]}"))
+    upgrade(engine)
+    try:
+        with pytest.raises(DBAPIError, match="read-only"), reader_factory(engine).begin() as r:
+            r.execute(text("UPDATE log_head SET size = size WHERE id = 1"))
+        with session_factory(engine).begin() as w:  # the same statement through a writer's session
+            w.execute(text("UPDATE log_head SET size = size WHERE id = 1"))
+    finally:
+        engine.dispose()
