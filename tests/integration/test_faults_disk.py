@@ -178,3 +178,60 @@ def test_a_locked_store_answers_503_and_recovers(tmp_path: Path) -> None:
         assert m['exchange_decisions_total{outcome="allowed"}'] == 2
     finally:
         server.stop()
+
+
+def test_a_request_waiting_for_the_writer_does_not_stall_the_others(tmp_path: Path) -> None:
+    """While another process holds SQLite's write lock, a signed request waits for the log writer
+    (here up to 3 s). Meanwhile the service keeps answering: verification runs off the event loop,
+    and the key lookup reads beside the writer instead of queueing for its lock."""
+    import sqlite3
+    import threading
+
+    from exchange.storage.db import make_engine, session_factory
+    from exchange.storage.parties import register_party
+    from exchange.storage.schema import upgrade
+    from tests.service_process import ServiceProcess
+
+    db = tmp_path / "exchange.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    keys = PartyKeys.create("someren", datetime.now(UTC))
+    with session_factory(engine).begin() as s:
+        register_party(
+            s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], datetime.now(UTC)
+        )
+    engine.dispose()
+    server = ServiceProcess(
+        {
+            "EXCHANGE_MODE": "dev",
+            "EXCHANGE_DATABASE_URL": f"sqlite:///{db}?timeout=3",
+            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+            "EXCHANGE_LOG_ORIGIN": "stall.exchange/log",
+        }
+    )
+    try:
+        client = ExchangeClient(server.base, keys.current, "u-1", "employee")
+        assert client.get("/v1/whoami").status_code == 200
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        waiting: list[int] = []
+        try:
+            blocked = threading.Thread(target=lambda: waiting.append(client.get("/v1/whoami").status_code))
+            blocked.start()
+            time.sleep(0.5)  # the signed request is now waiting for the lock
+            assert blocked.is_alive()
+            start = time.monotonic()
+            assert httpx.get(server.base + "/health", timeout=10).status_code == 200
+            unsigned = httpx.get(server.base + "/v1/whoami", timeout=10)
+            assert unsigned.status_code == 401
+            assert time.monotonic() - start < 1.0, (
+                "the service stalled behind a request waiting for the writer"
+            )
+            assert blocked.is_alive()  # still waiting: the answers above did not wait for it
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        blocked.join(10)
+        assert waiting == [200]  # the lock came free within the busy timeout: it went through
+    finally:
+        server.stop()
