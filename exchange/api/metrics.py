@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange.clock import as_utc
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.models import LogCheckpoint, LogEntry
 
@@ -89,7 +90,7 @@ class LogCollector(Collector):
             yield _gauge(
                 "exchange_log_checkpoint_age_seconds",
                 "Seconds since the latest checkpoint was signed.",
-                (now - _utc(checkpoint.created)).total_seconds(),
+                (now - as_utc(checkpoint.created)).total_seconds(),
             )
         lag = GaugeMetricFamily(
             "exchange_witness_lag_entries",
@@ -104,7 +105,7 @@ class LogCollector(Collector):
         for name, _party, cosigned in witnesses:
             lag.add_metric([name], size - cosigned)
             when = created.get(cosigned)
-            lag_age.add_metric([name], (now - _utc(when)).total_seconds() if when else -1.0)
+            lag_age.add_metric([name], (now - as_utc(when)).total_seconds() if when else -1.0)
         yield lag
         yield lag_age
 
@@ -161,7 +162,3 @@ class Metrics:
 
 def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, value=value)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.cases.service import CaseService
+from exchange.clock import as_utc
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
 from exchange.storage.models import (
     ActionPoint,
@@ -60,13 +61,9 @@ class ActionView:
     overdue: bool
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def action_view(row: ActionPoint, now: datetime) -> ActionView:
     """An action point as its readers see it; open past its deadline is overdue."""
-    deadline = _utc(row.deadline)
+    deadline = as_utc(row.deadline)
     return ActionView(
         row.id,
         row.case_id,
@@ -109,14 +106,14 @@ class FollowUpService:
             raise InvalidInputError(f"kind must be one of {', '.join(sorted(ACTION_KINDS))}")
         if owner not in self.cases.parties(s, case_id):
             raise InvalidInputError(f"'{owner}' does not take part in this case")
-        if _utc(deadline) <= now:
+        if as_utc(deadline) <= now:
             raise InvalidInputError("the deadline must be in the future")
         row = ActionPoint(
             id=f"act-{uuid.uuid4().hex[:12]}",
             case_id=case_id,
             kind=kind,
             owner=owner,
-            deadline=_utc(deadline),
+            deadline=as_utc(deadline),
             status="open",
             updated=now,
         )
@@ -153,7 +150,7 @@ class FollowUpService:
             raise DeniedError("only the owner or the coordinator updates an action point")
         if status not in STATUSES:
             raise InvalidInputError("status must be open, done or cancelled")
-        if now > _utc(row.deadline) and not (reason and len(reason.strip()) >= 10):
+        if now > as_utc(row.deadline) and not (reason and len(reason.strip()) >= 10):
             raise InvalidInputError("the action point is overdue: give a reason (at least 10 characters)")
         row.status, row.updated = status, now
         row.reason = " ".join(reason.split())[:1000] if reason else row.reason
@@ -167,7 +164,7 @@ class FollowUpService:
             case,
             counterparty=row.owner,
             reason=reason,
-            details={"action": row.id, "status": status, "overdue": now > _utc(row.deadline)},
+            details={"action": row.id, "status": status, "overdue": now > as_utc(row.deadline)},
         )
         return action_view(row, now)
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from exchange.clock import as_utc
 from exchange.errors import VerificationError
 from exchange.storage.models import ConsoleSession, ConsoleTicket
 from exchange.vocabulary import Caller
@@ -37,10 +38,6 @@ def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("ascii", errors="replace")).digest()
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def issue_ticket(session: Session, caller: Caller, now: datetime) -> str:
     ticket = secrets.token_urlsafe(32)
     session.add(
@@ -61,7 +58,7 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
     row = session.execute(
         select(ConsoleTicket).where(ConsoleTicket.ticket_hash == _hash(ticket)).with_for_update()
     ).scalar_one_or_none()
-    if row is None or row.used is not None or _utc(row.expires) < now:
+    if row is None or row.used is not None or as_utc(row.expires) < now:
         raise NotSignedIn("this sign-in link is unknown, used or expired; ask your client for a new one")
     row.used = now
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
@@ -90,7 +87,7 @@ def current_user(session: Session, token: str | None, now: datetime) -> ConsoleU
     if not token:
         raise NotSignedIn("not signed in")
     row = session.get(ConsoleSession, _hash(token))
-    if row is None or _utc(row.expires) < now:
+    if row is None or as_utc(row.expires) < now:
         raise NotSignedIn("the session has ended; sign in again through your client")
     return ConsoleUser(row.party, row.user, row.role, row.csrf)
 

@@ -11,12 +11,13 @@ import io
 import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from exchange.clock import as_utc
 from exchange.storage.audit_store import COLUMN_NAMES
 from exchange.storage.models import CaseSubject, LogEntry
 
@@ -60,16 +61,10 @@ def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
     if f.action:
         stmt = stmt.where(LogEntry.action == f.action)
     if f.since:
-        stmt = stmt.where(LogEntry.time >= _utc(f.since))
+        stmt = stmt.where(LogEntry.time >= as_utc(f.since))
     if f.until:
-        stmt = stmt.where(LogEntry.time < _utc(f.until))
+        stmt = stmt.where(LogEntry.time < as_utc(f.until))
     return stmt
-
-
-def _utc(moment: datetime) -> datetime:
-    """Times are stored in UTC. SQLite keeps the UTC wall-clock time, PostgreSQL an aware value;
-    an aware UTC datetime compares right on both. A naive datetime is taken to be UTC."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def row_dict(e: LogEntry) -> dict[str, Any]:
@@ -146,7 +141,7 @@ def anomalies(
     """
     stmt = select(LogEntry).order_by(LogEntry.idx)
     if since is not None:
-        stmt = stmt.where(LogEntry.time >= _utc(since))
+        stmt = stmt.where(LogEntry.time >= as_utc(since))
     found: list[Anomaly] = []
     windows: dict[tuple[str, str | None], deque[tuple[datetime, int]]] = defaultdict(deque)
     denials: dict[tuple[str, str | None], deque[tuple[datetime, int]]] = defaultdict(deque)

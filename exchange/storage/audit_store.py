@@ -42,6 +42,7 @@ from exchange.audit.merkle import (
     perfect_subtrees,
     split_point,
 )
+from exchange.clock import as_utc
 from exchange.errors import ConflictError, ExchangeError, NotFoundError, StorageError
 from exchange.storage.models import LogCheckpoint, LogCosignature, LogEntry, LogHead, LogNode, LogWitness
 
@@ -470,7 +471,7 @@ class AuditLog:
         for name, value in expected.items():
             stored = columns[name]
             if name == "time":
-                stored, value = _utc(stored), _utc(value)  # type: ignore[arg-type]
+                stored, value = as_utc(stored), as_utc(value)  # type: ignore[arg-type]
             if stored != value:
                 raise LogCorrupted(index, f"query column '{name}' does not match the event")
 
@@ -532,13 +533,6 @@ class StoredSubtrees:
 def _append_failed(exc: SQLAlchemyError) -> StorageError:
     log.error("log append failed: %s", type(exc).__name__)
     return StorageError("the disclosure log could not record the event; nothing was done")
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; compare as UTC.
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _driver_stream(

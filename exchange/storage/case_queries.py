@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from exchange.cases.followup import ActionView, action_view
+from exchange.clock import as_utc
 from exchange.errors import NotFoundError
 from exchange.reports.annual import ActedCase, ActionPointFact, DecisionFact, YearRecords
 from exchange.storage.models import (
@@ -35,11 +36,6 @@ from exchange.storage.models import (
 from exchange.vocabulary import Phase
 
 PHASE_ORDER = tuple(str(p) for p in Phase)
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC times, PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +120,8 @@ def _summaries(session: Session, scope: Select[Any] | list[str], now: datetime) 
             c.purpose,
             c.phase,
             c.coordinator,
-            utc(c.created),
-            utc(c.closed) if c.closed else None,
+            as_utc(c.created),
+            as_utc(c.closed) if c.closed else None,
             subjects.get(c.id, 0),
             parties.get(c.id, 0),
             outcomes.get(c.id),
@@ -161,7 +157,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             "reviewer": r.reviewer,
             "verdict": r.verdict,
             "note": r.note,
-            "reviewed": utc(r.reviewed),
+            "reviewed": as_utc(r.reviewed),
         }
         for r in session.execute(select(SelectionReview).where(SelectionReview.case_id == case_id)).scalars()
     ]
@@ -189,8 +185,8 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             "requested_by": r.requested_by,
             "provider": r.provider,
             "category": r.category,
-            "created": utc(r.created),
-            "answered": utc(r.answered) if r.answered else None,
+            "created": as_utc(r.created),
+            "answered": as_utc(r.answered) if r.answered else None,
         }
         for r in session.execute(
             select(EnrichmentRequestRow)
@@ -222,10 +218,10 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
                 "id": item.id,
                 "provider": item.provider,
                 "category": item.category,
-                "created": utc(item.created),
+                "created": as_utc(item.created),
                 "for_me": item.id in sealed_for_me,
-                "until": utc(retention.until) if retention else None,
-                "shredded": utc(retention.shredded) if retention and retention.shredded else None,
+                "until": as_utc(retention.until) if retention else None,
+                "shredded": as_utc(retention.shredded) if retention and retention.shredded else None,
             }
         )
     told = sorted(_told(session, [case_id])[case_id])
@@ -241,7 +237,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             ),
             key=lambda h: (h["hit"] == 0, h["provider"], h["category"]),
         ),
-        "queried_at": utc(queried_at) if queried_at else None,
+        "queried_at": as_utc(queried_at) if queried_at else None,
         "requests": requests,
         "items": items,
         "actions": _actions(session, [case_id], now),
@@ -281,7 +277,7 @@ def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
                 "phase": c.phase,
                 "coordinator": c.coordinator,
                 "outcome": outcome.outcome if outcome else None,
-                "decided": utc(outcome.decided) if outcome else None,
+                "decided": as_utc(outcome.decided) if outcome else None,
                 "contributors": sorted(contributors),
                 "untold": sorted(contributors - told[c.id]),
             }
@@ -344,7 +340,7 @@ def year_records(session: Session, party: str, year: int) -> YearRecords:
         ).scalars()
     )
     records.action_points = [
-        ActionPointFact(a.kind, a.owner, utc(a.deadline), a.status, utc(a.updated))
+        ActionPointFact(a.kind, a.owner, as_utc(a.deadline), a.status, as_utc(a.updated))
         for a in session.execute(
             select(ActionPoint).where(
                 ActionPoint.case_id.in_(own), ActionPoint.deadline >= start, ActionPoint.deadline < end
