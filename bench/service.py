@@ -134,6 +134,7 @@ def run() -> None:
         plain_proc, plain_base = _serve(
             "bench.service_app:plain_app", {"BENCH_DB": url, "BENCH_PAIRS": str(pairs_file)}
         )
+        ratios: list[float] = []
         try:
             for label, party, cid, answers in cases:
 
@@ -149,12 +150,34 @@ def run() -> None:
                 rounds = [(_load(plain_call, 8, 2.0), _load(signed_call, 8, 2.0)) for _ in range(3)]
                 plain = statistics.median(p for p, _ in rounds)
                 signed = statistics.median(x for _, x in rounds)
+                ratios.append(signed / plain)
                 print(f"  {label} ({answers} answers per request, each logged durably before the response)")
                 print(f"    unsigned, unlogged lookup route  {plain:>8,.0f} req/s")
                 print(
                     f"    signed hit/no-hit                {signed:>8,.0f} req/s   {signed / plain:.2f}x the baseline "
                     f"({signed * answers:,.0f} log events/s)"
                 )
+            # What authentication alone costs: a signed whoami (durable nonce, no case, no answer)
+            # against the last baseline above.
+            label, party, cid, answers = cases[-1]
+
+            def whoami_call(i: int) -> object:
+                c = ExchangeClient(signed_base, keys[party].current, f"coord-{i}", "coordinator")
+                return lambda: c.get("/v1/whoami")
+
+            def baseline_call(i: int) -> object:
+                c = httpx.Client(base_url=plain_base)
+                return lambda: c.post(f"/hits/{cid}")
+
+            rounds = [(_load(baseline_call, 8, 2.0), _load(whoami_call, 8, 2.0)) for _ in range(3)]
+            plain = statistics.median(p for p, _ in rounds)
+            whoami = statistics.median(x for _, x in rounds)
+            print(
+                f"  signed whoami alone (verification, key lookup, durable nonce) {whoami:,.0f} req/s: "
+                f"{whoami / plain:.2f}x the {label} baseline"
+            )
+            if min(ratios) < 0.5:
+                print("  (why the target is out of reach here: docs/adr/0009-hot-path-of-a-logged-answer.md)")
         finally:
             signed_proc.terminate()
             plain_proc.terminate()
