@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,12 +67,12 @@ def _serve(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError(f"{factory} did not start")
 
 
-def _load(call: object, threads: int, seconds: float) -> float:
+def _load(call: Callable[[int], Callable[[], object]], threads: int, seconds: float) -> float:
     done = [0] * threads
     stop = time.monotonic() + seconds
 
     def worker(i: int) -> None:
-        fn = call(i)  # type: ignore[operator]
+        fn = call(i)
         while time.monotonic() < stop:
             fn()
             done[i] += 1
@@ -90,6 +91,15 @@ SHAPES = (
     ("PIT signal", "pit", "onrechtmatige-bewoning", "helmond", ()),
     ("KIT selection", "kit", "uitkeringsfraude", "veldhoven", ("selection",)),
 )
+
+
+def _alternate(
+    plain: Callable[[int], Callable[[], object]], signed: Callable[[int], Callable[[], object]]
+) -> tuple[float, float]:
+    """Requests/s of both, as medians of three alternating 2-second rounds of 8 clients: the two
+    servers see the same machine noise."""
+    rounds = [(_load(plain, 8, 2.0), _load(signed, 8, 2.0)) for _ in range(3)]
+    return statistics.median(p for p, _ in rounds), statistics.median(x for _, x in rounds)
 
 
 def run() -> None:
@@ -134,22 +144,27 @@ def run() -> None:
         plain_proc, plain_base = _serve(
             "bench.service_app:plain_app", {"BENCH_DB": url, "BENCH_PAIRS": str(pairs_file)}
         )
+
+        def signed_call(party: str, method: str, path: str) -> Callable[[int], Callable[[], object]]:
+            def make(i: int) -> Callable[[], object]:
+                c = ExchangeClient(signed_base, keys[party].current, f"coord-{i}", "coordinator")
+                return (lambda: c.post(path, {})) if method == "POST" else (lambda: c.get(path))
+
+            return make
+
+        def plain_call(cid: str) -> Callable[[int], Callable[[], object]]:
+            def make(i: int) -> Callable[[], object]:
+                c = httpx.Client(base_url=plain_base)
+                return lambda: c.post(f"/hits/{cid}")
+
+            return make
+
         ratios: list[float] = []
         try:
             for label, party, cid, answers in cases:
-
-                def signed_call(i: int, party: str = party, cid: str = cid) -> object:
-                    c = ExchangeClient(signed_base, keys[party].current, f"coord-{i}", "coordinator")
-                    return lambda: c.post(f"/v1/cases/{cid}/hits", {})
-
-                def plain_call(i: int, cid: str = cid) -> object:
-                    c = httpx.Client(base_url=plain_base)
-                    return lambda: c.post(f"/hits/{cid}")
-
-                # Alternating rounds, medians: the two servers see the same machine noise.
-                rounds = [(_load(plain_call, 8, 2.0), _load(signed_call, 8, 2.0)) for _ in range(3)]
-                plain = statistics.median(p for p, _ in rounds)
-                signed = statistics.median(x for _, x in rounds)
+                plain, signed = _alternate(
+                    plain_call(cid), signed_call(party, "POST", f"/v1/cases/{cid}/hits")
+                )
                 ratios.append(signed / plain)
                 print(f"  {label} ({answers} answers per request, each logged durably before the response)")
                 print(f"    unsigned, unlogged lookup route  {plain:>8,.0f} req/s")
@@ -160,18 +175,7 @@ def run() -> None:
             # What authentication alone costs: a signed whoami (durable nonce, no case, no answer)
             # against the last baseline above.
             label, party, cid, answers = cases[-1]
-
-            def whoami_call(i: int) -> object:
-                c = ExchangeClient(signed_base, keys[party].current, f"coord-{i}", "coordinator")
-                return lambda: c.get("/v1/whoami")
-
-            def baseline_call(i: int) -> object:
-                c = httpx.Client(base_url=plain_base)
-                return lambda: c.post(f"/hits/{cid}")
-
-            rounds = [(_load(baseline_call, 8, 2.0), _load(whoami_call, 8, 2.0)) for _ in range(3)]
-            plain = statistics.median(p for p, _ in rounds)
-            whoami = statistics.median(x for _, x in rounds)
+            plain, whoami = _alternate(plain_call(cid), signed_call(party, "GET", "/v1/whoami"))
             print(
                 f"  signed whoami alone (verification, key lookup, durable nonce) {whoami:,.0f} req/s: "
                 f"{whoami / plain:.2f}x the {label} baseline"
