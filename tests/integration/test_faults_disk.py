@@ -28,7 +28,7 @@ from exchange.crypto.keys import PartyKeys
 from tests.conftest import ROOT
 from tests.integration.api_support import DECISION
 from tests.integration.test_operations import samples
-from tests.service_process import NSENTER, UNSHARE, free_port, in_mount_namespace
+from tests.service_process import NSENTER, UNSHARE, ServiceProcess, free_port, in_mount_namespace
 
 needs_namespaces = pytest.mark.skipif(
     NSENTER is None or not in_mount_namespace("mount -t tmpfs -o size=1m tmpfs /mnt && touch /mnt/x"),
@@ -135,16 +135,13 @@ def test_disk_full_answers_503_and_recovers(service: Service) -> None:
     )  # + key registration
 
 
-def test_a_locked_store_answers_503_and_recovers(tmp_path: Path) -> None:
-    """Another process holds SQLite's write lock longer than the busy timeout (1 s here)."""
-    import sqlite3
-
+def _sqlite_service(db: Path, busy_timeout: int) -> tuple[ServiceProcess, PartyKeys]:
+    """The service as its own process on a fresh SQLite file, with Someren registered; SQLite waits
+    at most ``busy_timeout`` seconds for another connection's write lock."""
     from exchange.storage.db import make_engine, session_factory
     from exchange.storage.parties import register_party
     from exchange.storage.schema import upgrade
-    from tests.service_process import ServiceProcess
 
-    db = tmp_path / "exchange.db"
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     keys = PartyKeys.create("someren", datetime.now(UTC))
@@ -156,11 +153,20 @@ def test_a_locked_store_answers_503_and_recovers(tmp_path: Path) -> None:
     server = ServiceProcess(
         {
             "EXCHANGE_MODE": "dev",
-            "EXCHANGE_DATABASE_URL": f"sqlite:///{db}?timeout=1",
+            "EXCHANGE_DATABASE_URL": f"sqlite:///{db}?timeout={busy_timeout}",
             "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
-            "EXCHANGE_LOG_ORIGIN": "lock.exchange/log",
+            "EXCHANGE_LOG_ORIGIN": "faults.exchange/log",
         }
     )
+    return server, keys
+
+
+def test_a_locked_store_answers_503_and_recovers(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock longer than the busy timeout (1 s here)."""
+    import sqlite3
+
+    db = tmp_path / "exchange.db"
+    server, keys = _sqlite_service(db, busy_timeout=1)
     try:
         client = ExchangeClient(server.base, keys.current, "u-1", "employee")
         assert client.post("/v1/decisions", DECISION or {}).status_code == 200
@@ -187,28 +193,8 @@ def test_a_request_waiting_for_the_writer_does_not_stall_the_others(tmp_path: Pa
     import sqlite3
     import threading
 
-    from exchange.storage.db import make_engine, session_factory
-    from exchange.storage.parties import register_party
-    from exchange.storage.schema import upgrade
-    from tests.service_process import ServiceProcess
-
     db = tmp_path / "exchange.db"
-    engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
-    keys = PartyKeys.create("someren", datetime.now(UTC))
-    with session_factory(engine).begin() as s:
-        register_party(
-            s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], datetime.now(UTC)
-        )
-    engine.dispose()
-    server = ServiceProcess(
-        {
-            "EXCHANGE_MODE": "dev",
-            "EXCHANGE_DATABASE_URL": f"sqlite:///{db}?timeout=3",
-            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
-            "EXCHANGE_LOG_ORIGIN": "stall.exchange/log",
-        }
-    )
+    server, keys = _sqlite_service(db, busy_timeout=3)
     try:
         client = ExchangeClient(server.base, keys.current, "u-1", "employee")
         assert client.get("/v1/whoami").status_code == 200
