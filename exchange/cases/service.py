@@ -77,9 +77,6 @@ _VISIBLE_CASE = (
     .join(_CASE_PARTIES, _CASE_PARTIES.c.case_id == _CASES.c.id)
     .where(_CASES.c.id == bindparam("case"), _CASE_PARTIES.c.party == bindparam("party"))
 )
-_IS_PARTY = select(_CASE_PARTIES.c.party).where(
-    _CASE_PARTIES.c.case_id == bindparam("case"), _CASE_PARTIES.c.party == bindparam("party")
-)
 
 _CASE_SUBJECTS = cast(Table, CaseSubject.__table__)
 _SUBJECTS = (
@@ -133,21 +130,17 @@ class CaseService:
         return covenant
 
     def view(self, s: Session, c: Caller, case_id: str) -> CaseView:
-        """Like :meth:`visible`, read with one Core statement and without an ORM object."""
+        """The case, if the caller is one of its parties; otherwise 'no case', as for a case that
+        does not exist. One Core statement, no ORM object."""
         row = s.connection().execute(_VISIBLE_CASE, {"case": case_id, "party": c.party}).first()
         if row is None:
             raise NotFoundError(f"no case '{case_id}'")
         return CaseView(row.id, row.covenant, row.purpose, row.phase, row.closed)
 
     def visible(self, s: Session, c: Caller, case_id: str) -> CaseRow:
-        case = s.get(CaseRow, case_id)
-        # Core on the session's connection: every case route asks this first.
-        if (
-            case is None
-            or s.connection().execute(_IS_PARTY, {"case": case_id, "party": c.party}).first() is None
-        ):
-            raise NotFoundError(f"no case '{case_id}'")
-        return case
+        """The case as an ORM object, if the caller is one of its parties (checked by :meth:`view`)."""
+        self.view(s, c, case_id)
+        return s.get_one(CaseRow, case_id)  # view() has just read it in this transaction
 
     def _coordinated(self, s: Session, c: Caller, case_id: str) -> CaseRow:
         case = self.visible(s, c, case_id)
