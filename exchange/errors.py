@@ -64,3 +64,39 @@ class StorageError(ExchangeError):
     """The store could not durably record what was asked; nothing was disclosed."""
 
     kind = "storage"
+
+
+class PayloadTooLarge(InvalidInputError):
+    """A request body over the service's limit."""
+
+    kind = "payload-too-large"
+
+
+class Overloaded(ExchangeError):
+    """The process is at capacity (load shedding); the client retries after ``Retry-After``."""
+
+    kind = "overloaded"
+
+
+#: Each family's HTTP status and title, most specific first. The API's problem documents, its
+#: middleware and the console's error pages all answer through :func:`http_status`, so one error
+#: gets one status wherever it surfaces.
+_HTTP: tuple[tuple[type[ExchangeError], int, str], ...] = (
+    (PayloadTooLarge, 413, "Payload too large"),
+    (Overloaded, 503, "Overloaded"),
+    (VerificationError, 401, "Not authenticated"),
+    (DeniedError, 403, "Not allowed"),
+    (NotFoundError, 404, "Not found"),
+    (ConflictError, 409, "Conflict"),
+    (InvalidInputError, 400, "Bad request"),
+    (StorageError, 503, "Temporarily unable to record"),
+    (ConfigurationError, 503, "Service not ready"),
+)
+
+
+def http_status(exc: ExchangeError) -> tuple[int, str]:
+    """The HTTP status and title for ``exc``; 500 for an error of no known family."""
+    for cls, status, title in _HTTP:
+        if isinstance(exc, cls):
+            return status, title
+    return 500, "Internal error"

@@ -16,34 +16,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from exchange.errors import (
-    ConfigurationError,
-    ConflictError,
-    DeniedError,
-    ExchangeError,
-    InvalidInputError,
-    NotFoundError,
-    StorageError,
-    VerificationError,
-)
+from exchange.errors import ExchangeError, Overloaded, PayloadTooLarge, StorageError, http_status
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://exchange.invalid/problems/"
 
-_STATUS: list[tuple[type[ExchangeError], int, str]] = [
-    (VerificationError, 401, "Not authenticated"),
-    (DeniedError, 403, "Not allowed"),
-    (NotFoundError, 404, "Not found"),
-    (ConflictError, 409, "Conflict"),
-    (InvalidInputError, 400, "Bad request"),
-    (StorageError, 503, "Temporarily unable to record"),
-    (ConfigurationError, 503, "Service not ready"),
-]
-
-
-class PayloadTooLarge(InvalidInputError):
-    kind = "payload-too-large"
+__all__ = ["MEDIA_TYPE", "TYPE_BASE", "Overloaded", "PayloadTooLarge", "document", "install", "problem"]
 
 
 def problem(status: int, title: str, detail: str, kind: str) -> JSONResponse:
@@ -52,13 +31,13 @@ def problem(status: int, title: str, detail: str, kind: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def status_for(exc: ExchangeError) -> tuple[int, str]:
-    if isinstance(exc, PayloadTooLarge):
-        return 413, "Payload too large"
-    for cls, status, title in _STATUS:
-        if isinstance(exc, cls):
-            return status, title
-    return 500, "Internal error"
+def document(exc: ExchangeError) -> tuple[int, bytes, dict[str, str]]:
+    """``exc`` as a problem document: status, body and headers (for answers made outside FastAPI's
+    exception handlers, such as a middleware's)."""
+    status, title = http_status(exc)
+    response = problem(status, title, exc.diagnostics(), exc.kind)
+    headers = {k: v for k, v in response.headers.items() if k.lower() == "www-authenticate"}
+    return status, bytes(response.body), headers
 
 
 def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) -> None:
@@ -67,7 +46,7 @@ def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) ->
 
     @app.exception_handler(ExchangeError)
     async def _exchange(_: Request, exc: ExchangeError) -> JSONResponse:
-        status, title = status_for(exc)
+        status, title = http_status(exc)
         if status >= 500:
             log.error("request failed: %s", type(exc).__name__)
         if isinstance(exc, StorageError) and on_storage_error is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,11 @@ class Outcome(enum.StrEnum):
     NO_HIT = "no-hit"
     DONE = "done"
     FAILED = "failed"
+
+
+def new_trace(prefix: str = "tr") -> str:
+    """A fresh trace id: everything one request (or one command, or one page view) causes shares it."""
+    return f"{prefix}-{uuid.uuid4().hex}"
 
 
 def _ident(value: str | None, what: str) -> None:

@@ -8,27 +8,19 @@ signed headers only; each disclosure and each read is a log event in the same tr
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from exchange.audit.events import Action, Outcome
-from exchange.cases.service import CaseService
+from exchange.cases.rules import covenant_in_force, require_open
+from exchange.cases.unit import Unit
 from exchange.crypto.envelope import InvalidEnvelope, assemble, decode, verify
 from exchange.errors import ConflictError, DeniedError, InvalidInputError
 from exchange.policies.decision import Decision, DecisionRequest
-from exchange.storage.models import (
-    CaseParty,
-    CaseRow,
-    DossierItemRow,
-    DossierWrap,
-    EnrichmentRequestRow,
-    PartyKeyRow,
-)
+from exchange.policies.engine import DecisionEngine
+from exchange.storage.cases import CaseRepository
+from exchange.storage.casework import EnrichmentRepository
 from exchange.storage.parties import encryption_keys, signing_key
-from exchange.vocabulary import Caller, Form, Phase
+from exchange.storage.readmodels import CaseView, PendingRequest, RecipientKey
+from exchange.vocabulary import Form, Phase
 
 # Items (enrichment answers, findings, written feedback) are exchanged once a case is selected and
 # until it closes; in each phase the covenant's flows decide which categories may go to whom.
@@ -36,64 +28,49 @@ ENRICHMENT_PHASES = frozenset(
     {str(Phase.PREPARATION), str(Phase.ACTION), str(Phase.FOLLOW_UP), str(Phase.FEEDBACK)}
 )
 
-
-@dataclass(frozen=True, slots=True)
-class RecipientKey:
-    party: str
-    kid: str
-    public: bytes
-    articles: tuple[str, ...]
+__all__ = ["ENRICHMENT_PHASES", "DossierService", "RecipientKey"]
 
 
 class DossierService:
-    def __init__(self, cases: CaseService) -> None:
-        self.cases = cases
-        self.decisions = cases.decisions
-        self.log = cases.log
+    """Enrichment requests, sealed items and the recipients' reads, bound to one unit of work."""
 
-    def _decide(
-        self, recipient: str, role: str, provider: str, category: str, case: CaseRow, now: datetime
-    ) -> Decision:
+    def __init__(self, unit: Unit, decisions: DecisionEngine) -> None:
+        self.unit = unit
+        self.decisions = decisions
+        self.cases = CaseRepository(unit.session)
+        self.items = EnrichmentRepository(unit.session)
+
+    def _decide(self, recipient: str, role: str, provider: str, category: str, case: CaseView) -> Decision:
         return self.decisions.decide(
-            DecisionRequest(recipient, role, provider, category, case.purpose, case.phase, case.covenant, now)
+            DecisionRequest(
+                recipient, role, provider, category, case.purpose, case.phase, case.covenant, self.unit.now
+            )
         )
 
-    def _open_case(self, s: Session, c: Caller, case_id: str) -> CaseRow:
-        case = self.cases.visible(s, c, case_id)
-        if case.closed is not None:
-            raise ConflictError("the case is closed")
+    def _open_case(self, case_id: str) -> CaseView:
+        case = self.cases.visible(case_id, self.unit.caller.party)
+        require_open(case)
         if case.phase not in ENRICHMENT_PHASES:
             raise ConflictError(
                 f"items are exchanged from preparation to feedback; the case is in {case.phase}"
             )
         return case
 
-    def request(
-        self,
-        s: Session,
-        c: Caller,
-        case_id: str,
-        provider: str,
-        categories: list[str],
-        trace: str,
-        now: datetime,
-    ) -> list[dict[str, object]]:
+    def request(self, case_id: str, provider: str, categories: list[str]) -> list[dict[str, object]]:
         """Ask ``provider`` for ``categories``; each is decided for the caller as recipient of content."""
-        case = self._open_case(s, c, case_id)
+        c = self.unit.caller
+        case = self._open_case(case_id)
         if provider == c.party:
             raise InvalidInputError("a party does not enrich a case from itself")
         out: list[dict[str, object]] = []
         for category in dict.fromkeys(categories):
-            d = self._decide(c.party, c.role, provider, category, case, now)
+            d = self._decide(c.party, c.role, provider, category, case)
             content = d.allowed and d.form is Form.CONTENT
             if d.allowed and not content:
                 reason, code = "the covenant allows only hit/no-hit for this category here", "hit-only"
             else:
                 reason, code = d.reason, d.code
-            self.cases.record(
-                s,
-                c,
-                trace,
+            self.unit.record(
                 Action.DECISION,
                 Outcome.ALLOWED if content else Outcome.DENIED,
                 case,
@@ -109,90 +86,52 @@ class DossierService:
                 out.append({"category": category, "requested": False, "reason": reason})
                 continue
             rid = f"enr-{uuid.uuid4().hex[:16]}"
-            s.add(
-                EnrichmentRequestRow(
-                    id=rid,
-                    case_id=case.id,
-                    requested_by=c.party,
-                    provider=provider,
-                    category=category,
-                    created=now,
-                )
-            )
-            if s.get(CaseParty, (case.id, provider)) is None:
-                s.add(CaseParty(case_id=case.id, party=provider))
+            self.items.add_request(rid, case.id, c.party, provider, category, self.unit.now)
+            self.cases.add_party(case.id, provider)
             out.append({"category": category, "requested": True, "id": rid, "articles": list(d.articles)})
-        s.flush()
         return out
 
-    def pending(self, s: Session, c: Caller) -> list[dict[str, object]]:
-        rows = (
-            s.execute(
-                select(EnrichmentRequestRow)
-                .where(EnrichmentRequestRow.provider == c.party, EnrichmentRequestRow.answered.is_(None))
-                .order_by(EnrichmentRequestRow.created)
-            )
-            .scalars()
-            .all()
-        )
-        out: list[dict[str, object]] = []
-        for r in rows:
-            case = s.get(CaseRow, r.case_id)
-            if case is None or case.closed is not None:
-                continue
-            out.append(
-                {
-                    "id": r.id,
-                    "case": r.case_id,
-                    "category": r.category,
-                    "purpose": case.purpose,
-                    "phase": case.phase,
-                    "covenant": case.covenant,
-                    "requested_by": r.requested_by,
-                    "subjects": self.cases.subjects(s, r.case_id),
-                }
-            )
-        return out
+    def pending(self) -> list[PendingRequest]:
+        """Open enrichment requests addressed to the caller, with the cases' subject pseudonyms."""
+        return self.items.pending(self.unit.caller.party)
 
-    def recipients(
-        self, s: Session, c: Caller, case_id: str, category: str, now: datetime
-    ) -> list[RecipientKey]:
+    def recipients(self, case_id: str, category: str) -> list[RecipientKey]:
         """The case's parties that may receive ``category`` from the caller now, with keys to seal to.
 
         Items are sealed to parties; a flow that names roles limits which users of the recipient
         may read it, and :meth:`view` enforces that per reader. So a party qualifies here if any
         of the covenant's roles may receive the category.
         """
-        case = self._open_case(s, c, case_id)
-        covenant = self.cases.covenant_of(case, now)
+        c = self.unit.caller
+        case = self._open_case(case_id)
+        covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
         out = []
-        for party in self.cases.parties(s, case.id):
+        for party in self.cases.parties(case.id):
             if party == c.party:
                 continue
             decision = None
             for role in covenant.roles:
-                d = self._decide(party, role, c.party, category, case, now)
+                d = self._decide(party, role, c.party, category, case)
                 if d.allowed and d.form is Form.CONTENT:
                     decision = d
                     break
             if decision is None:
                 continue
-            current = [k for k in encryption_keys(s, party) if k.status == "current"]
+            current = [k for k in encryption_keys(self.unit.session, party) if k.status == "current"]
             if current:
                 out.append(RecipientKey(party, current[-1].kid, current[-1].public, decision.articles))
         return out
 
-    def store(
-        self, s: Session, c: Caller, case_id: str, envelope: bytes, trace: str, now: datetime
-    ) -> dict[str, object]:
+    def store(self, case_id: str, envelope: bytes) -> dict[str, object]:
         """Accept a sealed item after re-deciding every recipient; one disclosure event per recipient."""
-        case = self._open_case(s, c, case_id)
+        c = self.unit.caller
+        case = self._open_case(case_id)
         try:
             item = decode(envelope)
         except InvalidEnvelope:
             raise InvalidInputError("the envelope is malformed") from None
         meta = item.header.metadata
-        key = signing_key(s, item.header.provider_kid)
+        key = signing_key(self.unit.session, item.header.provider_kid)
         if key is None or key.party != c.party or key.status == "destroyed":
             raise DeniedError("the item must be signed with one of your own registered keys")
         try:
@@ -202,38 +141,31 @@ class DossierService:
             raise InvalidInputError("the item's signature does not verify") from None
         if meta.case != case.id or meta.provider != c.party or meta.purpose != case.purpose:
             raise InvalidInputError("the item's case, provider or purpose does not match this case")
-        if s.get(DossierItemRow, meta.item) is not None:
+        if self.items.item_exists(meta.item):
             raise ConflictError(f"item '{meta.item}' exists already")
-        allowed = {r.party: r for r in self.recipients(s, c, case_id, meta.category, now)}
+        allowed = {r.party: r for r in self.recipients(case_id, meta.category)}
         for party, kid in item.header.recipients:
             if party not in allowed:
                 raise DeniedError(
                     f"the covenant does not allow '{meta.category}' to go to '{party}' in this case"
                 )
-            row = s.get(PartyKeyRow, kid)
+            row = self.items.encryption_key(kid)
             if row is None or row.party != party or row.algorithm != "x25519" or row.status == "destroyed":
                 raise DeniedError(f"'{kid}' is not a registered encryption key of '{party}'")
-        s.add(
-            DossierItemRow(
-                id=meta.item,
-                case_id=case.id,
-                provider=c.party,
-                category=meta.category,
-                header=item.header_bytes,
-                ciphertext=item.ciphertext,
-                signature=item.signature,
-                created=now,
-            )
-        )
-        s.flush()
         party_of = {kid: party for party, kid in item.header.recipients}  # verify() refused unlisted wraps
-        for kid, wrap in item.wraps:
-            s.add(DossierWrap(item_id=meta.item, kid=kid, party=party_of[kid], wrap=wrap))
+        self.items.add_item(
+            meta.item,
+            case.id,
+            c.party,
+            meta.category,
+            item.header_bytes,
+            item.ciphertext,
+            item.signature,
+            [(kid, party_of[kid], wrap) for kid, wrap in item.wraps],
+            self.unit.now,
+        )
         for party, _kid in item.header.recipients:
-            self.cases.record(
-                s,
-                c,
-                trace,
+            self.unit.record(
                 Action.DISCLOSURE,
                 Outcome.ALLOWED,
                 case,
@@ -242,41 +174,20 @@ class DossierService:
                 item=meta.item,
                 articles=allowed[party].articles,
             )
-        for req in s.execute(
-            select(EnrichmentRequestRow).where(
-                EnrichmentRequestRow.case_id == case.id,
-                EnrichmentRequestRow.provider == c.party,
-                EnrichmentRequestRow.category == meta.category,
-                EnrichmentRequestRow.answered.is_(None),
-            )
-        ).scalars():
-            req.answered = now
-        s.flush()
+        self.items.mark_answered(case.id, c.party, meta.category, self.unit.now)
         return {"item": meta.item, "recipients": [p for p, _ in item.header.recipients]}
 
-    def view(self, s: Session, c: Caller, case_id: str, trace: str) -> list[bytes]:
+    def view(self, case_id: str) -> list[bytes]:
         """The caller's own dossier view: items sealed for it, each with only its own wraps, that the
         reader's role may see in the case's current phase. Every read, and every withheld item, is logged."""
-        case = self.cases.visible(s, c, case_id)
-        rows = s.execute(
-            select(DossierItemRow, DossierWrap)
-            .join(DossierWrap, DossierWrap.item_id == DossierItemRow.id)
-            .where(DossierItemRow.case_id == case.id, DossierWrap.party == c.party)
-            .order_by(DossierItemRow.created, DossierItemRow.id)
-        ).all()
-        grouped: dict[str, tuple[DossierItemRow, list[tuple[str, bytes]]]] = {}
-        for item, wrap in rows:
-            grouped.setdefault(item.id, (item, []))[1].append((wrap.kid, wrap.wrap))
+        c = self.unit.caller
+        case = self.cases.visible(case_id, c.party)
         out = []
-        now = datetime.now(UTC)
-        for item, wraps in grouped.values():
+        for item in self.items.sealed_for(case.id, c.party):
             # Purpose and role limits hold at reading time too: the reader's role, the case's phase now.
-            d = self._decide(c.party, c.role, item.provider, item.category, case, now)
+            d = self._decide(c.party, c.role, item.provider, item.category, case)
             readable = d.allowed and d.form is Form.CONTENT
-            self.cases.record(
-                s,
-                c,
-                trace,
+            self.unit.record(
                 Action.DOSSIER_READ,
                 Outcome.DONE if readable else Outcome.DENIED,
                 case,
@@ -289,5 +200,5 @@ class DossierService:
                 reason_code=None if readable else d.code,
             )
             if readable:
-                out.append(assemble(item.header, item.ciphertext, item.signature, tuple(wraps)))
+                out.append(assemble(item.header, item.ciphertext, item.signature, item.wraps))
         return out

@@ -4,25 +4,28 @@ fed back to every contributor, retention deadlines per item, and shredding when 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from exchange.audit.events import Action, Actor, Event, Outcome
-from exchange.cases.service import CaseService
+from exchange.audit.events import Action, Outcome
+from exchange.cases.rules import require_open
+from exchange.cases.unit import Unit
 from exchange.clock import as_utc
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
-from exchange.storage.models import (
-    ActionPoint,
-    CaseOutcome,
-    CaseRow,
-    DossierItemRow,
-    DossierWrap,
-    ItemRetention,
-)
-from exchange.vocabulary import Caller, Category, Phase
+from exchange.policies.model import Covenant
+from exchange.storage.cases import CaseRepository
+from exchange.storage.casework import EnrichmentRepository, FollowUpRepository
+from exchange.storage.readmodels import ActionView, CaseView
+from exchange.vocabulary import Category, Phase
+
+__all__ = [
+    "ACTION_KINDS",
+    "OUTCOMES",
+    "STATUSES",
+    "ActionView",
+    "FollowUpService",
+    "set_retention",
+    "shred_expired",
+]
 
 ACTION_KINDS = frozenset(
     {
@@ -49,206 +52,115 @@ OUTCOMES = frozenset(
 STATUSES = frozenset({"open", "done", "cancelled"})
 
 
-@dataclass(frozen=True, slots=True)
-class ActionView:
-    id: str
-    case_id: str
-    kind: str
-    owner: str
-    deadline: datetime
-    status: str
-    reason: str | None
-    overdue: bool
-
-
-def action_view(row: ActionPoint, now: datetime) -> ActionView:
-    """An action point as its readers see it; open past its deadline is overdue."""
-    deadline = as_utc(row.deadline)
-    return ActionView(
-        row.id,
-        row.case_id,
-        row.kind,
-        row.owner,
-        deadline,
-        row.status,
-        row.reason,
-        row.status == "open" and now > deadline,
-    )
-
-
 class FollowUpService:
-    def __init__(self, cases: CaseService) -> None:
-        self.cases = cases
+    """Action points and feedback, bound to one unit of work."""
 
-    def _in_phase(self, s: Session, c: Caller, case_id: str, phases: set[Phase]) -> CaseRow:
-        case = self.cases.visible(s, c, case_id)
-        if case.closed is not None:
-            raise ConflictError("the case is closed")
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        self.cases = CaseRepository(unit.session)
+        self.followup = FollowUpRepository(unit.session)
+
+    def _in_phase(self, case_id: str, phases: set[Phase]) -> CaseView:
+        case = self.cases.visible(case_id, self.unit.caller.party)
+        require_open(case)
         if Phase(case.phase) not in phases:
             raise ConflictError(f"not possible in phase '{case.phase}'")
         return case
 
-    def add_action(
-        self,
-        s: Session,
-        c: Caller,
-        case_id: str,
-        kind: str,
-        owner: str,
-        deadline: datetime,
-        trace: str,
-        now: datetime,
-    ) -> ActionView:
-        case = self._in_phase(s, c, case_id, {Phase.ACTION, Phase.FOLLOW_UP})
+    def add_action(self, case_id: str, kind: str, owner: str, deadline: datetime) -> ActionView:
+        c, now = self.unit.caller, self.unit.now
+        case = self._in_phase(case_id, {Phase.ACTION, Phase.FOLLOW_UP})
         if case.coordinator != c.party:
             raise DeniedError("only the case's coordinator assigns action points")
         if kind not in ACTION_KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(sorted(ACTION_KINDS))}")
-        if owner not in self.cases.parties(s, case_id):
+        if not self.cases.takes_part(case_id, owner):
             raise InvalidInputError(f"'{owner}' does not take part in this case")
         if as_utc(deadline) <= now:
             raise InvalidInputError("the deadline must be in the future")
-        row = ActionPoint(
-            id=f"act-{uuid.uuid4().hex[:12]}",
-            case_id=case_id,
-            kind=kind,
-            owner=owner,
-            deadline=as_utc(deadline),
-            status="open",
-            updated=now,
-        )
-        s.add(row)
-        s.flush()
-        self.cases.record(
-            s,
-            c,
-            trace,
+        action = self.followup.add_action(f"act-{uuid.uuid4().hex[:12]}", case_id, kind, owner, deadline, now)
+        self.unit.record(
             Action.FOLLOW_UP,
             Outcome.DONE,
             case,
             counterparty=owner,
-            details={"action": row.id, "kind": kind, "status": "open"},
+            details={"action": action.id, "kind": kind, "status": "open"},
         )
-        return action_view(row, now)
+        return action
 
-    def update_action(
-        self,
-        s: Session,
-        c: Caller,
-        case_id: str,
-        action_id: str,
-        status: str,
-        reason: str | None,
-        trace: str,
-        now: datetime,
-    ) -> ActionView:
-        case = self.cases.visible(s, c, case_id)
-        row = s.get(ActionPoint, action_id)
-        if row is None or row.case_id != case_id:
+    def update_action(self, case_id: str, action_id: str, status: str, reason: str | None) -> ActionView:
+        c, now = self.unit.caller, self.unit.now
+        case = self.cases.visible(case_id, c.party)
+        action = self.followup.action(case_id, action_id, now)
+        if action is None:
             raise NotFoundError(f"no action point '{action_id}'")
-        if c.party not in (row.owner, case.coordinator):
+        if c.party not in (action.owner, case.coordinator):
             raise DeniedError("only the owner or the coordinator updates an action point")
         if status not in STATUSES:
             raise InvalidInputError("status must be open, done or cancelled")
-        if now > as_utc(row.deadline) and not (reason and len(reason.strip()) >= 10):
+        late = now > action.deadline
+        if late and not (reason and len(reason.strip()) >= 10):
             raise InvalidInputError("the action point is overdue: give a reason (at least 10 characters)")
-        row.status, row.updated = status, now
-        row.reason = " ".join(reason.split())[:1000] if reason else row.reason
-        s.flush()
-        self.cases.record(
-            s,
-            c,
-            trace,
+        updated = self.followup.set_status(
+            action_id, status, " ".join(reason.split())[:1000] if reason else None, now
+        )
+        self.unit.record(
             Action.FOLLOW_UP,
             Outcome.DONE,
             case,
-            counterparty=row.owner,
+            counterparty=action.owner,
             reason=reason,
-            details={"action": row.id, "status": status, "overdue": now > as_utc(row.deadline)},
+            details={"action": action_id, "status": status, "overdue": late},
         )
-        return action_view(row, now)
+        return updated
 
-    def actions(self, s: Session, c: Caller, case_id: str, now: datetime) -> list[ActionView]:
-        self.cases.visible(s, c, case_id)
-        rows = s.execute(
-            select(ActionPoint).where(ActionPoint.case_id == case_id).order_by(ActionPoint.deadline)
-        )
-        return [action_view(r, now) for r in rows.scalars()]
+    def actions(self, case_id: str) -> list[ActionView]:
+        self.cases.visible(case_id, self.unit.caller.party)
+        return self.followup.actions(case_id, self.unit.now)
 
-    def feedback(
-        self, s: Session, c: Caller, case_id: str, outcome: str, trace: str, now: datetime
-    ) -> list[str]:
+    def feedback(self, case_id: str, outcome: str) -> list[str]:
         """Record the abstracted outcome; every contributing party is told (one event each)."""
-        case = self._in_phase(s, c, case_id, {Phase.FEEDBACK})
+        c = self.unit.caller
+        case = self._in_phase(case_id, {Phase.FEEDBACK})
         if case.coordinator != c.party:
             raise DeniedError("only the case's coordinator gives feedback")
         if outcome not in OUTCOMES:
             raise InvalidInputError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
-        existing = s.get(CaseOutcome, case_id)
-        if existing is None:
-            s.add(CaseOutcome(case_id=case_id, outcome=outcome, decided=now))
-        else:
-            existing.outcome, existing.decided = outcome, now
-        contributors = sorted(
-            set(s.execute(select(DossierItemRow.provider).where(DossierItemRow.case_id == case_id)).scalars())
-            - {c.party}
-        )
+        self.followup.set_outcome(case_id, outcome, self.unit.now)
+        contributors = sorted(EnrichmentRepository(self.unit.session).providers(case_id) - {c.party})
         for party in contributors:
-            self.cases.record(
-                s,
-                c,
-                trace,
-                Action.FEEDBACK,
-                Outcome.DONE,
-                case,
-                counterparty=party,
-                details={"outcome": outcome},
+            self.unit.record(
+                Action.FEEDBACK, Outcome.DONE, case, counterparty=party, details={"outcome": outcome}
             )
-        s.flush()
         return contributors
 
-    def outcome(self, s: Session, c: Caller, case_id: str) -> str | None:
-        self.cases.visible(s, c, case_id)
-        row = s.get(CaseOutcome, case_id)
-        return row.outcome if row is not None else None
+    def outcome(self, case_id: str) -> str | None:
+        self.cases.visible(case_id, self.unit.caller.party)
+        return self.followup.outcome(case_id)
 
-    def set_retention(self, s: Session, case: CaseRow, now: datetime) -> None:
-        """At closure: each item is kept for its category's retention period, then shredded."""
-        covenant = self.cases.covenant_of(case, now)
-        for item in s.execute(select(DossierItemRow).where(DossierItemRow.case_id == case.id)).scalars():
-            days = covenant.categories[Category(item.category)].retention_days
-            s.merge(ItemRetention(item_id=item.id, until=now + timedelta(days=days)))
 
-    def shred_expired(self, s: Session, now: datetime, trace: str) -> list[str]:
-        """Delete every wrap of items past retention: nobody can open them any more. Logged per item."""
-        rows = (
-            s.execute(
-                select(ItemRetention).where(ItemRetention.until <= now, ItemRetention.shredded.is_(None))
-            )
-            .scalars()
-            .all()
+def set_retention(unit: Unit, covenant: Covenant, case: CaseView) -> None:
+    """At closure: each item is kept for its category's retention period, then shredded."""
+    followup = FollowUpRepository(unit.session)
+    for item_id, category in followup.items(case.id):
+        days = covenant.categories[Category(category)].retention_days
+        followup.keep_until(item_id, unit.now + timedelta(days=days))
+
+
+def shred_expired(unit: Unit) -> list[str]:
+    """Delete every wrap of items past retention at the unit's moment: nobody can open them any
+    more. Logged per item, by the unit's caller (the operator's retention job)."""
+    followup = FollowUpRepository(unit.session)
+    shredded = []
+    for item_id, case_id, category in followup.expired(unit.now):
+        followup.shred(item_id, unit.now)
+        unit.record(
+            Action.SHRED,
+            Outcome.DONE,
+            case=case_id,
+            category=category,
+            item=item_id,
+            reason="retention period ended",
         )
-        shredded = []
-        for r in rows:
-            item = s.get(DossierItemRow, r.item_id)
-            if item is None:  # pragma: no cover - foreign key
-                continue
-            s.execute(delete(DossierWrap).where(DossierWrap.item_id == r.item_id))
-            r.shredded = now
-            self.cases.log.append(
-                s,
-                Event(
-                    now,
-                    trace,
-                    Action.SHRED,
-                    Actor("operator", "retention", "operator"),
-                    Outcome.DONE,
-                    case=item.case_id,
-                    category=item.category,
-                    item=item.id,
-                    reason="retention period ended",
-                ),
-            )
-            shredded.append(item.id)
-        s.flush()
-        return shredded
+        shredded.append(item_id)
+    return shredded

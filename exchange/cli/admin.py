@@ -9,15 +9,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
-from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.audit.events import Action, Outcome, new_trace
+from exchange.cases.unit import Unit
 from exchange.cli.common import audit_log, database
 from exchange.cli.errors import handled
 from exchange.config import load_settings
 from exchange.errors import ConfigurationError, InvalidInputError
 from exchange.storage.parties import register_party
+from exchange.vocabulary import Caller
 
 app = typer.Typer(help="Operator tasks against the database.", no_args_is_help=True)
+
+
+def operator_unit(session: Session, user: str, trace: str) -> Unit:
+    """A unit of work for an operator's command, now, logged with channel 'cli'."""
+    caller = Caller("operator", user, "operator", kid="operator")
+    return Unit(session, caller, new_trace(trace), datetime.now(UTC), audit_log(), channel="cli")
 
 
 @app.command("register-party")
@@ -33,21 +42,11 @@ def register_party_cmd(
         data = json.loads(public_keys.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot read {public_keys}: {exc}") from None
-    now = datetime.now(UTC)
     with database() as session:
-        added = register_party(session, party, name, data, now)
-        audit_log().append(
-            session,
-            Event(
-                now,
-                f"admin-{int(now.timestamp() * 1000)}",
-                Action.KEY_REGISTRATION,
-                Actor("operator", operator, "operator"),
-                Outcome.DONE,
-                counterparty=party,
-                channel="cli",
-                details={"keys_added": len(added)},
-            ),
+        unit = operator_unit(session, operator, "admin")
+        added = register_party(session, party, name, data, unit.now)
+        unit.record(
+            Action.KEY_REGISTRATION, Outcome.DONE, counterparty=party, details={"keys_added": len(added)}
         )
     typer.echo(f"registered {party}: {len(added)} new key(s)")
 
@@ -56,18 +55,10 @@ def register_party_cmd(
 @handled
 def shred_expired() -> None:
     """Delete the wraps of every dossier item whose retention period has ended (run daily). Logged."""
-    from exchange.cases.followup import FollowUpService
-    from exchange.cases.service import CaseService
-    from exchange.cli.convenant import engine_for
-    from exchange.policies.files import load_tree
+    from exchange.cases.followup import shred_expired as shred
 
-    settings = load_settings()
-    now = datetime.now(UTC)
-    followup = FollowUpService(
-        CaseService(engine_for(load_tree(settings.convenant_dir)), audit_log(settings))
-    )
-    with database(settings) as session:
-        shredded = followup.shred_expired(session, now, f"retention-{int(now.timestamp())}")
+    with database() as session:
+        shredded = shred(operator_unit(session, "retention", "retention"))
     typer.echo(f"shredded {len(shredded)} item(s)")
 
 

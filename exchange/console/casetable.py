@@ -4,6 +4,7 @@ never decrypted on the server; the case page points to the party's client for it
 
 from __future__ import annotations
 
+from dataclasses import fields
 from itertools import groupby
 
 from fastapi import Request
@@ -29,11 +30,12 @@ def install(console: Console) -> None:
             who,
             "case",
             lambda s: cq.case_detail(s, who.party, case_id, now),
-            lambda d: len(d["hits"]) + len(d["items"]),
+            lambda d: len(d.hits) + len(d.items),
             Action.CASE_VIEW,
             case=case_id,
         )
-        return render("case.html", title=f"Casus {case_id}", who=who, now=now, **detail)
+        parts = {f.name: getattr(detail, f.name) for f in fields(detail)}
+        return render("case.html", title=f"Casus {case_id}", who=who, now=now, **parts)
 
     def follow_up(request: Request, who: ConsoleUser) -> Response:
         now = console.now()

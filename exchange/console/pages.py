@@ -10,12 +10,11 @@ to the party's client. Pages carry a strict Content-Security-Policy and are neve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from exchange.console import annual, casetable, jurist, privacy
+from exchange.console.host import ConsoleHost
 from exchange.console.sessions import (
     COOKIE,
     SESSION_LIFETIME,
@@ -26,9 +25,6 @@ from exchange.console.sessions import (
 )
 from exchange.console.web import CONSOLE_ROLES, HEADERS, TEMPLATES, Console, message, render
 
-if TYPE_CHECKING:
-    from exchange.api.app import Service
-
 __all__ = ["CONSOLE_ROLES", "install"]
 
 _ICON = (
@@ -38,7 +34,7 @@ _ICON = (
 _CSS = (TEMPLATES.loader.get_source(TEMPLATES, "console.css")[0]).encode()  # type: ignore[union-attr]
 
 
-def install(app: FastAPI, service: Service) -> None:
+def install(app: FastAPI, service: ConsoleHost) -> None:
     """Add the console's routes to the service (outside the OpenAPI document: they are pages)."""
     console = Console(app, service)
 
@@ -84,7 +80,7 @@ def install(app: FastAPI, service: Service) -> None:
         return Response(_ICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     def overview(request: Request, who: ConsoleUser) -> Response:
-        with service.sessions.begin() as session:
+        with service.readers.begin() as session:
             size = service.log.size(session)
             checkpoint = service.log.latest_checkpoint(session)
             cp = {"size": checkpoint.size, "created": str(checkpoint.created)[:19]} if checkpoint else None

@@ -7,22 +7,21 @@ exactly these roles.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.audit.events import Action, Outcome, new_trace
+from exchange.cases.unit import Unit
+from exchange.console.host import ConsoleHost
 from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
-from exchange.errors import DeniedError, ExchangeError, InvalidInputError, NotFoundError
-
-if TYPE_CHECKING:
-    from exchange.api.app import Service
+from exchange.errors import ExchangeError, InvalidInputError, http_status
+from exchange.vocabulary import Caller
 
 T = TypeVar("T")
 
@@ -84,10 +83,22 @@ def day(value: str | None, what: str) -> datetime | None:
         raise InvalidInputError(f"'{what}' is not a date (YYYY-MM-DD)") from None
 
 
+#: The console's page title for each HTTP status an error maps to (:func:`exchange.errors.http_status`).
+ERROR_TITLES = {
+    400: "Ongeldige invoer",
+    401: "Niet aangemeld",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    409: "Niet mogelijk in deze toestand",
+    413: "Te groot",
+    503: "Tijdelijk niet beschikbaar",
+}
+
+
 class Console:
     """The service as the pages see it."""
 
-    def __init__(self, app: FastAPI, service: Service) -> None:
+    def __init__(self, app: FastAPI, service: ConsoleHost) -> None:
         self.app = app
         self.service = service
 
@@ -96,7 +107,7 @@ class Console:
         return datetime.now(UTC)
 
     def signed_in(self, request: Request) -> ConsoleUser:
-        with self.service.sessions.begin() as session:
+        with self.service.readers.begin() as session:
             return current_user(session, request.cookies.get(COOKIE), self.now())
 
     def viewed(
@@ -110,19 +121,13 @@ class Console:
     ) -> T:
         """Run the query and log the view in one unit of work: no view without its log entry."""
 
+        caller = Caller(who.party, who.user, who.role, kid="console-session")
+        trace, now = new_trace("console"), self.now()
+
         def unit(session: Session) -> T:
             result = query(session)
-            event = Event(
-                self.now(),
-                f"console-{uuid.uuid4().hex}",
-                action,
-                Actor(who.party, who.user, who.role),
-                Outcome.DONE,
-                channel="console",
-                case=case,
-                details={"view": view, "rows": count(result)},
-            )
-            self.service.log.append(session, event)
+            work = Unit(session, caller, trace, now, self.service.log, channel="console")
+            work.record(action, Outcome.DONE, case=case, details={"view": view, "rows": count(result)})
             return result
 
         return self.service.writer.run(unit)
@@ -152,14 +157,9 @@ class Console:
                 return message("Geen toegang", f"Deze pagina is niet voor de rol '{who.role}'.", 403, who)
             try:
                 return handler(request, who)
-            except InvalidInputError as exc:
-                return message("Ongeldige invoer", exc.diagnostics(), 400, who)
-            except NotFoundError as exc:
-                return message("Niet gevonden", exc.diagnostics(), 404, who)
-            except DeniedError as exc:
-                return message("Geen toegang", exc.diagnostics(), 403, who)
             except ExchangeError as exc:
-                return message("Tijdelijk niet beschikbaar", exc.diagnostics(), 503, who)
+                status, _ = http_status(exc)
+                return message(ERROR_TITLES.get(status, "Fout"), exc.diagnostics(), status, who)
 
         wrapped.__name__ = getattr(handler, "__name__", "page")
         self.app.add_api_route(path, wrapped, methods=["GET"], include_in_schema=False)

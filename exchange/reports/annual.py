@@ -18,46 +18,12 @@ report counts:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from exchange.storage.readmodels import ActedCase, ActionPointFact, DecisionFact, YearRecords
 
-@dataclass(frozen=True, slots=True)
-class ActedCase:
-    case_id: str
-    coordinator: str
-    purpose: str
-    parties: tuple[str, ...]
-    outcome: str | None
-    contributors: tuple[str, ...]  # parties that provided items, the coordinator excluded
-    told: tuple[str, ...]  # parties the outcome was fed back to
-
-
-@dataclass(frozen=True, slots=True)
-class ActionPointFact:
-    kind: str
-    owner: str
-    deadline: datetime
-    status: str  # open | done | cancelled
-    updated: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionFact:
-    allowed: bool
-    articles: tuple[str, ...]
-    reason_code: str | None
-
-
-@dataclass(slots=True)
-class YearRecords:
-    party: str
-    year: int
-    acted: list[ActedCase] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)  # outcome codes recorded in the year
-    action_points: list[ActionPointFact] = field(default_factory=list)  # due in the year
-    contributions: list[str] = field(default_factory=list)  # provider of each item stored in the year
-    decisions: list[DecisionFact] = field(default_factory=list)
+__all__ = ["ActedCase", "ActionPointFact", "AnnualReport", "DecisionFact", "YearRecords", "annual_report"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,17 +9,14 @@ it received, the requests it made or answers, and the items sealed for it or pro
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from exchange.cases.followup import ActionView, action_view
 from exchange.clock import as_utc
-from exchange.errors import NotFoundError
-from exchange.reports.annual import ActedCase, ActionPointFact, DecisionFact, YearRecords
+from exchange.storage.cases import CaseRepository
 from exchange.storage.models import (
     ActionPoint,
     CaseOutcome,
@@ -31,27 +28,24 @@ from exchange.storage.models import (
     EnrichmentRequestRow,
     ItemRetention,
     LogEntry,
-    SelectionReview,
+)
+from exchange.storage.readmodels import (
+    ActedCase,
+    ActionPointFact,
+    ActionView,
+    CaseDetail,
+    CaseSummary,
+    DecisionFact,
+    FeedbackStatus,
+    HitCount,
+    ItemSummary,
+    RequestSummary,
+    YearRecords,
+    action_view,
 )
 from exchange.vocabulary import Phase
 
 PHASE_ORDER = tuple(str(p) for p in Phase)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseSummary:
-    id: str
-    covenant: str
-    purpose: str
-    phase: str
-    coordinator: str
-    created: datetime
-    closed: datetime | None
-    subjects: int
-    parties: int
-    outcome: str | None
-    open_actions: int
-    overdue_actions: int
 
 
 def _own_cases(party: str) -> Select[Any]:
@@ -63,7 +57,7 @@ def _actions(session: Session, scope: Select[Any] | list[str], now: datetime) ->
     rows = session.execute(
         select(ActionPoint).where(ActionPoint.case_id.in_(scope)).order_by(ActionPoint.deadline)
     ).scalars()
-    return [action_view(r, now) for r in rows]
+    return [action_view(r.id, r.case_id, r.kind, r.owner, r.deadline, r.status, r.reason, now) for r in rows]
 
 
 def _count_by_case(session: Session, case_id: Any, scope: Select[Any] | list[str]) -> dict[str, int]:
@@ -140,27 +134,11 @@ def cases_of(session: Session, party: str, now: datetime) -> list[CaseSummary]:
     return out
 
 
-def case_detail(session: Session, party: str, case_id: str, now: datetime) -> dict[str, Any]:
+def case_detail(session: Session, party: str, case_id: str, now: datetime) -> CaseDetail:
     """One case as ``party`` may see it; an unknown case and another's answer alike."""
-    case = session.get(CaseRow, case_id)
-    if case is None or session.get(CaseParty, (case_id, party)) is None:
-        raise NotFoundError(f"no case '{case_id}'")
+    cases = CaseRepository(session)
+    case = cases.visible(case_id, party)
     (summary,) = _summaries(session, [case_id], now)
-    parties = list(
-        session.execute(
-            select(CaseParty.party).where(CaseParty.case_id == case_id).order_by(CaseParty.party)
-        ).scalars()
-    )
-    reviews = [
-        {
-            "party": r.reviewer_party,
-            "reviewer": r.reviewer,
-            "verdict": r.verdict,
-            "note": r.note,
-            "reviewed": as_utc(r.reviewed),
-        }
-        for r in session.execute(select(SelectionReview).where(SelectionReview.case_id == case_id)).scalars()
-    ]
     # Hit/no-hit answers the party received: the latest answer per subject, counted per provider
     # and category; no pseudonym is shown.
     latest: dict[tuple[str, str, str], tuple[int, str]] = {}
@@ -180,14 +158,14 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             LogEntry.case_id == case_id, LogEntry.action == "hit-query", LogEntry.actor_party == party
         )
     ).scalar_one_or_none()
-    requests = [
-        {
-            "requested_by": r.requested_by,
-            "provider": r.provider,
-            "category": r.category,
-            "created": as_utc(r.created),
-            "answered": as_utc(r.answered) if r.answered else None,
-        }
+    requests = tuple(
+        RequestSummary(
+            r.requested_by,
+            r.provider,
+            r.category,
+            as_utc(r.created),
+            as_utc(r.answered) if r.answered else None,
+        )
         for r in session.execute(
             select(EnrichmentRequestRow)
             .where(
@@ -196,7 +174,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             )
             .order_by(EnrichmentRequestRow.created)
         ).scalars()
-    ]
+    )
     sealed_for_me = set(
         session.execute(
             select(DossierWrap.item_id)
@@ -204,45 +182,41 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> di
             .where(DossierItemRow.case_id == case_id, DossierWrap.party == party)
         ).scalars()
     )
-    items = []
-    for item, retention in session.execute(
-        select(DossierItemRow, ItemRetention)
-        .outerjoin(ItemRetention, ItemRetention.item_id == DossierItemRow.id)
-        .where(DossierItemRow.case_id == case_id)
-        .order_by(DossierItemRow.created, DossierItemRow.id)
-    ):
-        if item.id not in sealed_for_me and item.provider != party:
-            continue
-        items.append(
-            {
-                "id": item.id,
-                "provider": item.provider,
-                "category": item.category,
-                "created": as_utc(item.created),
-                "for_me": item.id in sealed_for_me,
-                "until": as_utc(retention.until) if retention else None,
-                "shredded": as_utc(retention.shredded) if retention and retention.shredded else None,
-            }
+    items = tuple(
+        ItemSummary(
+            item.id,
+            item.provider,
+            item.category,
+            as_utc(item.created),
+            item.id in sealed_for_me,
+            as_utc(retention.until) if retention else None,
+            as_utc(retention.shredded) if retention and retention.shredded else None,
         )
-    told = sorted(_told(session, [case_id])[case_id])
-    return {
-        "case": summary,
-        "selection_reason": case.selection_reason,
-        "parties": parties,
-        "reviews": reviews,
-        "hits": sorted(
-            (
-                {"provider": p, "category": k, "hit": v["hit"], "no_hit": v["no-hit"]}
-                for (p, k), v in hits.items()
-            ),
-            key=lambda h: (h["hit"] == 0, h["provider"], h["category"]),
+        for item, retention in session.execute(
+            select(DossierItemRow, ItemRetention)
+            .outerjoin(ItemRetention, ItemRetention.item_id == DossierItemRow.id)
+            .where(DossierItemRow.case_id == case_id)
+            .order_by(DossierItemRow.created, DossierItemRow.id)
+        )
+        if item.id in sealed_for_me or item.provider == party
+    )
+    return CaseDetail(
+        case=summary,
+        selection_reason=case.selection_reason,
+        parties=tuple(cases.parties(case_id)),
+        reviews=tuple(cases.reviews(case_id)),
+        hits=tuple(
+            sorted(
+                (HitCount(p, k, v["hit"], v["no-hit"]) for (p, k), v in hits.items()),
+                key=lambda h: (h.hit == 0, h.provider, h.category),
+            )
         ),
-        "queried_at": as_utc(queried_at) if queried_at else None,
-        "requests": requests,
-        "items": items,
-        "actions": _actions(session, [case_id], now),
-        "told": told,
-    }
+        queried_at=as_utc(queried_at) if queried_at else None,
+        requests=requests,
+        items=items,
+        actions=tuple(_actions(session, [case_id], now)),
+        told=tuple(sorted(_told(session, [case_id])[case_id])),
+    )
 
 
 def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionView]:
@@ -251,7 +225,7 @@ def follow_up_board(session: Session, party: str, now: datetime) -> list[ActionV
     return sorted(rows, key=lambda a: (not a.overdue, a.status != "open", a.deadline))
 
 
-def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
+def feedback_status(session: Session, party: str) -> list[FeedbackStatus]:
     """For each of the party's cases past the action: the outcome fed back, and which contributors
     (parties that provided items) were told."""
     late = (str(Phase.FOLLOW_UP), str(Phase.FEEDBACK), str(Phase.CLOSED))
@@ -271,16 +245,16 @@ def feedback_status(session: Session, party: str) -> list[dict[str, Any]]:
         outcome = outcomes.get(c.id)
         contributors = providers[c.id] - {c.coordinator}
         out.append(
-            {
-                "id": c.id,
-                "purpose": c.purpose,
-                "phase": c.phase,
-                "coordinator": c.coordinator,
-                "outcome": outcome.outcome if outcome else None,
-                "decided": as_utc(outcome.decided) if outcome else None,
-                "contributors": sorted(contributors),
-                "untold": sorted(contributors - told[c.id]),
-            }
+            FeedbackStatus(
+                c.id,
+                c.purpose,
+                c.phase,
+                c.coordinator,
+                outcome.outcome if outcome else None,
+                as_utc(outcome.decided) if outcome else None,
+                tuple(sorted(contributors)),
+                tuple(sorted(contributors - told[c.id])),
+            )
         )
     return out
 

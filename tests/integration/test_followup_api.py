@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from exchange.audit.checkpoint import NoteSigner
-from exchange.cases.followup import FollowUpService
+from exchange.cases.followup import shred_expired
+from exchange.cases.unit import Unit
 from exchange.crypto.envelope import Recipient
 from exchange.storage.models import ActionPoint
+from exchange.vocabulary import Caller
 from tests.integration.api_support import Api, assert_problem
 from tests.integration.test_enrichment_api import POLICE, prepared_case, sealed_item
 
@@ -113,11 +115,13 @@ def test_closure_sets_retention_and_expired_items_are_shredded(api: Api) -> None
     case_id = case_with_item(api)
     coord = api.client("helmond", "coord-1", "coordinator")
     coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "No grounds after enrichment."})
-    service = api.http.app.state.service  # type: ignore[attr-defined]
-    followup: FollowUpService = service.followup
+    log = api.http.app.state.service.log  # type: ignore[attr-defined]
+    operator = Caller("operator", "retention", "operator", "operator")
     with api.db.sessions.begin() as s:
-        assert followup.shred_expired(s, datetime.now(UTC) + timedelta(days=300), "t-early") == []
-        shredded = followup.shred_expired(s, datetime.now(UTC) + timedelta(days=366), "t-retention")
+        early = Unit(s, operator, "t-early", datetime.now(UTC) + timedelta(days=300), log)
+        assert shred_expired(early) == []
+        late = Unit(s, operator, "t-retention", datetime.now(UTC) + timedelta(days=366), log)
+        shredded = shred_expired(late)
     assert shredded == [f"item-{case_id[-6:]}"]
     assert coord.get(f"/v1/cases/{case_id}/items").json()["items"] == []
     with api.db.sessions.begin() as s:

@@ -7,7 +7,7 @@ import json
 from collections.abc import MutableMapping
 from typing import Any
 
-from exchange.api.app import InFlightLimit
+from exchange.api.middleware import InFlightLimit
 
 
 def test_sheds_beyond_the_limit_but_not_probes() -> None:

@@ -1,0 +1,59 @@
+"""Hit/no-hit: a party's own index of pseudonyms per category, and the query for a case's subjects.
+The use cases are in :mod:`exchange.cases.hits`."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from exchange.api import problems
+from exchange.api.context import Ctx, IdemKey, require_identifier
+from exchange.api.idempotency import idempotent
+from exchange.api.schemas import HitOut, IndexIn, IndexOut
+from exchange.cases.hits import HitService
+from exchange.cases.unit import Unit
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/index/{category}",
+    response_model=IndexOut,
+    responses=problems.problem_responses(400, 401, 409, 413, 503),
+)
+def update_index(category: str, body: IndexIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
+    """Add or remove pseudonyms in this party's own hit/no-hit index for a category."""
+    require_identifier(category, "category")
+
+    def work(unit: Unit) -> tuple[int, bytes]:
+        added, removed = HitService(unit, ctx.service.pairs).update_index(category, body.add, body.remove)
+        return 200, IndexOut(added=added, removed=removed).model_dump_json().encode()
+
+    return idempotent(ctx, idempotency_key, f"{category}|{body.model_dump_json()}".encode(), work)
+
+
+@router.post(
+    "/v1/cases/{case_id}/hits",
+    response_model=list[HitOut],
+    responses=problems.problem_responses(400, 401, 404, 409, 503),
+)
+def hits(case_id: str, ctx: Ctx) -> Response:
+    """Hit or no-hit for the case's subjects, for exactly the (party, category) pairs the covenant
+    lets the caller ask about in the case's purpose and phase. Each answer is logged first."""
+    answers = ctx.write(lambda unit: HitService(unit, ctx.service.pairs).hits(case_id))
+    # The fields of HitOut (the documented response model), built directly: a KIT query has
+    # dozens of answers, and a model per answer costs more than the answer's lookup.
+    body = [
+        {
+            "subject": a.subject,
+            "provider": a.provider,
+            "category": a.category,
+            "hit": a.hit,
+            "form": a.form,
+            "articles": list(a.articles),
+            "log_index": a.log_index,
+        }
+        for a in answers
+    ]
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,0 +1,151 @@
+"""Hit/no-hit: a party keeps an index of pseudonyms per category; a case's participant asks, for the
+case's subjects, which parties hold something, for exactly the (party, category) pairs the covenant
+lets it ask about in the case's purpose and phase. Every answer is its own log event (ADR 0008),
+appended before the answers are returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from exchange.audit.events import Action, Outcome
+from exchange.cases.rules import covenant_in_force, require_open
+from exchange.cases.unit import Unit
+from exchange.crypto.pseudonym import parse_pseudonym
+from exchange.errors import InvalidInputError
+from exchange.policies.decision import Decision, DecisionRequest
+from exchange.policies.engine import LEGAL_TIMEZONE, DecisionEngine
+from exchange.storage.cases import CaseRepository, IndexRepository
+from exchange.storage.readmodels import CaseView
+from exchange.vocabulary import Caller, Category
+
+MAX_INDEX_BATCH = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class HitAnswer:
+    subject: str
+    provider: str
+    category: str
+    hit: bool
+    form: str  # what the covenant allows next: hit (only this answer) or content (enrichment)
+    articles: tuple[str, ...]
+    log_index: int
+
+
+Pairs = list[tuple[str, Category, Decision]]
+
+
+class AllowedPairs:
+    """The (provider, category) pairs a caller may ask about in a case, with their decisions.
+
+    The same inputs give the same answer, so they are cached per policy generation, requester, role,
+    case purpose and phase, and legal day (a covenant version starts and ends on a day). One cache
+    for the process, shared by the requests' bound services.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, decisions: DecisionEngine) -> None:
+        self.decisions = decisions
+        self._cache: dict[tuple[object, ...], Pairs] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, c: Caller, case: CaseView, now: datetime) -> Pairs:
+        day = now.astimezone(LEGAL_TIMEZONE).date()
+        key = (self.decisions.generation, case.covenant, c.party, c.role, case.purpose, case.phase, day)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        covenant = covenant_in_force(self.decisions, case.covenant, now)
+        allowed: Pairs = []
+        for provider in covenant.parties:
+            if provider == c.party:
+                continue
+            for category in covenant.categories:
+                request = DecisionRequest(
+                    c.party, c.role, provider, category, case.purpose, case.phase, case.covenant, now
+                )
+                d = self.decisions.decide(request)
+                if d.allowed:
+                    allowed.append((str(provider), category, d))
+        with self._lock:
+            if len(self._cache) >= self.LIMIT:
+                self._cache.clear()
+            self._cache[key] = allowed
+        return allowed
+
+
+class HitService:
+    """Index updates and hit/no-hit queries, bound to one unit of work."""
+
+    def __init__(self, unit: Unit, pairs: AllowedPairs) -> None:
+        self.unit = unit
+        self.pairs = pairs
+        self.index = IndexRepository(unit.session)
+
+    def update_index(self, category: str, add: Iterable[str], remove: Iterable[str]) -> tuple[int, int]:
+        """Add or remove subject pseudonyms in the caller's own index for one category."""
+        add_list, remove_list = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+        if len(add_list) + len(remove_list) > MAX_INDEX_BATCH:
+            raise InvalidInputError(f"at most {MAX_INDEX_BATCH} subjects per request; send batches")
+        for subject in (*add_list, *remove_list):
+            parse_pseudonym(subject)
+        party = self.unit.caller.party
+        self.index.add(party, category, add_list)
+        self.index.remove(party, category, remove_list)
+        self.unit.record(
+            Action.INDEX_UPDATE,
+            Outcome.DONE,
+            category=category,
+            details={"added": len(add_list), "removed": len(remove_list)},
+        )
+        return len(add_list), len(remove_list)
+
+    def hits(self, case_id: str) -> list[HitAnswer]:
+        """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the
+        caller ask about in this case's purpose and phase; every other pair is simply absent.
+        One log event per answer."""
+        cases = CaseRepository(self.unit.session)
+        case = cases.visible(case_id, self.unit.caller.party)
+        require_open(case)
+        subjects = cases.subjects(case_id)
+        allowed = self.pairs(self.unit.caller, case, self.unit.now)
+        if not allowed:
+            return []
+        held = self.index.held(subjects, sorted({p for p, _, _ in allowed}))
+        # The answers share who asked, when, in which case and trace: one event is made and checked,
+        # and each answer derives its own from it.
+        base = self.unit.event(Action.HIT_QUERY, Outcome.NO_HIT, case)
+        pairs = [
+            (p, category, d.policy_digest, d.articles, d.legal_grounds, str(d.form))
+            for p, category, d in allowed
+        ]
+        pending: list[tuple[str, str, str, tuple[str, ...], str, bool]] = []
+        events = []
+        for subject in subjects:
+            about = base.derive(subject=subject)  # the pseudonym is checked once per subject
+            for provider, category, digest, articles, grounds, form in pairs:
+                hit = (provider, category, subject) in held
+                pending.append((subject, provider, category, articles, form, hit))
+                events.append(
+                    about.derive(
+                        outcome=Outcome.HIT if hit else Outcome.NO_HIT,
+                        counterparty=provider,
+                        category=category,
+                        policy_digest=digest,
+                        articles=articles,
+                        legal_grounds=grounds,
+                    )
+                )
+        # One event per answer, appended together: the answers are returned only after they are logged.
+        indexes = self.unit.record_all(events)
+        return [
+            HitAnswer(subject, provider, category, hit, form, articles, index)
+            for (subject, provider, category, articles, form, hit), index in zip(
+                pending, indexes, strict=True
+            )
+        ]
