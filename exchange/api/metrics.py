@@ -155,7 +155,7 @@ class Metrics:
         if not self._multiprocess:
             return generate_latest(self.registry)
         registry = CollectorRegistry(auto_describe=False)
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         registry.register(self.database)
         return generate_latest(registry)
 

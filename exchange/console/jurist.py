@@ -23,6 +23,7 @@ from exchange.policies.impact import ImpactRow, replay
 from exchange.policies.model import Covenant
 from exchange.policies.scenarios import run_scenarios
 from exchange.storage.models import LogEntry
+from exchange.vocabulary import GroupId
 
 IMPACT_LIMIT = 500
 
@@ -33,7 +34,7 @@ def rules(c: Covenant) -> list[dict[str, Any]]:
     def ends(names: tuple[str, ...]) -> str:
         out = []
         for n in names:
-            group = c.groups.get(n)  # type: ignore[call-overload]
+            group = c.groups.get(GroupId(n))
             out.append(f"{group.name} ({', '.join(group.members)})" if group else n)
         return "; ".join(out)
 

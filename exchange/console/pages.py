@@ -31,7 +31,7 @@ _ICON = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
     b'<rect width="16" height="16" rx="3" fill="#154273"/><path d="M4 5h8M4 8h8M4 11h5" stroke="#fff"/></svg>'
 )
-_CSS = (TEMPLATES.loader.get_source(TEMPLATES, "console.css")[0]).encode()  # type: ignore[union-attr]
+_CSS = (TEMPLATES.loader.get_source(TEMPLATES, "console.css")[0]).encode()  # type: ignore[union-attr]  # TEMPLATES is built with a PackageLoader (console.web)
 
 
 def install(app: FastAPI, service: ConsoleHost) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.policies.model import Covenant
-from exchange.vocabulary import Form, PartyId, Phase
+from exchange.vocabulary import Article, Form, PartyId, Phase
 
 Permission = tuple[str, str, str, str, str]  # recipient, provider, category, purpose, phase
 
@@ -83,8 +83,8 @@ def diff_covenants(old: Covenant, new: Covenant) -> dict[str, Any]:
     articles_changed = sorted(
         n
         for n in ids(old.articles) & ids(new.articles)
-        if old.articles[n].text != new.articles[n].text  # type: ignore[index]
-        or old.articles[n].title != new.articles[n].title  # type: ignore[index]
+        if old.articles[Article(n)].text != new.articles[Article(n)].text
+        or old.articles[Article(n)].title != new.articles[Article(n)].title
     )
     return {
         "old": str(old.ref),

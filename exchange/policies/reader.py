@@ -6,12 +6,11 @@ pass, each with file and line, because a jurist fixing a covenant wants the whol
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TypeVar
 
+from exchange.policies.flow_reader import NEEDS_EXCEPTION
+from exchange.policies.flow_reader import read_flow as _read_flow
 from exchange.policies.model import (
     ArticleText,
     CategoryDef,
@@ -21,15 +20,22 @@ from exchange.policies.model import (
     Party,
     PartyRole,
     PurposeDef,
-    Scenario,
 )
+from exchange.policies.scenario_reader import read_scenarios
+from exchange.policies.yamlfields import Collector as _Collector
+from exchange.policies.yamlfields import ident as _ident
+from exchange.policies.yamlfields import policy_text as _policy_text
+from exchange.policies.yamlfields import read_date as _date
+from exchange.policies.yamlfields import read_list as _read_list
+from exchange.policies.yamlfields import require as _require
+from exchange.policies.yamlfields import retention_days as _retention
+from exchange.policies.yamlfields import texts as _texts
 from exchange.policies.yamlsource import CovenantFileError, Node, Problem, ShapeError, parse_yaml
 from exchange.vocabulary import (
     Article,
     Category,
     CovenantId,
     CovenantRef,
-    Form,
     GroupId,
     LegalGround,
     PartyId,
@@ -48,87 +54,9 @@ DEFAULT_QUERY_LIMIT = 10
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # A legal ground names a statute and an article: "Participatiewet art. 64", "AVG art. 6 lid 1 sub e".
-_GROUND = re.compile(r"\S.*\bart(ikel|\.)\s*\S+", re.IGNORECASE)
 _RETENTION = re.compile(r"^P(\d+)([YMD])$")
 _DAYS_PER_UNIT = {"Y": 365, "M": 30, "D": 1}
 # Sensitivities whose flows must cite an explicit statutory exception (AVG art. 9 and 10, UAVG art. 46).
-NEEDS_EXCEPTION = frozenset({Sensitivity.SPECIAL, Sensitivity.CRIMINAL, Sensitivity.BSN})
-
-T = TypeVar("T")
-
-
-class _Collector:
-    """Accumulates problems; ``guard`` runs a step and records a shape error instead of stopping."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, node: Node, message: str) -> None:
-        self.problems.append(node.problem(message))
-
-    def guard(self, step: Callable[[], T]) -> T | None:
-        try:
-            return step()
-        except ShapeError as exc:
-            self.problems.append(exc.node.problem(exc.message))
-            return None
-
-
-def _require(mapping: dict[str, Node], key: str, where: Node) -> Node:
-    node = mapping.get(key)
-    if node is None or node.value is None:
-        raise ShapeError(where, f"missing required key '{key}'")
-    return node
-
-
-def _ident(node: Node, what: str) -> str:
-    value = node.text()
-    if not _ID.match(value):
-        raise ShapeError(node, f"{what} '{value}' is not a valid id (lowercase letters, digits and '-')")
-    return value
-
-
-def _texts(node: Node | None) -> list[Node]:
-    """A value that may be written as one text or as a list of texts."""
-    if node is None or node.value is None:
-        return []
-    if isinstance(node.value, list):
-        return node.value
-    return [node]
-
-
-def _policy_text(node: Node, what: str) -> str:
-    """Text that ends up inside a Casbin policy row: no bare commas, balanced brackets."""
-    value = node.text().strip()
-    if not value:
-        raise ShapeError(node, f"{what} is empty")
-    if "," in value or "\n" in value:
-        raise ShapeError(node, f"{what} '{value}' may not contain a comma or a line break")
-    depth = 0
-    for ch in value:
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if depth < 0:
-            break
-    if depth != 0:
-        raise ShapeError(node, f"{what} '{value}' has unbalanced brackets")
-    return value
-
-
-def _date(node: Node) -> date:
-    if isinstance(node.value, date):
-        return node.value
-    try:
-        return date.fromisoformat(node.text())
-    except ValueError:
-        raise ShapeError(node, f"'{node.value}' is not a date (YYYY-MM-DD)") from None
-
-
-def _retention(node: Node) -> int:
-    match = _RETENTION.match(node.text())
-    if not match:
-        raise ShapeError(node, f"retention '{node.value}' must look like P5Y, P6M or P30D")
-    return int(match.group(1)) * _DAYS_PER_UNIT[match.group(2)]
 
 
 def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
@@ -226,15 +154,6 @@ def _read_header(top: dict[str, Node], root: Node) -> tuple[CovenantRef, str, da
             raise ShapeError(limit_node, "query_limit must be a whole number of at least 1")
         query_limit = limit_node.value
     return CovenantRef(CovenantId(cid), version), title, effective_from, effective_until, query_limit
-
-
-def _read_list(out: _Collector, node: Node | None, what: str) -> list[str]:
-    values: list[str] = []
-    for item in _texts(node):
-        value = out.guard(functools.partial(_ident, item, what))
-        if value is not None:
-            values.append(value)
-    return values
 
 
 def _read_phases(out: _Collector, node: Node | None) -> tuple[Phase, ...]:
@@ -387,173 +306,4 @@ def _read_categories(out: _Collector, top: dict[str, Node], root: Node) -> dict[
     return categories
 
 
-def _read_flow(
-    node: Node,
-    out: _Collector,
-    label: str,
-    parties: dict[PartyId, Party],
-    groups: dict[GroupId, Group],
-    articles: dict[Article, ArticleText],
-    purposes: dict[Purpose, PurposeDef],
-    categories: dict[Category, CategoryDef],
-    roles: Iterable[Role],
-    phases: tuple[Phase, ...],
-) -> Flow:
-    m = node.mapping()
-    fid = _ident(_require(m, "id", node), "flow id")
-
-    def ends(key: str) -> tuple[str, ...]:
-        names: list[str] = []
-        for item in _texts(_require(m, key, node)):
-            name = item.text()
-            if PartyId(name) not in parties and GroupId(name) not in groups:
-                out.add(item, f"flow '{fid}': '{name}' is not a party or group of {label}")
-            names.append(name)
-        return tuple(names)
-
-    providers, recipients = ends("from"), ends("to")
-    cats: list[Category] = []
-    for item in _texts(_require(m, "categories", node)):
-        cat = Category(item.text())
-        if cat not in categories:
-            out.add(item, f"flow '{fid}': unknown category '{cat}'")
-        cats.append(cat)
-    purpose_node = _require(m, "purpose", node)
-    purpose = Purpose(purpose_node.text())
-    if purpose not in purposes:
-        out.add(purpose_node, f"flow '{fid}': unknown purpose '{purpose}'")
-    flow_phases: list[Phase] = []
-    for item in _texts(_require(m, "phases", node)):
-        try:
-            phase = Phase(item.text())
-        except ValueError:
-            out.add(item, f"flow '{fid}': unknown phase '{item.value}'")
-            continue
-        if phase not in phases:
-            out.add(item, f"flow '{fid}': phase '{phase}' is not a phase of {label}")
-        flow_phases.append(phase)
-    form_node = _require(m, "form", node)
-    try:
-        form = Form(form_node.text())
-    except ValueError:
-        raise ShapeError(form_node, f"flow '{fid}': form must be 'hit' or 'content'") from None
-
-    ground_node = m.get("ground")
-    if ground_node is None or ground_node.value is None:
-        raise ShapeError(node, f"flow '{fid}' cites no legal ground (key 'ground')")
-    ground = LegalGround(_policy_text(ground_node, "legal ground"))
-    if not _GROUND.match(ground):
-        out.add(ground_node, f"flow '{fid}': legal ground '{ground}' names no statute article")
-    article_node = m.get("article")
-    if article_node is None or article_node.value is None:
-        raise ShapeError(node, f"flow '{fid}' cites no covenant article (key 'article')")
-    article = Article(_policy_text(article_node, "article"))
-    if article not in articles:
-        out.add(article_node, f"flow '{fid}': article {article} is not an article of {label}")
-
-    exception_node = m.get("exception")
-    exception = (
-        LegalGround(_policy_text(exception_node, "legal exception"))
-        if exception_node is not None and exception_node.value is not None
-        else None
-    )
-    for cat in cats:
-        cdef = categories.get(cat)
-        if cdef is not None and cdef.sensitivity in NEEDS_EXCEPTION and exception is None:
-            out.add(
-                node,
-                f"flow '{fid}': category '{cat}' is {_SENSITIVITY_WORDS[cdef.sensitivity]}; "
-                "the flow must cite an explicit legal exception (key 'exception')",
-            )
-    known_roles = set(roles)
-    flow_roles: list[Role] = []
-    for item in _texts(m.get("roles")):
-        role = Role(item.text())
-        if role not in known_roles:
-            out.add(item, f"flow '{fid}': unknown role '{role}'")
-        flow_roles.append(role)
-    requires = m.get("requires")
-    req_recipient: list[str] = []
-    req_provider: list[str] = []
-    if requires is not None:
-        req = requires.mapping()
-        for key in req:
-            if key not in ("recipient", "provider"):
-                out.add(req[key], f"flow '{fid}': requires takes 'recipient' and 'provider'")
-        req_recipient = _read_list(out, req.get("recipient"), "attribute")
-        req_provider = _read_list(out, req.get("provider"), "attribute")
-    note = m.get("note")
-    return Flow(
-        id=fid,
-        providers=providers,
-        recipients=recipients,
-        categories=tuple(cats),
-        purpose=purpose,
-        phases=tuple(flow_phases),
-        form=form,
-        ground=ground,
-        article=article,
-        exception=exception,
-        roles=tuple(flow_roles),
-        requires_recipient=frozenset(req_recipient),
-        requires_provider=frozenset(req_provider),
-        note=note.text().strip() if note is not None else "",
-        line=node.line,
-    )
-
-
-_SENSITIVITY_WORDS = {
-    Sensitivity.SPECIAL: "a special category of personal data (AVG art. 9)",
-    Sensitivity.CRIMINAL: "criminal-law data (AVG art. 10)",
-    Sensitivity.BSN: "a citizen service number (UAVG art. 46)",
-}
-
-
-def read_scenarios(text: str, file: str) -> list[Scenario]:
-    """Read a scenarios file. Raises :class:`CovenantFileError` listing every problem."""
-    out = _Collector()
-    root = parse_yaml(text, file)
-    top = out.guard(root.mapping)
-    items = out.guard(lambda: _require(top or {}, "scenarios", root).sequence()) or []
-    scenarios: list[Scenario] = []
-    for node in items:
-
-        def one(node: Node = node) -> Scenario:
-            m = node.mapping()
-            req = _require(m, "request", node).mapping()
-            expect_node = _require(m, "expect", node)
-            expect = expect_node.text()
-            if expect not in ("allow", "deny"):
-                raise ShapeError(expect_node, "expect must be 'allow' or 'deny'")
-            form_node = m.get("form")
-            form = None
-            if form_node is not None:
-                try:
-                    form = Form(form_node.text())
-                except ValueError:
-                    raise ShapeError(form_node, "form must be 'hit' or 'content'") from None
-            article = m.get("article")
-            moment = req.get("moment")
-            rnode = m["request"]
-            return Scenario(
-                name=_require(m, "name", node).text(),
-                requester=_require(req, "requester", rnode).text(),
-                role=req["role"].text() if "role" in req else "coordinator",
-                provider=_require(req, "provider", rnode).text(),
-                category=_require(req, "category", rnode).text(),
-                purpose=_require(req, "purpose", rnode).text(),
-                phase=_require(req, "phase", rnode).text(),
-                expect_allow=expect == "allow",
-                form=form,
-                article=str(article.value) if article is not None else None,
-                moment=str(moment.value) if moment is not None else None,
-                line=node.line,
-                file=file,
-            )
-
-        scenario = out.guard(one)
-        if scenario is not None:
-            scenarios.append(scenario)
-    if out.problems:
-        raise CovenantFileError(out.problems)
-    return scenarios
+__all__ = ["NEEDS_EXCEPTION", "read_covenant", "read_scenarios"]

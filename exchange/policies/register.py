@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from exchange.policies.model import Covenant, Flow
-from exchange.vocabulary import PartyId, Sensitivity
+from exchange.vocabulary import GroupId, PartyId, Purpose, Sensitivity
 
 _SENSITIVITY_LABEL = {
     Sensitivity.ORDINARY: "gewoon persoonsgegeven",
@@ -25,7 +25,7 @@ def _names(c: Covenant, ends: tuple[str, ...]) -> str:
     out = []
     for end in ends:
         if end in c.groups:
-            group = c.groups[end]  # type: ignore[index]
+            group = c.groups[GroupId(end)]
             members = ", ".join(c.parties[m].name for m in group.members)
             out.append(f"{group.name} ({members})")
         else:
@@ -174,7 +174,7 @@ def _transparency(c: Covenant) -> str:
         "",
     ]
     for pid, flows in by_purpose.items():
-        purpose = c.purposes[pid]  # type: ignore[index]
+        purpose = c.purposes[Purpose(pid)]
         cats = sorted({c.categories[k].name for f in flows for k in f.categories})
         lines.append(
             f"- **{purpose.name}** (grondslag: {', '.join(purpose.grounds)}). "
