@@ -39,7 +39,7 @@ class Service:
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
-        self.metrics = Metrics(self.sessions, self.log)
+        self.metrics = Metrics(self.readers, self.log)
 
     def close(self) -> None:
         self.writer.close()
