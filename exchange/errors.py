@@ -15,6 +15,11 @@ class ExchangeError(Exception):
     #: A short machine-readable kind, used as the problem ``type`` suffix and in log events.
     kind = "error"
 
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        #: Why, as a reason code for the log (a refusal is logged with it); the kind by default.
+        self.code = code or self.kind
+
     def diagnostics(self) -> str:
         """A message for a person: what was wrong and, where possible, what to do about it."""
         return str(self)

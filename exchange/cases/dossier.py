@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from exchange.audit.events import Action, Outcome
-from exchange.cases.rules import covenant_in_force, require_open
+from exchange.cases.rules import covenant_in_force, require_open, require_party
 from exchange.cases.unit import Unit
 from exchange.crypto.envelope import InvalidEnvelope, assemble, decode, verify
 from exchange.errors import ConflictError, DeniedError, InvalidInputError
@@ -50,9 +50,11 @@ class DossierService:
     def _open_case(self, case_id: str) -> CaseView:
         case = self.cases.visible(case_id, self.unit.caller.party)
         require_open(case)
+        require_party(covenant_in_force(self.decisions, case.covenant, self.unit.now), self.unit.caller)
         if case.phase not in ENRICHMENT_PHASES:
             raise ConflictError(
-                f"items are exchanged from preparation to feedback; the case is in {case.phase}"
+                f"items are exchanged from preparation to feedback; the case is in {case.phase}",
+                code="phase-order",
             )
         return case
 

@@ -7,10 +7,17 @@ import uuid
 from datetime import datetime, timedelta
 
 from exchange.audit.events import Action, Outcome
-from exchange.cases.rules import require_open
+from exchange.cases.rules import (
+    COORDINATOR,
+    covenant_in_force,
+    require_coordinator,
+    require_open,
+    require_party,
+)
 from exchange.cases.unit import Unit
 from exchange.clock import as_utc
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
+from exchange.policies.engine import DecisionEngine
 from exchange.policies.model import Covenant
 from exchange.storage.cases import CaseRepository
 from exchange.storage.casework import EnrichmentRepository, FollowUpRepository
@@ -55,23 +62,27 @@ STATUSES = frozenset({"open", "done", "cancelled"})
 class FollowUpService:
     """Action points and feedback, bound to one unit of work."""
 
-    def __init__(self, unit: Unit) -> None:
+    def __init__(self, unit: Unit, decisions: DecisionEngine) -> None:
         self.unit = unit
+        self.decisions = decisions
         self.cases = CaseRepository(unit.session)
         self.followup = FollowUpRepository(unit.session)
 
-    def _in_phase(self, case_id: str, phases: set[Phase]) -> CaseView:
+    def _coordinated(self, case_id: str, phases: set[Phase]) -> CaseView:
+        """The case, for its coordinator acting as coordinator, open and in one of ``phases``."""
         case = self.cases.visible(case_id, self.unit.caller.party)
-        require_open(case)
+        require_coordinator(case, self.unit.caller, self._covenant(case))
         if Phase(case.phase) not in phases:
-            raise ConflictError(f"not possible in phase '{case.phase}'")
+            raise ConflictError(f"not possible in phase '{case.phase}'", code="phase-order")
         return case
 
+    def _covenant(self, case: CaseView) -> Covenant:
+        return covenant_in_force(self.decisions, case.covenant, self.unit.now)
+
     def add_action(self, case_id: str, kind: str, owner: str, deadline: datetime) -> ActionView:
-        c, now = self.unit.caller, self.unit.now
-        case = self._in_phase(case_id, {Phase.ACTION, Phase.FOLLOW_UP})
-        if case.coordinator != c.party:
-            raise DeniedError("only the case's coordinator assigns action points")
+        """The coordinator assigns an action point to a participating party, with a deadline."""
+        now = self.unit.now
+        case = self._coordinated(case_id, {Phase.ACTION, Phase.FOLLOW_UP})
         if kind not in ACTION_KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(sorted(ACTION_KINDS))}")
         if not self.cases.takes_part(case_id, owner):
@@ -89,13 +100,19 @@ class FollowUpService:
         return action
 
     def update_action(self, case_id: str, action_id: str, status: str, reason: str | None) -> ActionView:
+        """The owner (any role its party may hold) or the coordinator sets an action point's status."""
         c, now = self.unit.caller, self.unit.now
         case = self.cases.visible(case_id, c.party)
         action = self.followup.action(case_id, action_id, now)
         if action is None:
             raise NotFoundError(f"no action point '{action_id}'")
-        if c.party not in (action.owner, case.coordinator):
-            raise DeniedError("only the owner or the coordinator updates an action point")
+        coordinating = c.party == case.coordinator and c.role == COORDINATOR
+        if c.party != action.owner and not coordinating:
+            raise DeniedError(
+                "only the owner or the coordinator updates an action point", code="not-owner-or-coordinator"
+            )
+        require_party(self._covenant(case), c)
+        require_open(case)
         if status not in STATUSES:
             raise InvalidInputError("status must be open, done or cancelled")
         late = now > action.deadline
@@ -121,9 +138,7 @@ class FollowUpService:
     def feedback(self, case_id: str, outcome: str) -> list[str]:
         """Record the abstracted outcome; every contributing party is told (one event each)."""
         c = self.unit.caller
-        case = self._in_phase(case_id, {Phase.FEEDBACK})
-        if case.coordinator != c.party:
-            raise DeniedError("only the case's coordinator gives feedback")
+        case = self._coordinated(case_id, {Phase.FEEDBACK})
         if outcome not in OUTCOMES:
             raise InvalidInputError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
         self.followup.set_outcome(case_id, outcome, self.unit.now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from exchange.audit.events import Action, Outcome
-from exchange.cases.rules import covenant_in_force, require_open
+from exchange.cases.rules import covenant_in_force, require_open, require_party
 from exchange.cases.unit import Unit
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
@@ -61,6 +61,8 @@ class AllowedPairs:
         if cached is not None:
             return cached
         covenant = covenant_in_force(self.decisions, case.covenant, now)
+        # Checked on a miss only: a key is cached only after its caller passed this check.
+        require_party(covenant, c)
         allowed: Pairs = []
         for provider in covenant.parties:
             if provider == c.party:

@@ -12,7 +12,14 @@ import uuid
 
 from exchange.audit.events import Action, Outcome
 from exchange.cases.followup import set_retention
-from exchange.cases.rules import covenant_in_force, require_coordinator
+from exchange.cases.rules import (
+    COORDINATOR,
+    covenant_in_force,
+    require_coordinator,
+    require_open,
+    require_party,
+    require_role,
+)
 from exchange.cases.unit import Unit
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import ConflictError, DeniedError, InvalidInputError
@@ -47,19 +54,20 @@ class CaseService:
     def create(self, covenant_ref: str, purpose: str, subjects: list[str]) -> CaseView:
         """A coordinator opens a case from a signal, for one purpose of a covenant in force."""
         c, now = self.unit.caller, self.unit.now
-        if c.role != "coordinator":
-            raise DeniedError("only a coordinator opens cases")
+        if c.role != COORDINATOR:
+            raise DeniedError("only a coordinator opens cases", code="not-coordinator")
         covenant = covenant_in_force(self.decisions, covenant_ref, now)
-        if PartyId(c.party) not in covenant.parties:
-            raise DeniedError(f"'{c.party}' is not a party to {covenant.label}")
+        require_party(covenant, c)
         if Purpose(purpose) not in covenant.purposes:
             raise InvalidInputError(f"'{purpose}' is not a purpose of {covenant.label}")
         unique = list(dict.fromkeys(subjects))
         if not unique:
             raise InvalidInputError("a case needs at least one subject")
         if len(unique) > covenant.query_limit:
+            limit = covenant.query_limit
             raise DeniedError(
-                f"{covenant.label} allows at most {covenant.query_limit} subjects per case (no bulk matching)"
+                f"{covenant.label} allows at most {limit} subjects per case (no bulk matching)",
+                code="query-limit",
             )
         for subject in unique:
             parse_pseudonym(subject)
@@ -79,8 +87,8 @@ class CaseService:
     def add_party(self, case_id: str, party: str) -> CaseView:
         """Let a party of the covenant take part in the case (its coordinator only)."""
         case = self.visible(case_id)
-        require_coordinator(case, self.unit.caller)
         covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
+        require_coordinator(case, self.unit.caller, covenant)
         if PartyId(party) not in covenant.parties:
             raise InvalidInputError(f"'{party}' is not a party to {covenant.label}")
         if self.cases.add_party(case_id, party):
@@ -96,7 +104,8 @@ class CaseService:
     def transition(self, case_id: str, to: str, reason: str | None) -> CaseView:
         """Move a case one phase on; a selection needs a reason; any phase may go to closed."""
         case = self.visible(case_id)
-        require_coordinator(case, self.unit.caller)
+        covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
+        require_coordinator(case, self.unit.caller, covenant)
         try:
             target = Phase(to)
         except ValueError:
@@ -105,7 +114,8 @@ class CaseService:
         if target is not Phase.CLOSED and PHASES.index(target) != current + 1:
             raise ConflictError(
                 f"a case in phase '{case.phase}' can move to "
-                f"'{PHASES[current + 1]}' or 'closed', not '{target}'"
+                f"'{PHASES[current + 1]}' or 'closed', not '{target}'",
+                code="phase-order",
             )
         selection_reason = None
         if target is Phase.PREPARATION:  # leaving selection: the case was selected
@@ -117,7 +127,7 @@ class CaseService:
             if not reason:
                 raise InvalidInputError("closing a case needs a reason")
             closed = self.unit.now
-            set_retention(self.unit, covenant_in_force(self.decisions, case.covenant, closed), case)
+            set_retention(self.unit, covenant, case)
         self.cases.move(case_id, str(target), selection_reason=selection_reason, closed=closed)
         moved = self.visible(case_id)
         self.unit.record(
@@ -132,10 +142,11 @@ class CaseService:
         """A jurist of a participating party reviews the recorded selection decision."""
         case = self.visible(case_id)
         c = self.unit.caller
-        if c.role != "jurist":
-            raise DeniedError("only a jurist reviews a selection decision")
+        covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
+        require_role(covenant, c, "jurist", "reviews a selection decision")
+        require_open(case)
         if case.selection_reason is None:
-            raise ConflictError("the case has no selection decision to review yet")
+            raise ConflictError("the case has no selection decision to review yet", code="not-selected")
         if verdict not in ("approved", "concerns"):
             raise InvalidInputError("verdict must be 'approved' or 'concerns'")
         if len(note.strip()) < 10:

@@ -28,6 +28,25 @@ from exchange.vocabulary import GroupId
 IMPACT_LIMIT = 500
 
 
+def role_rows(c: Covenant) -> list[dict[str, str]]:
+    """Which parties may act in which role: groups named with their members; 'alle partijen' for all."""
+    rows = []
+    for role in c.roles:
+        written = c.role_holders.get(role)
+        holders = (
+            "alle partijen"
+            if written is None
+            else "; ".join(
+                f"{c.groups[GroupId(n)].name} ({', '.join(c.groups[GroupId(n)].members)})"
+                if GroupId(n) in c.groups
+                else n
+                for n in written
+            )
+        )
+        rows.append({"role": role, "holders": holders})
+    return rows
+
+
 def rules(c: Covenant) -> list[dict[str, Any]]:
     """The flows of a version as table rows, groups named with their members."""
 
@@ -39,7 +58,7 @@ def rules(c: Covenant) -> list[dict[str, Any]]:
         return "; ".join(out)
 
     rows = []
-    for f in c.flows:
+    for f in c.flows:  # one row per flow
         article = c.articles.get(f.article)
         rows.append(
             {
@@ -116,6 +135,7 @@ def install(console: Console) -> None:
             who=who,
             c=c,
             rules=rules(c),
+            roles=role_rows(c),
             articles=articles,
             purposes=list(c.purposes.values()),
             categories=list(c.categories.values()),

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from exchange.policies.compiler import CompiledPolicy
 from exchange.policies.decision import Decision, DecisionRequest, Grant
 from exchange.policies.explain import FlowIndex, allowed_reason, denial_reason
-from exchange.policies.model import Covenant
+from exchange.policies.model import Covenant, role_not_held
 from exchange.policies.table import DecisionTable
 from exchange.vocabulary import Category, CovenantId, Form, PartyId, Phase, PolicyDigest, Purpose
 
@@ -208,6 +208,8 @@ def _vocabulary_problem(inst: _Installed, r: DecisionRequest) -> tuple[str, str]
         return "unknown-party", f"'{r.provider}' is not a party to {c.label}"
     if r.role not in c.roles:
         return "unknown-role", f"'{r.role}' is not a role in {c.label}"
+    if not c.may_hold(r.requester, r.role):
+        return "role-not-held", role_not_held(c, r.requester, r.role)
     if Category(r.category) not in c.categories:
         return "unknown-category", f"'{r.category}' is not a data category of {c.label}"
     if Purpose(r.purpose) not in c.purposes:

@@ -110,6 +110,9 @@ class Covenant:
     categories: dict[Category, CategoryDef] = field(hash=False)
     flows: tuple[Flow, ...] = ()
     source: str = field(default="", compare=False)
+    #: Which parties may hold each role, as written (party or group ids); a role absent here may be
+    #: held by every party. The hub refuses a request in any other role (see :meth:`may_hold`).
+    role_holders: dict[Role, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     @property
     def label(self) -> str:
@@ -122,6 +125,19 @@ class Covenant:
         if group is not None:
             return group.members
         return (PartyId(party_or_group),)
+
+    def holders(self, role: str) -> tuple[PartyId, ...]:
+        """The parties that may act in ``role`` under this version (none for an unknown role)."""
+        if Role(role) not in self.roles:
+            return ()
+        written = self.role_holders.get(Role(role))
+        if written is None:
+            return tuple(self.parties)
+        return tuple(dict.fromkeys(p for end in written for p in self.members(end)))
+
+    def may_hold(self, party: str, role: str) -> bool:
+        """Whether ``party`` may act in ``role`` under this version."""
+        return PartyId(party) in self.holders(role)
 
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_until is None or day < self.effective_until)
@@ -144,3 +160,10 @@ class Scenario:
     moment: str | None
     line: int
     file: str
+
+
+def role_not_held(c: Covenant, party: str, role: str) -> str:
+    """Why ``party`` may not act in ``role`` under ``c``, naming who may."""
+    written = c.role_holders.get(Role(role), ())
+    names = [c.groups[GroupId(n)].name if GroupId(n) in c.groups else n for n in written]
+    return f"in {c.label} the role '{role}' is held only by {', '.join(names)}, not by '{party}'"

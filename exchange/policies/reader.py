@@ -6,6 +6,7 @@ pass, each with file and line, because a jurist fixing a covenant wants the whol
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -85,12 +86,10 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
     if effective_until is not None and effective_until <= effective_from:
         out.add(top["effective_until"], "effective_until must be after effective_from")
 
-    roles = tuple(Role(r) for r in _read_list(out, top.get("roles"), "role")) or tuple(
-        Role(r) for r in DEFAULT_ROLES
-    )
     phases = _read_phases(out, top.get("phases"))
     parties = _read_parties(out, top, root)
     groups = _read_groups(out, top, parties)
+    roles, role_holders = _read_roles(out, top.get("roles"), parties, groups)
     articles = _read_articles(out, top, root)
     purposes = _read_purposes(out, top, root)
     categories = _read_categories(out, top, root)
@@ -133,6 +132,7 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
         purposes=purposes,
         categories=categories,
         flows=tuple(flows),
+        role_holders=role_holders,
         source=source,
     )
 
@@ -154,6 +154,35 @@ def _read_header(top: dict[str, Node], root: Node) -> tuple[CovenantRef, str, da
             raise ShapeError(limit_node, "query_limit must be a whole number of at least 1")
         query_limit = limit_node.value
     return CovenantRef(CovenantId(cid), version), title, effective_from, effective_until, query_limit
+
+
+def _read_roles(
+    out: _Collector, node: Node | None, parties: dict[PartyId, Party], groups: dict[GroupId, Group]
+) -> tuple[tuple[Role, ...], dict[Role, tuple[str, ...]]]:
+    """``roles`` is a mapping from each role to the parties or groups that may hold it (``all``: every
+    party), or, in older files, a list of roles any party may hold."""
+    if node is None or node.value is None:
+        return tuple(Role(r) for r in DEFAULT_ROLES), {}
+    if not isinstance(node.value, dict):
+        return tuple(Role(r) for r in _read_list(out, node, "role")), {}
+    roles: list[Role] = []
+    holders: dict[Role, tuple[str, ...]] = {}
+    for key, value in (out.guard(node.mapping) or {}).items():
+        name = out.guard(functools.partial(_ident, Node(key, value.file, value.line), "role"))
+        if name is None:
+            continue
+        role = Role(name)
+        roles.append(role)
+        names = _read_list(out, value, "party or group")
+        if names == ["all"]:
+            continue  # every party may hold it
+        if not names:
+            out.add(value, f"role '{role}' names no party or group (write 'all' for every party)")
+        for name in names:
+            if PartyId(name) not in parties and GroupId(name) not in groups:
+                out.add(value, f"role '{role}': '{name}' is not a party or group of this covenant")
+        holders[role] = tuple(names)
+    return tuple(roles), holders
 
 
 def _read_phases(out: _Collector, node: Node | None) -> tuple[Phase, ...]:

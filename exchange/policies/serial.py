@@ -42,6 +42,7 @@ def covenant_to_data(c: Covenant) -> dict[str, Any]:
         "effective_until": c.effective_until.isoformat() if c.effective_until else None,
         "query_limit": c.query_limit,
         "roles": list(c.roles),
+        "role_holders": {r: list(h) for r, h in c.role_holders.items()},
         "phases": [str(p) for p in c.phases],
         "parties": [
             {
@@ -102,6 +103,7 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
             effective_until=date.fromisoformat(until) if until else None,
             query_limit=int(d["query_limit"]),
             roles=tuple(Role(r) for r in d["roles"]),
+            role_holders={Role(r): tuple(h) for r, h in d.get("role_holders", {}).items()},
             phases=tuple(Phase(p) for p in d["phases"]),
             parties={
                 PartyId(p["id"]): Party(

@@ -27,7 +27,9 @@ def add_action(case_id: str, body: ActionIn, ctx: Ctx, idempotency_key: IdemKey 
 
     def work(unit: Unit) -> tuple[int, bytes]:
         return 201, action_out(
-            FollowUpService(unit).add_action(case_id, body.kind, body.owner, body.deadline)
+            FollowUpService(unit, ctx.service.decisions).add_action(
+                case_id, body.kind, body.owner, body.deadline
+            )
         )
 
     return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
@@ -40,7 +42,9 @@ def update_action(
     """Set an action point's status (owner or coordinator); once overdue, a reason is required."""
 
     def work(unit: Unit) -> tuple[int, bytes]:
-        a = FollowUpService(unit).update_action(case_id, action_id, body.status, body.reason)
+        a = FollowUpService(unit, ctx.service.decisions).update_action(
+            case_id, action_id, body.status, body.reason
+        )
         return 200, action_out(a)
 
     request = f"{case_id}|{action_id}|{body.model_dump_json()}".encode()
@@ -54,7 +58,7 @@ def update_action(
 )
 def list_actions(case_id: str, ctx: Ctx) -> Response:
     """The case's action points, with overdue ones marked."""
-    found = ctx.read(lambda unit: FollowUpService(unit).actions(case_id))
+    found = ctx.read(lambda unit: FollowUpService(unit, ctx.service.decisions).actions(case_id))
     return Response(b"[" + b",".join(action_out(a) for a in found) + b"]", media_type="application/json")
 
 
@@ -63,7 +67,7 @@ def give_feedback(case_id: str, body: FeedbackIn, ctx: Ctx, idempotency_key: Ide
     """Record the case's abstracted outcome; every party that contributed an item is told."""
 
     def work(unit: Unit) -> tuple[int, bytes]:
-        told = FollowUpService(unit).feedback(case_id, body.outcome)
+        told = FollowUpService(unit, ctx.service.decisions).feedback(case_id, body.outcome)
         return 200, FeedbackOut(outcome=body.outcome, told=told).model_dump_json().encode()
 
     return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
@@ -76,5 +80,5 @@ def give_feedback(case_id: str, body: FeedbackIn, ctx: Ctx, idempotency_key: Ide
 )
 def read_feedback(case_id: str, ctx: Ctx) -> Response:
     """The case's abstracted outcome, for every participating party."""
-    outcome = ctx.read(lambda unit: FollowUpService(unit).outcome(case_id))
+    outcome = ctx.read(lambda unit: FollowUpService(unit, ctx.service.decisions).outcome(case_id))
     return Response(FeedbackOut(outcome=outcome).model_dump_json().encode(), media_type="application/json")

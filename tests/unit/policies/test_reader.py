@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.policies.files import load_tree, load_version
+from exchange.policies.files import LoadedVersion, load_tree, load_version
 from exchange.policies.yamlsource import CovenantFileError
 from tests.conftest import CONVENANT
 
@@ -247,3 +247,37 @@ def test_unknown_phase_and_role_in_flow(pit: Path) -> None:
     found = problems(pit)
     assert any("unknown phase 'triage'" in p for p in found)
     assert any("unknown role 'burgemeester'" in p for p in found)
+
+
+# -- roles bound to parties ---------------------------------------------------------------------------
+
+PRODUCT_ROLES = ("coordinator", "employee", "privacy-officer", "jurist", "team-lead")
+
+
+def test_every_shipped_covenant_declares_every_role_and_who_may_hold_it(shipped: list[LoadedVersion]) -> None:
+    """Each shipped version declares all roles the product uses and binds coordination to named parties."""
+    for v in shipped:
+        c = v.covenant
+        assert set(PRODUCT_ROLES) <= set(c.roles), c.label
+        assert "coordinator" in c.role_holders, c.label
+        assert set(c.holders("coordinator")) < set(c.parties), c.label
+
+
+def test_role_holders_expand_groups_and_refuse_others(shipped: list[LoadedVersion]) -> None:
+    """In PIT 2021 the six municipalities coordinate; the police and case-by-case partners do not."""
+    pit = next(v.covenant for v in shipped if str(v.covenant.ref) == "pit/2021")
+    assert pit.may_hold("helmond", "coordinator") and pit.may_hold("asten", "coordinator")
+    assert not pit.may_hold("politie-oost-brabant", "coordinator")
+    assert not pit.may_hold("uwv", "coordinator")
+    assert pit.may_hold("uwv", "employee")
+    assert not pit.may_hold("helmond", "burgemeester")  # not a role at all
+
+
+def test_a_role_held_by_an_unknown_party_is_a_file_error(pit: Path) -> None:
+    """A role mapped to a party or group the covenant does not have is reported with its line."""
+    covenant = pit / "covenant.yaml"
+    edit(covenant, "coordinator: [gemeenten]", "coordinator: [gemeente-x]")
+    edit(covenant, "jurist: [all]", "jurist: []")
+    found = problems(pit.parent.parent)
+    assert any("role 'coordinator': 'gemeente-x' is not a party or group" in p for p in found), found
+    assert any("role 'jurist' names no party or group" in p for p in found), found
