@@ -11,6 +11,7 @@ from tests.integration.test_cases_api import A, open_case
 from tests.integration.test_enrichment_api import POLICE
 from tests.integration.test_followup_api import case_with_item
 
+ASK = {**(DECISION or {})}
 PIT_CASE = {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [A]}
 
 
@@ -23,12 +24,11 @@ def test_a_party_cannot_act_in_a_role_the_covenant_does_not_give_it(api: Api) ->
         403,
         "in PIT 2021 the role 'coordinator' is held only by De zes Peelgemeenten, not by 'senzer'",
     )
-    decided = api.client("senzer", "s-1", "coordinator").post("/v1/decisions", DECISION).json()
+    decided = api.client("senzer", "s-1", "coordinator").post("/v1/decisions", ASK).json()
     assert decided["allowed"] is False and decided["code"] == "role-not-held"
     # The same party in a role it holds is heard as usual.
     assert (
-        api.client("senzer", "s-1", "employee").post("/v1/decisions", DECISION).json()["code"]
-        != "role-not-held"
+        api.client("senzer", "s-1", "employee").post("/v1/decisions", ASK).json()["code"] != "role-not-held"
     )
 
 
