@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     #: Requests handled at once per process; beyond it the service answers 503 with Retry-After
     #: instead of queueing without bound (health, readiness and metrics are never shed).
     max_in_flight: int = Field(default=64, ge=1, le=10_000)
+    #: Refused requests one user can put in the log per minute and process; the rest of the minute
+    #: is counted in one event.
+    refusals_per_minute: int = Field(default=30, ge=1, le=10_000)
     #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
     #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
     database_password: SecretStr | None = None

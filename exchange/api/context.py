@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from exchange.api.auth import SignedMessage
+from exchange.api.refusals import REFUSALS
 from exchange.api.wiring import Service
 from exchange.audit.events import new_trace
 from exchange.cases.unit import Unit
-from exchange.errors import InvalidInputError
+from exchange.errors import ExchangeError, InvalidInputError
 from exchange.vocabulary import Caller
 
 T = TypeVar("T")
@@ -67,19 +68,35 @@ class RequestContext:
     caller: Caller
     trace: str
     now: datetime
+    #: The route's name and the case it is about, for the record of a refusal.
+    operation: str = "unknown"
+    case: str | None = None
 
     def unit(self, session: Session) -> Unit:
         """Bind a unit of work to ``session`` for this request."""
         return Unit(session, self.caller, self.trace, self.now, self.service.log)
 
     def write(self, work: Callable[[Unit], T]) -> T:
-        """Run ``work`` on the group-commit writer and return its result once it is durable."""
-        return self.service.writer.run(lambda session: work(self.unit(session)))
+        """Run ``work`` on the group-commit writer and return its result once it is durable. A
+        refusal is recorded in the log on its own (:mod:`exchange.api.refusals`) and raised."""
+        try:
+            return self.service.writer.run(lambda session: work(self.unit(session)))
+        except REFUSALS as exc:
+            self.refused(exc)
+            raise
 
     def read(self, work: Callable[[Unit], T]) -> T:
-        """Run ``work`` in a read-only transaction."""
-        with self.service.readers.begin() as session:
-            return work(self.unit(session))
+        """Run ``work`` in a read-only transaction; a refusal is recorded as for :meth:`write`."""
+        try:
+            with self.service.readers.begin() as session:
+                return work(self.unit(session))
+        except REFUSALS as exc:
+            self.refused(exc)
+            raise
+
+    def refused(self, exc: ExchangeError) -> None:
+        """Record that this request was refused (for checks made outside a unit of work)."""
+        self.service.refusals.record(self.caller, exc, self.now, self.operation, self.case)
 
 
 Authed = Annotated[Caller, Depends(authenticated_caller)]
@@ -87,7 +104,9 @@ Authed = Annotated[Caller, Depends(authenticated_caller)]
 
 def request_context(request: Request, caller: Authed) -> RequestContext:
     """FastAPI dependency: the request's context, made once per request."""
-    return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC))
+    operation = getattr(request.scope.get("route"), "name", None) or "unknown"
+    case = request.path_params.get("case_id")
+    return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC), operation, case)
 
 
 # Module level on purpose: FastAPI resolves these annotations by name in the routers' globals.

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from exchange.api.auth import RequestAuthenticator
 from exchange.api.metrics import Metrics
+from exchange.api.refusals import RefusalLog
 from exchange.cases.hits import AllowedPairs
 from exchange.config import Settings
 from exchange.policies.compiler import compile_covenant
@@ -40,8 +41,10 @@ class Service:
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.metrics = Metrics(self.readers, self.log)
+        self.refusals = RefusalLog(self.writer, self.log, settings.refusals_per_minute)
 
     def close(self) -> None:
+        self.refusals.flush()
         self.writer.close()
 
 

@@ -46,6 +46,7 @@ class Action(enum.StrEnum):
     LOG_VIEW = "log-view"  # someone viewed or exported log data (console, CLI)
     CASE_VIEW = "case-view"  # someone viewed case metadata in the console
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
+    REFUSAL = "refusal"  # an authenticated request refused by the covenant or the case's state
 
 
 class Outcome(enum.StrEnum):

@@ -137,7 +137,18 @@ def console_ticket(ctx: Ctx) -> TicketOut:
     (privacy officers, jurists, the case table and team leads). Valid for two minutes, once;
     the hub stores only its hash."""
     c = ctx.caller
+    refusal = None
     if c.role not in CONSOLE_ROLES:
-        raise DeniedError(f"the console is for the roles {', '.join(CONSOLE_ROLES)}, not '{c.role}'")
+        refusal = DeniedError(
+            f"the console is for the roles {', '.join(CONSOLE_ROLES)}, not '{c.role}'",
+            code="not-console-role",
+        )
+    elif not ctx.service.decisions.holds_role(c.party, c.role, ctx.now):
+        refusal = DeniedError(
+            f"no covenant in force lets '{c.party}' act as '{c.role}'", code="role-not-held"
+        )
+    if refusal is not None:
+        ctx.refused(refusal)
+        raise refusal
     ticket = ctx.write(lambda unit: issue_ticket(unit.session, c, unit.now))
     return TicketOut(url=f"/console/login?ticket={ticket}", expires=ctx.now + TICKET_LIFETIME)
