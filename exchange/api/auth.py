@@ -67,6 +67,8 @@ class _Keys(HTTPSignatureKeyResolver):
         key = signing_key(self.session, key_id)
         if key is None or key.status == "destroyed":
             raise NotAuthenticated("the signing key is not registered")
+        if key.status != "current":
+            raise NotAuthenticated("the signing key is retired; sign with your party's current key")
         self.found[key_id] = key.party
         return ed25519_public_key(key.public)
 

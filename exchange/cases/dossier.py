@@ -136,6 +136,12 @@ class DossierService:
         key = signing_key(self.unit.session, item.header.provider_kid)
         if key is None or key.party != c.party or key.status == "destroyed":
             raise DeniedError("the item must be signed with one of your own registered keys")
+        # A new item is stored now; a key retired before now signs nothing new (the hub's clock,
+        # never a time the signer wrote).
+        if not key.signed_before_retirement(self.unit.now):
+            raise DeniedError(
+                "the item is signed with a retired key; sign it with your current key", code="key-retired"
+            )
         try:
             verify(item, {key.kid: key.public})
         except InvalidEnvelope:

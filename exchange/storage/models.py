@@ -129,6 +129,9 @@ class PartyKeyRow(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # current | retired | destroyed
     public: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
     registered: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    #: When the hub (its own clock) saw the key leave 'current'; nothing signed with it after that
+    #: is accepted, and it authenticates no request.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (Index("ix_party_keys_party", "party"),)
 
 

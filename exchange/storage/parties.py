@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from exchange.clock import as_utc
 from exchange.crypto.keys import key_id
 from exchange.errors import ConflictError, InvalidInputError
-from exchange.storage.models import PartyKeyRow, PartyRow
+from exchange.storage.models import ConsoleSession, ConsoleTicket, PartyKeyRow, PartyRow
 
 MAX_KEYS = 64
 
@@ -24,6 +25,12 @@ class SigningKey:
     kid: str
     public: bytes
     status: str
+    #: When the hub retired it (its own clock); None while current.
+    retired_at: datetime | None = None
+
+    def signed_before_retirement(self, stored: datetime) -> bool:
+        """Whether something the hub stored at ``stored`` was signed while this key was current."""
+        return self.retired_at is None or stored < self.retired_at
 
 
 def _decode(value: Any, what: str) -> bytes:
@@ -72,8 +79,10 @@ def register_party(session: Session, party: str, name: str, keys_data: Any, now:
     if session.get(PartyRow, party) is None:
         session.add(PartyRow(id=party, name=name, registered=now))
     added = []
+    signing_retired = False
     for kid, alg, version, status, public in keys:
         row = session.get(PartyKeyRow, kid)
+        retired_at = None if status == "current" else now
         if row is None:
             session.add(
                 PartyKeyRow(
@@ -84,19 +93,29 @@ def register_party(session: Session, party: str, name: str, keys_data: Any, now:
                     status=status,
                     public=public,
                     registered=now,
+                    retired_at=retired_at,
                 )
             )
             added.append(kid)
         elif row.party != party or row.public != public:
             raise ConflictError(f"key {kid} is registered already for another party")
-        else:
+        elif row.status != status:
+            if row.status != "current" and status == "current":
+                raise ConflictError(f"key {kid} was retired; a retired key does not become current again")
+            signing_retired |= alg == "ed25519" and row.status == "current"
             row.status = status
+            row.retired_at = row.retired_at or retired_at
+    if signing_retired:
+        # Console sign-ins rest on a signed request; once the key that made it is retired or
+        # destroyed, the party's users sign in again with its current key.
+        session.execute(delete(ConsoleSession).where(ConsoleSession.party == party))
+        session.execute(delete(ConsoleTicket).where(ConsoleTicket.party == party))
     session.flush()
     return added
 
 
 _KEYS = cast(Table, PartyKeyRow.__table__)
-_SIGNING_KEY = select(_KEYS.c.party, _KEYS.c.kid, _KEYS.c.public, _KEYS.c.status).where(
+_SIGNING_KEY = select(_KEYS.c.party, _KEYS.c.kid, _KEYS.c.public, _KEYS.c.status, _KEYS.c.retired_at).where(
     _KEYS.c.kid == bindparam("kid"), _KEYS.c.algorithm == "ed25519"
 )
 
@@ -105,7 +124,10 @@ def signing_key(session: Session, kid: str) -> SigningKey | None:
     """A registered Ed25519 key by id; destroyed keys are returned with their status."""
     # A Core statement on the session's connection: this runs for every signed request.
     row = session.connection().execute(_SIGNING_KEY, {"kid": kid}).first()
-    return None if row is None else SigningKey(row.party, row.kid, row.public, row.status)
+    if row is None:
+        return None
+    retired = as_utc(row.retired_at) if row.retired_at is not None else None
+    return SigningKey(row.party, row.kid, row.public, row.status, retired)
 
 
 def encryption_keys(session: Session, party: str) -> list[PartyKeyRow]:
