@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -96,9 +96,12 @@ class RequestAuthenticator:
         self._seen = 0
 
     def authenticate(self, message: SignedMessage, body: bytes) -> Caller:
+        names = [k.lower() for k, _ in message.headers]
         headers = {k.lower(): v for k, v in message.headers}
         if "signature" not in headers or "signature-input" not in headers:
             raise NotAuthenticated("the request is not signed (RFC 9421 Signature and Signature-Input)")
+        repeated = {n for n in names if names.count(n) > 1}
+        _refuse_repeated(repeated, ("signature", "signature-input", *REQUIRED))
         with self.readers.begin() as session:
             keys = _Keys(session)
             verifier = HTTPMessageVerifier(signature_algorithm=algorithms.ED25519, key_resolver=keys)
@@ -115,6 +118,9 @@ class RequestAuthenticator:
             if len(results) != 1:
                 raise NotAuthenticated("exactly one exchange-v1 signature is expected")
             result = results[0]
+            # Every field the signature covers, by name: a repeated one would be read as one value
+            # by the verifier and as another (the last) by whoever reads it after.
+            _refuse_repeated(repeated, (c.strip('"').split('"')[0] for c in result.covered_components))
             kid = str(result.parameters.get("keyid", ""))
             nonce = result.parameters.get("nonce")
             created = int(result.parameters.get("created", 0))
@@ -152,3 +158,10 @@ class RequestAuthenticator:
                 if session.connection().execute(_SEEN, {"kid": kid, "nonce": nonce}).first() is not None:
                     raise NotAuthenticated("this signature was used before (replay)") from None
             raise
+
+
+def _refuse_repeated(repeated: set[str], covered: Iterable[str]) -> None:
+    """Refuse a request that repeats a header the signature covers (or a signature header itself)."""
+    twice = sorted(repeated.intersection(covered))
+    if twice:
+        raise NotAuthenticated(f"the signed header {twice[0]} appears more than once; send it once")

@@ -14,16 +14,27 @@ from exchange.errors import ConflictError
 from exchange.storage.models import IdempotentResponse
 
 
+def scoped(ctx: RequestContext, key: str) -> str:
+    """The stored key: the client's key bound to its user, role and route (a digest, so it fits the
+    column whatever the key's length). The party is the row's other key column."""
+    c = ctx.caller
+    scope = "\x00".join((c.user, c.role, ctx.operation, key)).encode()
+    return "s1:" + hashlib.sha256(scope).hexdigest()
+
+
 def idempotent(
     ctx: RequestContext,
     key: str | None,
     request_bytes: bytes,
     work: Callable[[Unit], tuple[int, bytes]],
 ) -> Response:
-    """Run ``work`` once per (party, Idempotency-Key): a retry gets the stored response; the same
-    key with a different request is a conflict."""
+    """Run ``work`` once per (party, user, role, route, Idempotency-Key): a retry by the same user in
+    the same role on the same route gets the stored response; the same key with a different request
+    is a conflict. Another user's request with the same key is its own request, done and logged."""
     digest = hashlib.sha256(request_bytes).digest()
     party = ctx.caller.party
+    if key is not None:
+        key = scoped(ctx, key)
 
     def run(unit: Unit) -> tuple[int, bytes]:
         session = unit.session

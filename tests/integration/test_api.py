@@ -13,7 +13,7 @@ from sqlalchemy import text
 from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
 from exchange.storage.schema import head_revision
-from tests.integration.api_support import DECISION, NOW, ROUTES, Api, assert_problem, signed
+from tests.integration.api_support import DECISION, NOW, ROUTES, SUBJECT, Api, assert_problem, signed
 from tests.integration.conftest import block_log_writes, unblock_log_writes
 
 
@@ -61,6 +61,26 @@ def test_tampered_request(api: Api, method: str, path: str, body: dict[str, str]
             method, path, content=json.dumps({**body, "purpose": "brandveiligheid"}), headers=req3.headers
         )
         assert_problem(api.http.send(other), 401, "not valid")
+
+
+def test_a_repeated_signed_header_is_refused(api: Api) -> None:
+    """A request that repeats a covered header (Exchange-User twice) is refused, whatever the values:
+    a verifier and a logger could otherwise read different ones."""
+    for name, value in (("Exchange-User", "u-1"), ("Exchange-User", "po-1"), ("Exchange-Role", "jurist")):
+        req = signed(api, "GET", "/v1/whoami", None)
+        headers = [*req.headers.multi_items(), (name, value)]
+        twice = api.http.build_request("GET", "/v1/whoami", headers=headers)
+        assert_problem(api.http.send(twice), 401, "appears more than once")
+    req = signed(api, "GET", "/v1/whoami", None)
+    again = api.http.build_request(
+        "GET",
+        "/v1/whoami",
+        headers=[
+            *req.headers.multi_items(),
+            *[(k, v) for k, v in req.headers.multi_items() if k.lower() == "signature"],
+        ],
+    )
+    assert_problem(api.http.send(again), 401, "appears more than once")
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -148,6 +168,32 @@ def test_idempotent_retry(api: Api) -> None:
     assert_problem(other, 409, "different request")
     bad_key = c.post("/v1/decisions", DECISION, idempotency_key="no")  # type: ignore[arg-type]
     assert bad_key.status_code == 400
+
+
+def test_an_idempotency_key_is_scoped_to_user_role_and_route(api: Api) -> None:
+    """Another user, or the same user in another role, reusing a key gets its own answer and its own
+    log event, never the first user's stored answer."""
+    first = api.client("someren", "u-1", "employee").post(
+        "/v1/decisions", DECISION, idempotency_key="shared-0001"
+    )  # type: ignore[arg-type]
+    size = api.log_size()
+    other_user = api.client("someren", "u-2", "employee").post(
+        "/v1/decisions", DECISION, idempotency_key="shared-0001"
+    )  # type: ignore[arg-type]
+    assert other_user.status_code == 200 and other_user.json()["log_index"] != first.json()["log_index"]
+    assert api.log_size() == size + 1
+    other_role = api.client("someren", "u-1", "jurist").post(
+        "/v1/decisions", DECISION, idempotency_key="shared-0001"
+    )  # type: ignore[arg-type]
+    assert other_role.json()["log_index"] not in (first.json()["log_index"], other_user.json()["log_index"])
+    assert api.log_size() == size + 2
+    case = api.client("someren", "u-1", "employee").post(
+        "/v1/cases",
+        {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [SUBJECT]},
+        idempotency_key="shared-0001",
+    )
+    # Not the decision route's stored answer, nor a conflict with it: the route's own refusal.
+    assert_problem(case, 403, "only a coordinator")
 
 
 def test_log_failure_answers_503_and_discloses_nothing(api: Api) -> None:
