@@ -2,6 +2,9 @@
 
 client = ExchangeClient("https://exchange.example", keys, user="u-17", role="coordinator")
 client.get("/v1/whoami").json()
+
+This is the party's own software: it shares only the wire rules with the hub (exchange.protocol),
+never the hub's code.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from typing import Any
 import httpx
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
-from exchange.api.auth import REQUIRED, TAG
 from exchange.crypto import sodium
 from exchange.crypto.hazmat import ed25519_private_key
 from exchange.crypto.keys import KeyVersion, b64
 from exchange.errors import InvalidInputError
+from exchange.protocol import CONTENT_DIGEST, COVERED_COMPONENTS, ROLE_HEADER, SIGNATURE_TAG, USER_HEADER
 
 
 class _OwnKey(HTTPSignatureKeyResolver):
@@ -46,8 +49,8 @@ def sign_request(
     if key.sign_secret is None:
         raise InvalidInputError("the signing key has been destroyed")
     body = request.read()
-    request.headers["Exchange-User"] = user
-    request.headers["Exchange-Role"] = role
+    request.headers[USER_HEADER] = user
+    request.headers[ROLE_HEADER] = role
     signer = HTTPMessageSigner(
         signature_algorithm=algorithms.ED25519, key_resolver=_OwnKey(key.sign_kid, key.sign_secret)
     )
@@ -55,8 +58,8 @@ def sign_request(
     signer.sign(
         request,
         key_id=key.sign_kid,
-        covered_component_ids=tuple(c for c in REQUIRED if c != "content-digest"),
-        tag=TAG,
+        covered_component_ids=tuple(c for c in COVERED_COMPONENTS if c != CONTENT_DIGEST),
+        tag=SIGNATURE_TAG,
         created=created or datetime.now(UTC),
         nonce=nonce or b64(sodium.random_bytes(18)),
         body=body,
