@@ -18,7 +18,7 @@ from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
 from exchange.client.dossier_html import OpenedItem, render
 from exchange.client.dossier_pdf import render_pdf
-from exchange.client.http import ExchangeClient
+from exchange.client.http import ExchangeClient, Retry
 from exchange.crypto.envelope import (
     ItemMetadata,
     Recipient,
@@ -51,7 +51,8 @@ class ServiceError(ExchangeError):
 
 def _client(url: str, keystore: Path, user: str, role: str) -> tuple[ExchangeClient, Keystore]:
     store = read_keystore(keystore, passphrase())
-    return ExchangeClient(url, store.keys.current, user, role), store
+    # A 503 that says when to come back (the hub at capacity) is tried again a few times.
+    return ExchangeClient(url, store.keys.current, user, role, retry=Retry()), store
 
 
 def _ok(response: Any, *expected: int) -> Any:
@@ -61,7 +62,12 @@ def _ok(response: Any, *expected: int) -> Any:
         except ValueError:
             problem = {"detail": response.text[:200]}
         raise ServiceError(response.status_code, problem)
-    return response.json()
+    try:
+        return response.json()
+    except ValueError:
+        raise InvalidInputError(
+            f"the answer from {response.url} is not JSON; is --url the address of the exchange hub?"
+        ) from None
 
 
 def _echo(data: Any) -> None:
