@@ -65,6 +65,7 @@ def run(base: str, tmp: Path, party: str, role: str, *args: str) -> str:
         "EXCHANGE_PASSPHRASE": PASS,
         "EXCHANGE_USER": "u-1",
         "EXCHANGE_ROLE": role,
+        "EXCHANGE_CONVENANT_DIR": str(CONVENANT),
     }
     result = CliRunner().invoke(cli, ["client", *args], env=env)
     assert result.exit_code == 0, result.output
@@ -115,6 +116,7 @@ def test_a_case_from_the_command_line(served: tuple[str, Path]) -> None:
             "EXCHANGE_PASSPHRASE": PASS,
             "EXCHANGE_USER": "u",
             "EXCHANGE_ROLE": "employee",
+            "EXCHANGE_CONVENANT_DIR": str(CONVENANT),
         },
     )
     assert bad.exit_code == 2 and "nothing was sent" in bad.output and "bad.txt:2" in bad.output
@@ -302,3 +304,56 @@ def test_a_given_idempotency_key_is_kept_over_retries() -> None:
         stop()
     assert answer.status_code == 200 and waits == [2.0]
     assert [h["idempotency-key"] for h in seen] == ["open-0123456789", "open-0123456789"]
+
+
+@pytest.mark.parametrize(
+    ("category", "refusal"),
+    [
+        (
+            "brp-inschrijvng",
+            "error: 'brp-inschrijvng' is not a category of PIT 2021; did you mean 'brp-inschrijving'?",
+        ),
+        (
+            "politie-incidenten",
+            "error: helmond does not provide 'politie-incidenten' under PIT 2021 (it provides: bag-gebruik,",
+        ),
+    ],
+)
+def test_index_refuses_a_category_the_party_does_not_provide(
+    keystore: dict[str, str], tmp_path: Path, category: str, refusal: str
+) -> None:
+    """A mistyped category, or one the covenant does not have the party provide, is refused on the
+    client with close names, and nothing reaches the hub."""
+    url, seen, stop = _busy_hub("1")
+    (tmp_path / "held.txt").write_text("5701 AB 12a\n")
+    env = {**keystore, "EXCHANGE_URL": url, "EXCHANGE_CONVENANT_DIR": str(CONVENANT)}
+    try:
+        result = CliRunner().invoke(
+            cli,
+            [
+                "client",
+                "index",
+                "--covenant",
+                "pit",
+                "--category",
+                category,
+                "--add-file",
+                str(tmp_path / "held.txt"),
+            ],
+            env=env,
+        )
+    finally:
+        stop()
+    assert result.exit_code == 2
+    assert result.output.startswith(refusal) and "nothing was sent" in result.output
+    assert seen == []
+
+
+def test_index_names_the_covenant_directory_it_needs(keystore: dict[str, str], tmp_path: Path) -> None:
+    """Without the covenant files the client cannot check the category, and says where it looked."""
+    env = {**keystore, "EXCHANGE_URL": "http://127.0.0.1:9", "EXCHANGE_CONVENANT_DIR": str(tmp_path / "none")}
+    result = CliRunner().invoke(
+        cli, ["client", "index", "--covenant", "pit", "--category", "bag-gebruik"], env=env
+    )
+    assert result.exit_code == 2
+    assert f"error: no covenant directory at {tmp_path / 'none'}; give the covenant tree" in result.output
