@@ -174,8 +174,10 @@ class ExchangeClient:
                 raise InvalidInputError(f"'{path}' on the hub is not a valid URL: {exc}") from None
             # Signed afresh for every try: each signature has its own nonce and time.
             response = self._send(sign_request(req, self.key, self.user, self.role))
-            wait = self.retry.wait_before_next(response, attempt, datetime.now(UTC)) if self.retry else None
-            if wait is None or self.retry is None:
+            if self.retry is None:
+                return response
+            wait = self.retry.wait_before_next(response, attempt, datetime.now(UTC))
+            if wait is None:
                 return response
             response.close()
             self.retry.sleep(wait)
@@ -186,10 +188,11 @@ class ExchangeClient:
             return self.http.send(request)
         except httpx.TransportError as exc:
             hub = f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
+            why = _reason(exc, request.extensions.get("timeout", {}))
             if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):  # nothing was sent
-                raise HubUnavailableError(f"cannot reach the hub at {hub}: {_reason(exc)}") from None
+                raise HubUnavailableError(f"cannot reach the hub at {hub}: {why}") from None
             maybe = "; it may have been done, check before repeating it" if request.method == "POST" else ""
-            raise HubUnavailableError(f"no answer from the hub at {hub}: {_reason(exc)}{maybe}") from None
+            raise HubUnavailableError(f"no answer from the hub at {hub}: {why}{maybe}") from None
 
     def get(self, path: str) -> httpx.Response:
         return self.request("GET", path)
@@ -207,14 +210,17 @@ def _has(headers: Mapping[str, str], name: str) -> bool:
     return any(k.lower() == name.lower() for k in headers)
 
 
-def _reason(exc: httpx.TransportError) -> str:
+def _reason(exc: httpx.TransportError, timeouts: Mapping[str, float | None]) -> str:
     """What went wrong, in a few words: the operating system's own words where there are some."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "no connection within the time limit"
     if isinstance(exc, httpx.TimeoutException):
-        return "no answer within the time limit"
+        phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+        limit = timeouts.get(phase)
+        within = f"within {limit:g} s" if limit is not None else "in time"
+        return f"no connection {within}" if phase == "connect" else f"no answer {within}"
     cause: BaseException | None = exc
-    while cause is not None:
+    for _ in range(8):  # httpx -> httpcore -> the socket's OSError; never an endless chain
+        if cause is None:
+            break
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror[0].lower() + cause.strerror[1:]
         cause = cause.__cause__ or cause.__context__

@@ -4,6 +4,7 @@ own keystores; subjects are pseudonymised and items sealed and opened on the cli
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from exchange.api.app import create_app
 from exchange.cli.demo import _free_port, _Server
 from exchange.cli.main import app as cli
-from exchange.client.http import ExchangeClient, Retry
+from exchange.client.http import ExchangeClient, HubUnavailableError, Retry
 from exchange.config import Settings
 from exchange.crypto import sodium
 from exchange.crypto.keys import PartyKeys
@@ -357,3 +358,22 @@ def test_index_names_the_covenant_directory_it_needs(keystore: dict[str, str], t
     )
     assert result.exit_code == 2
     assert f"error: no covenant directory at {tmp_path / 'none'}; give the covenant tree" in result.output
+
+
+def test_a_hub_that_does_not_answer_is_one_line_that_says_it_may_have_acted() -> None:
+    """A hub that takes the connection but never answers is named with the time waited; for a POST
+    the message warns that it may have been done."""
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody reads or answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    client = ExchangeClient(
+        url, PartyKeys.create("helmond", datetime.now(UTC)).current, "u-1", "c", timeout=0.2
+    )
+    try:
+        with pytest.raises(HubUnavailableError) as caught:
+            client.post("/v1/cases/c-1/transitions", {"to": "selection"})
+    finally:
+        client.close()
+        silent.close()
+    assert str(caught.value) == (
+        f"no answer from the hub at {url}: no answer within 0.2 s; it may have been done, check before repeating it"
+    )
