@@ -10,7 +10,6 @@ accepted once: a replay is refused even within the window. Verification is done 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,17 +23,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.crypto.hazmat import ed25519_public_key
 from exchange.errors import StorageError, VerificationError
+from exchange.protocol import COVERED_COMPONENTS, IDENTIFIER, SIGNATURE_TAG
 from exchange.storage.models import RequestNonce
 from exchange.storage.parties import signing_key
 from exchange.storage.unit_of_work import run_unit
 from exchange.vocabulary import Caller
 
-TAG = "exchange-v1"
-REQUIRED = ("@method", "@target-uri", "content-digest", "exchange-user", "exchange-role")
+# The signature profile is shared with the client (exchange.protocol); these names stay for callers.
+TAG = SIGNATURE_TAG
+REQUIRED = COVERED_COMPONENTS
 _NONCES = cast(Table, RequestNonce.__table__)
 _SEEN = select(_NONCES.c.kid).where(_NONCES.c.kid == bindparam("kid"), _NONCES.c.nonce == bindparam("nonce"))
 _RECORD = _NONCES.insert()
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+_IDENT = IDENTIFIER
 
 
 @dataclass(frozen=True, slots=True)

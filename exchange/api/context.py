@@ -24,10 +24,10 @@ from exchange.api.wiring import Service
 from exchange.audit.events import new_trace
 from exchange.cases.unit import Unit
 from exchange.errors import ExchangeError, InvalidInputError
+from exchange.protocol import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY
 from exchange.vocabulary import Caller
 
 T = TypeVar("T")
-IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{8,200}$"
 
 
 def service_of(request: Request) -> Service:
@@ -111,7 +111,7 @@ def request_context(request: Request, caller: Authed) -> RequestContext:
 
 # Module level on purpose: FastAPI resolves these annotations by name in the routers' globals.
 Ctx = Annotated[RequestContext, Depends(request_context)]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)]
+IdemKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, pattern=IDEMPOTENCY_KEY)]
 
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 

@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 import typer
 
+from exchange.cli.convenant import DEFAULT_TREE, TreeOpt, load_covenants, require_covenant
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
+from exchange.client.categories import check_provided, version_for
 from exchange.client.dossier_html import OpenedItem, render
 from exchange.client.dossier_pdf import render_pdf
-from exchange.client.http import ExchangeClient
+from exchange.client.http import ExchangeClient, Retry
 from exchange.crypto.envelope import (
     ItemMetadata,
     Recipient,
@@ -33,6 +35,7 @@ from exchange.crypto.keystore import Keystore, read_keystore
 from exchange.crypto.pseudonym import pseudonymise
 from exchange.crypto.subjects import SubjectError, normalise
 from exchange.errors import ExchangeError, InvalidInputError
+from exchange.policies.engine import LEGAL_TIMEZONE
 
 app = typer.Typer(help="A party's commands against the exchange service.", no_args_is_help=True)
 
@@ -51,7 +54,8 @@ class ServiceError(ExchangeError):
 
 def _client(url: str, keystore: Path, user: str, role: str) -> tuple[ExchangeClient, Keystore]:
     store = read_keystore(keystore, passphrase())
-    return ExchangeClient(url, store.keys.current, user, role), store
+    # A 503 that says when to come back (the hub at capacity) is tried again a few times.
+    return ExchangeClient(url, store.keys.current, user, role, retry=Retry()), store
 
 
 def _ok(response: Any, *expected: int) -> Any:
@@ -61,7 +65,12 @@ def _ok(response: Any, *expected: int) -> Any:
         except ValueError:
             problem = {"detail": response.text[:200]}
         raise ServiceError(response.status_code, problem)
-    return response.json()
+    try:
+        return response.json()
+    except ValueError:
+        raise InvalidInputError(
+            f"the answer from {response.url} is not JSON; is --url the address of the exchange hub?"
+        ) from None
 
 
 def _echo(data: Any) -> None:
@@ -179,9 +188,13 @@ def index(
     add_file: Annotated[Path | None, typer.Option(help="Subjects to add, one per line.")] = None,
     remove_file: Annotated[Path | None, typer.Option(help="Subjects to remove, one per line.")] = None,
     kind: Annotated[str, typer.Option(help="address, person or company")] = "address",
+    convenant_dir: TreeOpt = DEFAULT_TREE,
 ) -> None:
-    """Bulk-update your hit/no-hit index from files. Every line is checked before anything is sent."""
+    """Bulk-update your hit/no-hit index from files. The category is checked against the covenant
+    files (one you provide) and every line is checked before anything is sent."""
     c, store = _client(url, keystore, user, role)
+    versions = [v.covenant for v in require_covenant(load_covenants(convenant_dir), covenant, convenant_dir)]
+    check_provided(version_for(versions, datetime.now(LEGAL_TIMEZONE).date()), store.party, category)
     lists: dict[str, list[str]] = {}
     for name, path in (("add", add_file), ("remove", remove_file)):
         lines = path.read_text(encoding="utf-8").splitlines() if path else []
@@ -199,7 +212,7 @@ def index(
                 + "\n  ".join(errors[:20])
                 + (f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else "")
             )
-        key = store.pseudonym_key(covenant)
+        key = store.pseudonym_key(covenant.split("/")[0])
         lists[name] = [str(pseudonymise(v, key)) for v in values]
     total = len(lists["add"]) + len(lists["remove"])
     sent = 0

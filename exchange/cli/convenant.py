@@ -9,17 +9,60 @@ from typing import Annotated
 import typer
 
 from exchange.cli.errors import EXIT_FAILED, handled
-from exchange.errors import InvalidInputError
+from exchange.errors import ConfigurationError, InvalidInputError
 from exchange.policies.compiler import CompiledPolicy, compile_covenant
 from exchange.policies.diff import diff_covenants, render_diff
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.files import LoadedVersion, load_tree, load_version
+from exchange.policies.lookup import did_you_mean
 from exchange.policies.register import render_register
 from exchange.policies.scenarios import run_scenarios
 
 app = typer.Typer(help="Check, compile, test, compare and document covenant versions.", no_args_is_help=True)
 
 DirArg = Annotated[Path, typer.Argument(help="A covenant version directory, or a tree of them.")]
+#: The covenant tree a command decides or checks against: --convenant, EXCHANGE_CONVENANT_DIR, or
+#: ./convenant (where the project keeps it).
+TreeOpt = Annotated[
+    Path,
+    typer.Option(
+        "--convenant",
+        envvar="EXCHANGE_CONVENANT_DIR",
+        help="The covenant tree (env EXCHANGE_CONVENANT_DIR; default ./convenant).",
+    ),
+]
+DEFAULT_TREE = Path("convenant")
+
+
+def load_covenants(tree: Path) -> list[LoadedVersion]:
+    """Every covenant version in ``tree``; a missing tree is named with where it was looked for."""
+    if not tree.is_dir():
+        where = str(tree) if tree.is_absolute() else f"{tree} (looked in {Path.cwd() / tree})"
+        raise ConfigurationError(
+            f"no covenant directory at {where}; "
+            "give the covenant tree with --convenant DIR or EXCHANGE_CONVENANT_DIR"
+        )
+    return load_tree(tree)
+
+
+def require_covenant(versions: list[LoadedVersion], ref: str, tree: Path) -> list[LoadedVersion]:
+    """The versions of the covenant ``ref`` ("pit" or "pit/2021") names; an unknown one is refused
+    with the names that are close to it."""
+    cid, _, version = ref.partition("/")
+    ids = sorted({v.covenant.ref.id for v in versions})
+    mine = [v for v in versions if v.covenant.ref.id == cid]
+    if not mine:
+        raise InvalidInputError(
+            f"unknown covenant '{cid}' in {tree}{did_you_mean(cid, ids)} (it has: {', '.join(ids)})"
+        )
+    if version:
+        numbers = [v.covenant.ref.version for v in mine]
+        mine = [v for v in mine if v.covenant.ref.version == version]
+        if not mine:
+            raise InvalidInputError(
+                f"covenant '{cid}' has no version '{version}' in {tree} (it has: {', '.join(numbers)})"
+            )
+    return mine
 
 
 @app.command()

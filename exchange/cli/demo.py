@@ -38,6 +38,7 @@ from exchange.crypto.envelope import (
 from exchange.crypto.keys import PartyKeys, unb64
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
 from exchange.crypto.subjects import normalise_address
+from exchange.errors import ConfigurationError
 from exchange.storage import audit_queries
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
@@ -47,6 +48,7 @@ from exchange.storage.schema import upgrade
 PARTIES = ("helmond", "politie-oost-brabant", "vrbzo", "senzer", "wijkteam-zonder-rol")
 ADDRESS = "5701 ab 12-a"  # typed as a user would; normalised and pseudonymised on the client
 ORIGIN = "exchange.demo/log"
+DEMO_COVENANTS = Path("convenant")  # relative: the demo runs from the project directory
 
 
 def _free_port() -> int:
@@ -64,6 +66,12 @@ def run_demo(
     workdir: Path, say: Callable[[str], None] = print, keep_serving: bool = False, port: int | None = None
 ) -> dict[str, Any]:
     """Play the demo in ``workdir`` (wiped first). Returns facts the integration test checks."""
+    if not DEMO_COVENANTS.is_dir():
+        # Without it the service would start with no covenant and every step would be denied.
+        raise ConfigurationError(
+            f"the demo plays the covenants in {Path.cwd() / DEMO_COVENANTS}, which does not exist; "
+            "run it from the project directory"
+        )
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -71,7 +79,7 @@ def run_demo(
     settings = Settings(
         mode="dev",
         database_url=f"sqlite:///{workdir / 'exchange.db'}",
-        convenant_dir=Path("convenant"),
+        convenant_dir=DEMO_COVENANTS,
         log_origin=ORIGIN,
         log_key_file=workdir / "log-key",
     )

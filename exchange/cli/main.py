@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,6 @@ from exchange.cli import admin, client, convenant, keys, log
 from exchange.cli.errors import handled
 from exchange.errors import InvalidInputError
 from exchange.policies.decision import DecisionRequest
-from exchange.policies.files import load_tree
 
 app = typer.Typer(
     help="exchange: lawful, provable information exchange for intervention teams.", no_args_is_help=True
@@ -27,7 +25,6 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(client.app, name="client")
 app.command("serve")(handled(admin.serve))
 
-DEFAULT_CONVENANT_DIR = Path(os.environ.get("EXCHANGE_CONVENANT_DIR", "convenant"))
 DEMO_DIR = Path("var/demo")
 
 
@@ -35,14 +32,13 @@ DEMO_DIR = Path("var/demo")
 @handled
 def decide(
     request: Annotated[str | None, typer.Argument(help="Request JSON; read from stdin if absent.")] = None,
-    convenant_dir: Annotated[
-        Path, typer.Option("--convenant", help="Covenant tree.")
-    ] = DEFAULT_CONVENANT_DIR,
+    convenant_dir: convenant.TreeOpt = convenant.DEFAULT_TREE,
     reference: Annotated[bool, typer.Option(help="Decide with plain Casbin, not the fast path.")] = False,
 ) -> None:
     """Decide one request against the covenants and print the decision as JSON.
 
-    Exit code 0 when allowed, 1 when denied, 2 when the request or covenants are malformed.
+    Exit code 0 when allowed, 1 when denied, 2 when the request or covenants are malformed, the
+    covenant tree is missing, or the request names a covenant or version it does not hold.
     """
     raw = request if request is not None else sys.stdin.read()
     try:
@@ -50,7 +46,9 @@ def decide(
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"the request is not valid JSON: {exc}") from None
     req = DecisionRequest.from_data(data)
-    engine = convenant.engine_for(load_tree(convenant_dir))
+    versions = convenant.load_covenants(convenant_dir)
+    convenant.require_covenant(versions, req.covenant, convenant_dir)
+    engine = convenant.engine_for(versions)
     matcher = None
     if reference:
         from exchange.policies.casbin_adapter import CasbinMatcher

@@ -170,21 +170,24 @@ def test_idempotent_retry(api: Api) -> None:
     assert bad_key.status_code == 400
 
 
+ASK = {**(DECISION or {})}
+
+
 def test_an_idempotency_key_is_scoped_to_user_role_and_route(api: Api) -> None:
     """Another user, or the same user in another role, reusing a key gets its own answer and its own
     log event, never the first user's stored answer."""
     first = api.client("someren", "u-1", "employee").post(
-        "/v1/decisions", DECISION, idempotency_key="shared-0001"
-    )  # type: ignore[arg-type]
+        "/v1/decisions", ASK, idempotency_key="shared-0001"
+    )
     size = api.log_size()
     other_user = api.client("someren", "u-2", "employee").post(
-        "/v1/decisions", DECISION, idempotency_key="shared-0001"
-    )  # type: ignore[arg-type]
+        "/v1/decisions", ASK, idempotency_key="shared-0001"
+    )
     assert other_user.status_code == 200 and other_user.json()["log_index"] != first.json()["log_index"]
     assert api.log_size() == size + 1
     other_role = api.client("someren", "u-1", "jurist").post(
-        "/v1/decisions", DECISION, idempotency_key="shared-0001"
-    )  # type: ignore[arg-type]
+        "/v1/decisions", ASK, idempotency_key="shared-0001"
+    )
     assert other_role.json()["log_index"] not in (first.json()["log_index"], other_user.json()["log_index"])
     assert api.log_size() == size + 2
     case = api.client("someren", "u-1", "employee").post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,13 +12,15 @@ from pathlib import Path
 from tests.conftest import CONVENANT, ROOT
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EXCHANGE_CONVENANT_DIR"}
     return subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", *args],
         capture_output=True,
         text=True,
         input=stdin,
-        cwd=ROOT,
+        cwd=cwd,
+        env=env,
         check=False,
     )
 
@@ -94,3 +97,47 @@ def test_decide_from_argument_and_stdin() -> None:
     assert reference.returncode == 0 and json.loads(reference.stdout)["allowed"] is True
     bad = run("decide", "{not json")
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+
+
+REQUEST = {
+    "requester": "someren",
+    "role": "employee",
+    "provider": "senzer",
+    "category": "bijstand-status",
+    "purpose": "uitkeringsfraude",
+    "phase": "action",
+    "covenant": "pit",
+    "moment": "2022-03-01T10:00:00+01:00",
+}
+
+
+def test_decide_refuses_an_unknown_covenant_as_malformed() -> None:
+    """An unknown covenant or version is a malformed request (exit 2) with close names, not a denial."""
+    typo = run("decide", json.dumps({**REQUEST, "covenant": "pitt"}))
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert "unknown covenant 'pitt' in convenant; did you mean 'pit'?" in typo.stderr
+    assert "(it has: kit, lsi-woensel, pit)" in typo.stderr
+    version = run("decide", json.dumps({**REQUEST, "covenant": "pit/2099"}))
+    assert version.returncode == 2 and "covenant 'pit' has no version '2099'" in version.stderr
+    assert "(it has: 2016, 2021)" in version.stderr
+    named = run("decide", json.dumps({**REQUEST, "covenant": "pit/2021"}))
+    assert named.returncode == 0 and json.loads(named.stdout)["allowed"] is True
+
+
+def test_decide_outside_the_project_names_the_directory_it_looked_in(tmp_path: Path) -> None:
+    """Run elsewhere, `decide` says which covenant directory is missing and how to give one."""
+    away = run("decide", json.dumps(REQUEST), cwd=tmp_path)
+    assert away.returncode == 2
+    assert f"no covenant directory at convenant (looked in {tmp_path / 'convenant'})" in away.stderr
+    assert "--convenant DIR or EXCHANGE_CONVENANT_DIR" in away.stderr
+    given = run("decide", "--convenant", str(CONVENANT), json.dumps(REQUEST), cwd=tmp_path)
+    assert given.returncode == 0, given.stderr
+
+
+def test_the_demo_outside_the_project_says_where_the_covenants_should_be(tmp_path: Path) -> None:
+    """`exchange demo` elsewhere stops at once naming the missing covenant directory, instead of
+    starting a service without covenants whose every step is denied."""
+    away = run("demo", "--exit", "--workdir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert away.returncode == 2
+    assert f"the demo plays the covenants in {tmp_path / 'convenant'}, which does not exist" in away.stderr
+    assert not (tmp_path / "demo").exists()

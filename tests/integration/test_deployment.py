@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys
@@ -69,6 +71,28 @@ def test_compose_runs_read_only_with_least_secrets() -> None:
     assert "metrics-token" not in secrets_of["checkpointer"]
     assert services["checkpointer"]["command"][:2] == ["log", "checkpoint"]
     assert "postgres" in services["db"]["image"]
+
+
+def test_every_compose_service_has_a_health_check_it_can_pass() -> None:
+    """Only the API serves /health: a long-running service that does not serve (the checkpoint
+    signer) must not inherit the image's HTTP check, which it can never pass; its check is off."""
+    services = COMPOSE["services"]
+    assert "/health" in DOCKERFILE  # what a service without its own healthcheck inherits
+    for name, svc in services.items():
+        long_running = svc.get("restart") == "unless-stopped"
+        if svc.get("image", "").startswith("exchange") and long_running and "serve" not in svc["command"]:
+            check = svc.get("healthcheck")
+            assert check is not None and (check.get("disable") is True or "/health" not in str(check)), name
+    assert services["checkpointer"]["healthcheck"] == {"disable": True}
+
+
+def test_requires_python_admits_the_versions_debian_and_ubuntu_ship() -> None:
+    """3.11 is tested; 3.12 and 3.13 install too (every pinned dependency has wheels for them)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    spec = SpecifierSet(project["project"]["requires-python"])
+    assert all(v in spec for v in ("3.11.7", "3.12.1", "3.13.0"))
+    assert "3.10.13" not in spec
+    assert project["tool"]["mypy"]["python_version"] == "3.11"  # the code stays 3.11 code
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from exchange.client.http import ExchangeClient
+from exchange.client.http import ExchangeClient, HubUnavailableError
 from exchange.crypto.envelope import ItemMetadata, Recipient, encode, format_created, seal
 from exchange.crypto.keys import PartyKeys, b64, unb64
 from exchange.storage.db import make_engine, session_factory
@@ -181,7 +181,7 @@ def _mix(service: Service, tally: Tally) -> Callable[[int], None]:
                 )
                 n = len(r.json().get("recipients", [])) if r.status_code == 201 else 0
                 tally.add("disclosure", r.status_code, n, "disclosure")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, HubUnavailableError) as exc:
             with tally.lock:
                 tally.errors[type(exc).__name__] += 1
 
