@@ -26,12 +26,16 @@ from exchange.errors import (
     StorageError,
     VerificationError,
 )
+from exchange.storage.log_verify import LogCorrupted
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://exchange.invalid/problems/"
 
 _STATUS: list[tuple[type[ExchangeError], int, str]] = [
+    # The service's own log failed verification: nothing can be recorded safely (fail closed). Before
+    # the generic VerificationError, which means the caller's credentials did not verify.
+    (LogCorrupted, 503, "Disclosure log failed verification"),
     (VerificationError, 401, "Not authenticated"),
     (DeniedError, 403, "Not allowed"),
     (NotFoundError, 404, "Not found"),
