@@ -37,6 +37,12 @@ class VerificationError(ExchangeError):
     kind = "verification"
 
 
+class LogIntegrityError(VerificationError):
+    """The service's own disclosure log failed verification: nothing can be recorded safely."""
+
+    kind = "log-integrity"
+
+
 class NotFoundError(ExchangeError):
     """The resource does not exist, or the caller may not know that it does.
 
@@ -89,6 +95,8 @@ class Overloaded(ExchangeError):
 _HTTP: tuple[tuple[type[ExchangeError], int, str], ...] = (
     (PayloadTooLarge, 413, "Payload too large"),
     (Overloaded, 503, "Overloaded"),
+    # Before VerificationError, which means the caller's credentials did not verify: fail closed.
+    (LogIntegrityError, 503, "Disclosure log failed verification"),
     (VerificationError, 401, "Not authenticated"),
     (DeniedError, 403, "Not allowed"),
     (NotFoundError, 404, "Not found"),

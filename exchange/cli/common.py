@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,10 +12,10 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from exchange.audit.checkpoint import NoteSigner
+from exchange.audit.checkpoint import NoteSigner, NoteVerifier
 from exchange.config import Settings, load_settings
 from exchange.crypto import sodium
-from exchange.errors import ConfigurationError, StorageError
+from exchange.errors import ConfigurationError, InvalidInputError, StorageError
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.schema import require_current
@@ -73,3 +75,37 @@ def log_signer(settings: Settings | None = None) -> NoteSigner:
     if s.mode != "dev" and len(set(seed)) < 8:
         raise ConfigurationError(f"{path} holds a placeholder key; create a new one: exchange log init-key")
     return NoteSigner.from_seed(s.log_origin, seed)
+
+
+def log_verifier(settings: Settings, public: str | None) -> NoteVerifier:
+    """The log's checkpoint verifier from its published public key, or else from its signing key.
+
+    ``public`` is the base64 key as ``exchange log init-key`` prints it, or a file holding it (also
+    the whole ``verifier: <name> <key>`` line). An auditor needs nothing else; only without it is
+    the signing key (EXCHANGE_LOG_KEY_FILE) read.
+    """
+    if public is None:
+        if not settings.log_key_file.exists():
+            raise ConfigurationError(
+                f"no log signing key at {settings.log_key_file}; to verify without it, give the log's "
+                "public key: --log-public <base64 key or file>"
+            )
+        return log_signer(settings).verifier
+    text = public
+    path = Path(public)
+    try:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        raise InvalidInputError(f"cannot read the log's public key from {path}") from None
+    words = text.split()
+    try:
+        key = base64.b64decode(words[-1] if words else "", validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != sodium.PUBLIC_KEY_BYTES:
+        raise InvalidInputError(
+            "--log-public is not the log's public key: give the 32-byte Ed25519 key in base64, "
+            "as 'exchange log init-key' prints it, or a file holding it"
+        )
+    return NoteVerifier(settings.log_origin, key)

@@ -13,11 +13,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from exchange.audit.checkpoint import NoteVerifier
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.audit.merkle import verify_inclusion
 from exchange.audit.witness import WitnessState, witness
-from exchange.cli.common import audit_log, create_log_key, database, log_signer
+from exchange.cli.common import audit_log, create_log_key, database, log_signer, log_verifier
 from exchange.cli.errors import EXIT_FAILED, handled
 from exchange.cli.keys import KeystoreOpt, passphrase
 from exchange.config import load_settings
@@ -68,9 +67,7 @@ def init_key() -> None:
     typer.echo(f"verifier: {signer.name} {base64.b64encode(signer.public).decode()}")
 
 
-def _log_view(session: object, party: str, user: str, what: str, count: int) -> None:
-
-    assert isinstance(session, Session)
+def _log_view(session: Session, party: str, user: str, what: str, count: int) -> None:
     event = Event(
         datetime.now(UTC),
         f"cli-{int(time.time() * 1000)}",
@@ -81,6 +78,15 @@ def _log_view(session: object, party: str, user: str, what: str, count: int) -> 
         details={"view": what, "rows": count},
     )
     audit_log().append(session, event)
+
+
+LogPublic = Annotated[
+    str | None,
+    typer.Option(
+        "--log-public",
+        help="The log's public key (base64, as 'exchange log init-key' prints it), or a file holding it.",
+    ),
+]
 
 
 @app.command()
@@ -94,13 +100,18 @@ def verify(
             "the log must contain that checkpoint. Repeat for several. Use after a restore."
         ),
     ] = None,
+    log_public: LogPublic = None,
 ) -> None:
-    """Recompute every leaf hash, subtree and root; check every signed checkpoint.
+    """Recompute every leaf hash, subtree and root; check every signed checkpoint and the newest
+    cosignature each witness left in this database.
 
-    Exits 1 naming the first bad entry if anything was altered, or if the log no longer contains a
-    checkpoint a witness cosigned (a restore from a backup older than what parties saw).
+    Needs only the log's public key (--log-public); without it, the key is derived from the log's
+    signing key (EXCHANGE_LOG_KEY_FILE). Exits 1 naming the first bad entry if anything was altered,
+    or if the log no longer contains a checkpoint a witness cosigned: one stored here, or one in a
+    party's own state file (--witnessed), which still counts if the stored cosignatures were deleted.
     """
-    signer = log_signer()
+    settings = load_settings()
+    verifier = log_verifier(settings, log_public)
     states = []
     for path in witnessed or []:
         try:
@@ -119,11 +130,11 @@ def verify(
                 flush=True,
             )
 
-    log = audit_log()
+    log = audit_log(settings)
     failures: list[str] = []
-    with database() as session:
+    with database(settings) as session:
         try:
-            report = log.verify(session, signer.verifier, progress)
+            report = log.verify(session, verifier, progress)
         except LogCorrupted as exc:
             if not quiet:
                 print(file=sys.stderr)
@@ -139,6 +150,14 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
     for path, state in states:
         typer.echo(f"ok: contains the checkpoint of size {state.size} witnessed in {path.name}")
+    for w in report.witnessed:
+        typer.echo(f"ok: contains the checkpoint of size {w.size} cosigned by witness {w.witness}")
+    if not report.witnessed:
+        typer.echo(
+            "note: no witness cosignatures are stored in this database, so a log truncated together "
+            "with its checkpoints would pass here; check against what parties saw with "
+            "--witnessed <a party's witness state file>"
+        )
     typer.echo(
         f"ok: {report.size} entries, root {base64.b64encode(report.root).decode()}, "
         f"{report.checkpoints} checkpoint(s) consistent"
@@ -228,7 +247,9 @@ def witness_cmd(
     keystore: KeystoreOpt,
     name: Annotated[str, typer.Option(help="This witness's key name, e.g. helmond.example/witness.")],
     state: Annotated[Path, typer.Option(help="File with the last checkpoint this party cosigned.")],
-    log_public: Annotated[str, typer.Option(help="The log's public key (base64), as published.")],
+    log_public: Annotated[
+        str, typer.Option(help="The log's public key (base64, as published), or a file holding it.")
+    ],
 ) -> None:
     """A party's side: check the newest checkpoint extends the last one it saw, and cosign it."""
     store = read_keystore(keystore, passphrase())
@@ -236,7 +257,7 @@ def witness_cmd(
     if key.sign_secret is None:  # pragma: no cover - a current key always has its secret
         raise InvalidInputError("the current signing key has no secret")
     settings = load_settings()
-    verifier = NoteVerifier(settings.log_origin, base64.b64decode(log_public))
+    verifier = log_verifier(settings, log_public)
     previous = WitnessState.from_json(state.read_text()) if state.exists() else None
     log = audit_log(settings)
     with database(settings) as session:

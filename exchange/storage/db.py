@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from exchange.errors import ConfigurationError
+from exchange.storage.log_head import track_log_head
 
 DEFAULT_URL = "sqlite:///var/exchange.db"
 #: Execution option marking a read-only transaction (see :func:`reader_factory`).
@@ -68,7 +69,13 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions for units of work that may append to the disclosure log.
+
+    The factory forgets the log head an append cached when a transaction or savepoint ends
+    (:func:`~exchange.storage.log_head.track_log_head`); the listener is this factory's own, not
+    SQLAlchemy's global ``Session`` class's.
+    """
+    return track_log_head(sessionmaker(engine, expire_on_commit=False))
 
 
 def reader_factory(engine: Engine) -> sessionmaker[Any]:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from exchange.audit.witness import witness
+from exchange.crypto import sodium
 from tests.conftest import ROOT
 
 
@@ -188,3 +190,101 @@ def test_restore_drill_against_witnessed_checkpoints(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     broken = cli(tmp_path, "log", "verify", "--witnessed", str(tmp_path / "broken.json"))
     assert broken.returncode == 2 and "witness state file is damaged" in broken.stderr
+
+
+def _logged(tmp_path: Path, views: int) -> str:
+    """A migrated database with a log key, ``views`` logged searches and a checkpoint; the log's
+    public key as `log init-key` prints it."""
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    created = cli(tmp_path, "log", "init-key")
+    assert created.returncode == 0
+    for i in range(views):
+        assert cli(tmp_path, "log", "search", "--as", "helmond", "--user", f"po-{i}").returncode == 0
+    assert cli(tmp_path, "log", "checkpoint").returncode == 0
+    (line,) = [x for x in created.stdout.splitlines() if x.startswith("verifier: ")]
+    return line.split()[-1]
+
+
+def test_verify_with_the_logs_public_key_alone(tmp_path: Path) -> None:
+    """An auditor without the signing key verifies with --log-public (the key, or a file holding the
+    line init-key printed); without either, verify says how; a wrong key fails the checkpoint."""
+    public = _logged(tmp_path, 3)
+    (tmp_path / "log-key").unlink()
+    missing = cli(tmp_path, "log", "verify", "--quiet")
+    assert missing.returncode == 2 and "--log-public" in missing.stderr
+    ok = cli(tmp_path, "log", "verify", "--quiet", "--log-public", public)
+    assert ok.returncode == 0, ok.stderr
+    assert "ok: 3 entries" in ok.stdout and "1 checkpoint(s) consistent" in ok.stdout
+    published = tmp_path / "log.pub"
+    published.write_text(f"verifier: exchange.test/log {public}\n")
+    assert cli(tmp_path, "log", "verify", "--quiet", "--log-public", str(published)).returncode == 0
+    other = base64.b64encode(b"\x05" * 32).decode()
+    wrong = cli(tmp_path, "log", "verify", "--quiet", "--log-public", other)
+    assert wrong.returncode == 1
+    assert (
+        "FAILED at entry 3: log entry 3: checkpoint at size 3: the checkpoint is not signed by the log's key"
+        in (wrong.stderr)
+    )
+    garbage = cli(tmp_path, "log", "verify", "--quiet", "--log-public", "not-a-key")
+    assert garbage.returncode == 2 and "--log-public is not the log's public key" in garbage.stderr
+
+
+def test_verify_reports_a_changed_storage_type_as_a_failed_entry(tmp_path: Path) -> None:
+    """An event blob turned into text and a head size turned into a word: one FAILED line naming
+    the entry and what is wrong, exit 1, no traceback."""
+    _logged(tmp_path, 4)
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        conn.execute("UPDATE log_entries SET event = CAST(event AS TEXT) WHERE idx = 2")
+    bad = cli(tmp_path, "log", "verify", "--quiet")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == "FAILED at entry 2: log entry 2: the event is stored as text, not as bytes"
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        conn.execute("UPDATE log_entries SET event = CAST(event AS BLOB) WHERE idx = 2")
+        conn.execute("UPDATE log_head SET size = 'four'")
+    head = cli(tmp_path, "log", "verify", "--quiet")
+    assert head.returncode == 1 and "Traceback" not in head.stderr
+    assert "FAILED at entry 4: log entry 4: the head's size is stored as text, not an integer" in head.stderr
+
+
+def test_plain_verify_checks_stored_witness_cosignatures(tmp_path: Path) -> None:
+    """Without cosignatures verify says plainly that truncation would pass; with one stored, a log
+    truncated together with its checkpoints fails plain verify at the first missing entry."""
+    from exchange.audit.checkpoint import NoteVerifier
+    from exchange.storage.audit_store import AuditLog
+    from exchange.storage.db import make_engine, session_factory
+
+    public = _logged(tmp_path, 5)
+    alone = cli(tmp_path, "log", "verify", "--quiet")
+    assert alone.returncode == 0 and "note: no witness cosignatures are stored" in alone.stdout
+    assert "--witnessed" in alone.stdout
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    log = AuditLog("exchange.test/log")
+    w_public, w_secret = sodium.sign_keypair_from_seed(b"\x0b" * 32)
+    with session_factory(engine).begin() as s:
+        latest = log.latest_checkpoint(s)
+        assert latest is not None and latest.size == 5
+        verifier = NoteVerifier("exchange.test/log", base64.b64decode(public))
+        _, line = witness(
+            latest.note, [], None, verifier, "helmond.test/w", w_public, w_secret, 1_700_000_000
+        )
+        log.register_witness(s, "helmond.test/w", "helmond", w_public)
+        log.add_cosignature(s, latest.size, line.render())
+        root_at_3 = log.root(s, 3)
+    engine.dispose()
+    seen = cli(tmp_path, "log", "verify", "--quiet")
+    assert (
+        seen.returncode == 0
+        and "contains the checkpoint of size 5 cosigned by witness helmond.test/w" in (seen.stdout)
+    )
+    assert "note: no witness" not in seen.stdout
+
+    with sqlite3.connect(tmp_path / "x.db") as conn:  # the sqlite3 shell: foreign keys not enforced
+        conn.execute("DELETE FROM log_entries WHERE idx >= 3")
+        conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1 << level) > 3")
+        conn.execute("DELETE FROM log_checkpoints")
+        conn.execute("UPDATE log_head SET size = 3, root = ?", (root_at_3,))
+    cut = cli(tmp_path, "log", "verify", "--quiet")
+    assert cut.returncode == 1
+    assert "FAILED at entry 3" in cut.stderr
+    assert "witness 'helmond.test/w' cosigned a checkpoint of size 5 but the log has 3 entries" in cut.stderr

@@ -1,0 +1,288 @@
+"""Verifying the disclosure log: every leaf, stored subtree, root, checkpoint and witness cosignature.
+
+Verification trusts nothing it reads: on SQLite a column holds whatever was written into it, so
+every stored value is checked for its type before it is used, and anything unexpected is reported
+as :class:`LogCorrupted` naming an entry, never as a crash. Rows are read through the driver in
+batches (keyset pagination on ``idx``): verification reads every entry, and ORM rows cost more than
+the hashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeGuard, cast
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from exchange.audit.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    NoteVerifier,
+    open_checkpoint,
+    parse_note,
+    verify_cosignature,
+)
+from exchange.audit.events import event_from_bytes
+from exchange.audit.merkle import empty_root, leaf_hash, node_hash
+from exchange.clock import as_utc
+from exchange.errors import ExchangeError, LogIntegrityError
+from exchange.storage.log_append import COLUMN_NAMES, entry_columns
+from exchange.storage.log_checkpoints import StoredCosignature
+from exchange.storage.log_proofs import fold, root_at
+from exchange.storage.models import LogEntry
+
+_ENTRIES = cast(Table, LogEntry.__table__)
+
+
+class LogCorrupted(LogIntegrityError):
+    """Verification found the log altered or damaged; ``index`` is the first bad entry.
+
+    Problems not tied to one entry (the head, a checkpoint beyond the end, a witness's cosignature)
+    are reported at the size verification reached.
+    """
+
+    def __init__(self, index: int, what: str) -> None:
+        self.index = index
+        super().__init__(f"log entry {index}: {what}")
+
+
+@dataclass(frozen=True, slots=True)
+class Witnessed:
+    """A witness's newest stored cosignature, checked against the log's root at that size."""
+
+    witness: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    size: int
+    root: bytes
+    checkpoints: int
+    #: The newest cosignature of each witness known to this database, all verified; empty if none.
+    witnessed: tuple[Witnessed, ...] = ()
+
+
+def verify_log(
+    session: Session,
+    origin: str,
+    verifier: NoteVerifier,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 20000,
+    check_columns: bool = True,
+    cosignatures: list[StoredCosignature] | None = None,
+) -> VerifyReport:
+    """Recompute every leaf hash, every stored subtree and the root; check every checkpoint and the
+    newest cosignature of each witness; with ``check_columns``, also check each entry's query
+    columns against its event bytes. Raises :class:`LogCorrupted` naming the first bad index.
+    """
+    conn = session.connection()
+    head = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").one()
+    head_size, head_root = head[0], _plain(head[1])
+    total = head_size if _is_int(head_size) else 0
+    checkpoints, misfits = _load_checkpoints(session)
+    levels: dict[int, Iterator[tuple[Any, ...]]] = {}
+
+    def next_node(level: int) -> tuple[Any, ...] | None:
+        if level not in levels:
+            levels[level] = driver_stream(
+                session, "idx, hash", "log_nodes", f"level = {int(level)} AND ", batch
+            )
+        return next(levels[level], None)
+
+    stack: list[tuple[int, bytes]] = []  # compact range: (level, hash) of complete subtrees
+    roots: dict[int, bytes] = {0: empty_root()}  # verified checkpoint roots by size
+    seen = 0
+    if 0 in checkpoints:
+        _check_checkpoint(checkpoints[0], 0, empty_root(), verifier, origin)
+    time_of = _time_reader(session) if check_columns else None
+    for row in _entry_stream(session, batch, check_columns):
+        try:
+            h = _check_entry(seen, row, time_of)
+        except (TypeError, ValueError, OverflowError, UnicodeError) as exc:
+            # A value of a type no check above foresaw: still a damaged log, not a crash.
+            raise LogCorrupted(seen, f"a stored value cannot be read ({type(exc).__name__})") from None
+        level = 0
+        while stack and stack[-1][0] == level:
+            h = node_hash(stack.pop()[1], h)
+            level += 1
+            node = next_node(level)
+            if node is None or node[0] != seen >> level or _plain(node[1]) != h:
+                what = f"stored subtree at level {level} does not match the entries"
+                if node is not None and not isinstance(_plain(node[1]), bytes):
+                    what += f" (its hash is stored as {_kind(node[1])})"
+                raise LogCorrupted(seen, what)
+        stack.append((level, h))
+        seen += 1
+        if seen in checkpoints:
+            roots[seen] = _check_checkpoint(checkpoints[seen], seen, fold(stack), verifier, origin)
+        if progress is not None and (seen % batch == 0 or seen == total):
+            progress(seen, total)
+    root = fold(stack) if stack else empty_root()
+    if not _is_int(head_size):
+        raise LogCorrupted(seen, f"the head's size is stored as {_kind(head_size)}, not an integer")
+    if seen != head_size:
+        raise LogCorrupted(seen, f"the head says {head_size} entries but {seen} were found")
+    if head_root != root:
+        raise LogCorrupted(seen, "the root stored in the head does not match the entries")
+    for level in range(1, max(seen.bit_length(), 1) + 2):
+        if next_node(level) is not None:
+            raise LogCorrupted(seen, f"there are stored subtrees at level {level} beyond the last entry")
+    if misfits:
+        raise LogCorrupted(seen, misfits[0])
+    beyond = [c for c in checkpoints if c > seen]
+    if beyond:
+        raise LogCorrupted(seen, f"a checkpoint claims size {min(beyond)} but the log has {seen} entries")
+    witnessed = tuple(_check_cosignature(session, origin, c, seen, roots) for c in (cosignatures or []))
+    return VerifyReport(seen, root, len(checkpoints), witnessed)
+
+
+def _check_entry(index: int, row: tuple[Any, ...], time_of: Callable[[Any], Any] | None) -> bytes:
+    """The entry's leaf hash after checking its index, its stored types, hash and query columns."""
+    idx, stored_leaf, event = row[0], _plain(row[1]), _plain(row[2])
+    if idx != index:
+        raise LogCorrupted(index, "entry is missing")
+    if not isinstance(event, bytes):
+        raise LogCorrupted(index, f"the event is stored as {_kind(event)}, not as bytes")
+    h = leaf_hash(event)
+    if h != stored_leaf:
+        what = "event bytes do not match the stored leaf hash"
+        if not isinstance(stored_leaf, bytes):
+            what += f" (the leaf hash is stored as {_kind(stored_leaf)})"
+        raise LogCorrupted(index, what)
+    if time_of is not None:
+        _check_columns(index, event, dict(zip(COLUMN_NAMES, row[3:], strict=True)), time_of)
+    return h
+
+
+def _check_columns(index: int, event: bytes, columns: dict[str, Any], time_of: Callable[[Any], Any]) -> None:
+    try:
+        expected = entry_columns(event_from_bytes(event))
+    except (ExchangeError, UnicodeError):
+        raise LogCorrupted(index, "event is not a valid event") from None
+    for name, value in expected.items():
+        stored = columns[name]
+        if name == "time":
+            try:
+                stored = time_of(stored)
+            except (TypeError, ValueError, OverflowError):
+                stored = None
+            if not isinstance(stored, datetime) or not isinstance(value, datetime):
+                raise LogCorrupted(index, f"query column 'time' holds {_kind(columns[name])}, not a time")
+            stored, value = as_utc(stored), as_utc(value)
+        if stored != value:
+            what = f"query column '{name}' does not match the event"
+            if stored is not None and value is not None and type(stored) is not type(value):
+                what += f" (it is stored as {_kind(stored)})"
+            raise LogCorrupted(index, what)
+
+
+def _check_checkpoint(
+    row: tuple[Any, Any], size: int, root: bytes, verifier: NoteVerifier, origin: str
+) -> bytes:
+    stored_root, note = row
+    if not isinstance(note, str):
+        raise LogCorrupted(size, f"checkpoint at size {size}: its note is stored as {_kind(note)}, not text")
+    try:
+        cp, _ = open_checkpoint(note, verifier, origin)
+    except CheckpointError as exc:
+        raise LogCorrupted(size, f"checkpoint at size {size}: {exc}") from None
+    if cp.size != size or cp.root != root or stored_root != root:
+        raise LogCorrupted(size, f"checkpoint at size {size} does not match the recomputed root")
+    return root
+
+
+def _check_cosignature(
+    session: Session, origin: str, c: StoredCosignature, size: int, roots: dict[int, bytes]
+) -> Witnessed:
+    """The witness cosigned the checkpoint (origin, c.size, root at c.size) of this very log."""
+    if c.public is None:
+        raise LogCorrupted(size, f"witness '{c.witness}' has a stored cosignature but no registered key")
+    if not _is_int(c.size) or not isinstance(c.line, str) or not isinstance(c.public, bytes):
+        raise LogCorrupted(size, f"the stored cosignature of witness '{c.witness}' is damaged (wrong types)")
+    if c.size > size:
+        raise LogCorrupted(
+            size,
+            f"witness '{c.witness}' cosigned a checkpoint of size {c.size} but the log has {size} entries: "
+            f"entries {size} to {c.size - 1} are missing (truncated, or restored from an older backup?)",
+        )
+    root = roots[c.size] if c.size in roots else root_at(session, c.size)
+    body = Checkpoint(origin, c.size, root).body()
+    try:
+        (line,) = parse_note(body + "\n" + c.line).signatures
+        verify_cosignature(body, line, c.public)
+    except (CheckpointError, ValueError):
+        raise LogCorrupted(
+            size,
+            f"witness '{c.witness}' cosigned another root at size {c.size} than the log has now: "
+            "the entries before it were rewritten (or the witness's stored key was replaced)",
+        ) from None
+    return Witnessed(c.witness, c.size)
+
+
+def _load_checkpoints(session: Session) -> tuple[dict[int, tuple[Any, Any]], list[str]]:
+    """Stored checkpoints by size as (root, note), and a description of each row whose size is no integer."""
+    found: dict[int, tuple[Any, Any]] = {}
+    misfits = []
+    for size, root, note in session.connection().exec_driver_sql(
+        "SELECT size, root, note FROM log_checkpoints"
+    ):
+        if _is_int(size) and size >= 0:
+            found[size] = (_plain(root), _plain(note))
+        else:
+            misfits.append(f"a checkpoint's size is stored as {_kind(size)}, not a tree size")
+    return found, misfits
+
+
+def _time_reader(session: Session) -> Callable[[Any], Any]:
+    """Turn the driver's value of ``log_entries.time`` into a datetime, as SQLAlchemy's type would."""
+    dialect = session.connection().dialect
+    process = _ENTRIES.c.time.type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
+
+
+def _entry_stream(session: Session, batch: int, check_columns: bool) -> Iterator[tuple[Any, ...]]:
+    columns = ", ".join(("idx", "leaf_hash", "event", *(COLUMN_NAMES if check_columns else ())))
+    yield from driver_stream(session, columns, "log_entries", "", batch)
+
+
+def driver_stream(
+    session: Session, columns: str, table: str, where: str, batch: int
+) -> Iterator[tuple[Any, ...]]:
+    """Rows in index order, in batches, as the driver returns them (keyset pagination on idx)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT {columns} FROM {table} WHERE {where}idx > {mark} ORDER BY idx LIMIT {int(batch)}"  # noqa: S608 - constant identifiers  # nosec B608
+    last: object = -1
+    while True:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a DBAPI connection is there while the session is open
+        try:
+            cursor.execute(sql, (last,))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+def _plain(value: object) -> object:
+    # psycopg hands out memoryview for binary columns.
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: object) -> str:
+    """A value's stored type in words, for messages; never the value itself (it may be personal data)."""
+    if value is None:
+        return "NULL"
+    return {bytes: "bytes", memoryview: "bytes", str: "text", int: "an integer", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
