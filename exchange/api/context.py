@@ -4,19 +4,28 @@ for the whole request, and the unit of work it binds use cases to.
 A route declares ``ctx: Ctx`` and gets a :class:`RequestContext`; ``ctx.write(...)`` runs a unit on
 the group-commit writer (the action and its log events commit together), ``ctx.read(...)`` runs one
 on a reader session (deferred on SQLite, ``READ ONLY`` on PostgreSQL).
+
+Every router builds its routes as :class:`SignedRoute`: a route that needs the caller verifies the
+signature over the target as sent (RFC 9421 section 2.2.2) before FastAPI parses the body, then
+refuses input no route can take (not UTF-8, a NUL character) in one place for all routes.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, unquote_to_bytes
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from exchange.api.auth import SignedMessage
 from exchange.api.refusals import REFUSALS
@@ -35,17 +44,47 @@ def service_of(request: Request) -> Service:
     return service
 
 
+#: Where a request's verified caller is kept once it is known (the ASGI scope is per request).
+_CALLER = "exchange.caller"
+
+
 async def authenticated_caller(request: Request) -> Caller:
-    """FastAPI dependency: the verified party, user and role of a signed request."""
+    """FastAPI dependency: the verified party, user and role of a signed request.
+
+    A :class:`SignedRoute` has already authenticated the request before FastAPI read its body; this
+    returns that caller. A route of another class is authenticated here.
+    """
+    caller: Caller | None = request.scope.get(_CALLER)
+    if caller is None:
+        caller = await _authenticate(request)
+    return caller
+
+
+async def _authenticate(request: Request) -> Caller:
+    """Verify the signature, then refuse input no route can take (not UTF-8, a NUL character)."""
     body = await request.body()
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
-    message = SignedMessage(request.method, str(request.url), headers)
+    message = SignedMessage(request.method, target_uri(request), headers)
     # Verification reads the key and commits the nonce: blocking work, so it runs in the thread
     # pool. On the event loop it would stall every other request while the nonce waits for its
     # group commit.
     caller = await run_in_threadpool(service_of(request).auth.authenticate, message, body)
     _require_utf8(body)
+    _refuse_nul(request.scope, body)
+    request.scope[_CALLER] = caller
     return caller
+
+
+def target_uri(request: Request) -> str:
+    """``@target-uri`` as RFC 9421 section 2.2.2 defines it: scheme, authority, and the path and
+    query *as the client sent them*. Starlette's ``request.url`` rebuilds the path from its
+    percent-decoded form, so a client that signed ``case%2D1`` would be checked against ``case-1``
+    and refused; the ASGI scope keeps the raw bytes (``raw_path``, ``query_string``)."""
+    scope = request.scope
+    raw = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
+    query: bytes = scope.get("query_string", b"")
+    target = f"{request.url.scheme}://{request.url.netloc}{raw.decode('latin-1')}"
+    return f"{target}?{query.decode('latin-1')}" if query else target
 
 
 def _require_utf8(body: bytes) -> None:
@@ -58,6 +97,73 @@ def _require_utf8(body: bytes) -> None:
         body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError("the body is not UTF-8; send UTF-8 JSON (RFC 8259)") from None
+
+
+def _refuse_nul(scope: Scope, body: bytes) -> None:
+    """Refuse U+0000 (NUL) in the path, the query or any string of the JSON body, member names
+    included. PostgreSQL text cannot hold it: the write would fail as if the log were down (503,
+    and the log-outage metric any party could then raise at will). No field needs it, so it is bad
+    input on every database. Checked once here, for every signed route, before a route runs."""
+    if "\x00" in scope["path"]:
+        raise InvalidInputError(f"the path contains {_NUL}")
+    if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+        raise InvalidInputError(f"the query contains {_NUL}")
+    # JSON can only carry a NUL escaped (RFC 8259 section 7); without that escape the body has none,
+    # and the common case costs one scan of the bytes instead of a walk of the document.
+    if b"\\u0000" not in body:
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:  # RecursionError included: the route's own parser answers malformed JSON
+        return
+    where = _nul_in(document)
+    if where is not None:
+        raise InvalidInputError(f"{where} contains {_NUL}")
+
+
+_NUL = "U+0000 (NUL), which no field can hold; remove it"
+
+
+def _nul_in(document: object) -> str | None:
+    """Where the first string holding NUL is in a JSON document ('reason', 'subjects[0]'), if any.
+    Iterative, so a deeply nested document cannot exhaust the stack."""
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return f"'{where}'" if where else "the body"
+        if isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                name = f"{where}.{key}" if where else str(key)
+                if "\x00" in key:
+                    return "the member name '" + name.replace("\x00", "\\u0000") + "'"
+                stack.append((name, item))
+    return None
+
+
+class SignedRoute(APIRoute):
+    """A route of the party API. FastAPI reads and parses a route's JSON body before it runs any
+    dependency, so malformed JSON would be answered (400) before the signature is checked, telling an
+    unsigned client how its body was read. A route that depends on :func:`authenticated_caller`
+    therefore authenticates first, then lets FastAPI parse and validate. Unsigned routes (probes,
+    metrics) are left as they are."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not _depends_on(self.dependant, authenticated_caller):
+            return handler
+
+        async def signed(request: Request) -> Response:
+            await _authenticate(request)
+            return await handler(request)
+
+        return signed
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,14 @@ async def send_problem(send: Send, exc: ExchangeError, retry_after: int = 0) -> 
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while the body streams in.
+
+    The body is read here, up to the limit, before the application sees it. Raising from inside the
+    application's ``receive`` would not do: FastAPI turns any exception raised while it reads a body
+    into "There was an error parsing the body" (400), so a chunked body (no Content-Length) over
+    the limit would not get its 413. Holding at most ``limit`` bytes per request is what the route
+    would hold anyway, and the in-flight limit bounds how many requests do.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -40,17 +47,26 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await send_problem(send, PayloadTooLarge(f"the body exceeds {self.limit} bytes"))
             return
+        received: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":  # the client went away: the app sees it as it is
+                break
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise PayloadTooLarge(f"the body exceeds {self.limit} bytes")
-            return message
+                await send_problem(send, PayloadTooLarge(f"the body exceeds {self.limit} bytes"))
+                return
+            if not message.get("more_body", False):
+                break
+        received.reverse()
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            # The body as it came, then the server's own messages (a disconnect) after it.
+            return received.pop() if received else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class InFlightLimit:

@@ -101,6 +101,37 @@ def test_expired_and_future_signatures(api: Api, method: str, path: str, body: d
     assert_problem(api.http.send(future), 401, "not valid")
 
 
+def test_the_signature_covers_the_target_as_sent(api: Api) -> None:
+    """RFC 9421 section 2.2.2: @target-uri is the request target as the client sent it, percent-encoding
+    and query included. A client that signs ``case%2D...`` is verified over exactly that; the same
+    signature on the decoded spelling, or on another target, is refused."""
+    coord = api.client("helmond", "coord-1", "coordinator")
+    case_id = coord.post(
+        "/v1/cases", {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [SUBJECT]}
+    ).json()["id"]
+    encoded = f"/v1/cases/{case_id.replace('-', '%2D')}"
+    for path in (encoded, f"{encoded}/recipients?category=bijstand%2Dstatus", "/v1/whoami?x=%41%2f"):
+        req = sign_request(
+            api.http.build_request("GET", path), api.keys["helmond"].current, "c-1", "coordinator"
+        )
+        r = api.http.send(req)
+        assert r.status_code not in (400, 401), (path, r.status_code, r.text)
+    assert (
+        api.http.send(
+            sign_request(
+                api.http.build_request("GET", encoded), api.keys["helmond"].current, "c-1", "coordinator"
+            )
+        ).json()["id"]
+        == case_id
+    )
+    for altered in (f"/v1/cases/{case_id}", encoded.replace("%2D", "%2d"), f"{encoded}?x=1"):
+        req = sign_request(
+            api.http.build_request("GET", encoded), api.keys["helmond"].current, "c-1", "coordinator"
+        )
+        moved = api.http.build_request("GET", altered, headers=req.headers)
+        assert_problem(api.http.send(moved), 401, "not valid")
+
+
 def test_signature_must_cover_the_digest_and_carry_a_nonce(api: Api) -> None:
     """Signatures that leave out Content-Digest or the nonce are refused."""
     from http_message_signatures import HTTPMessageSigner, algorithms
@@ -258,6 +289,23 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
         template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
         tried.add((method, template))
     assert have == tried
+
+
+def test_every_router_authenticates_before_it_parses() -> None:
+    """Each router of the API builds its routes as :class:`SignedRoute`, so a signed route checks the
+    signature before FastAPI parses the body (an unsigned request gets 401 whatever its body)."""
+    import importlib
+    import pkgutil
+
+    from exchange.api import routes
+    from exchange.api.context import SignedRoute
+
+    found = 0
+    for module in pkgutil.iter_modules(routes.__path__):
+        router = importlib.import_module(f"{routes.__name__}.{module.name}").router
+        assert all(isinstance(r, SignedRoute) for r in router.routes), module.name
+        found += len(router.routes)
+    assert found >= len(ROUTES)
 
 
 def test_health_and_ready(api: Api) -> None:

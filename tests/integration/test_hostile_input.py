@@ -5,13 +5,15 @@ refused request carries ends up allowed or in a log line of its own."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
+from exchange.api.app import MAX_BODY
 from exchange.client.http import sign_request
-from tests.integration.api_support import CASE, DECISION, ROUTES, SUBJECT, Api
+from tests.integration.api_support import CASE, DECISION, ROUTES, SUBJECT, Api, assert_problem
 
 A = "v1:" + "A" * 43
 
@@ -173,3 +175,126 @@ def test_an_action_of_another_case_answers_like_a_missing_one(api: Api) -> None:
         "act-000000000000", "<id>"
     )
     assert police.post(f"/v1/cases/{cases[0]}/actions/{action_id}", {"status": "done"}).status_code == 200
+
+
+def _nul_requests(case_id: str) -> list[tuple[str, str, str, str, dict[str, Any] | None, str]]:
+    """(party, role, method, path, body, what the refusal names): a NUL in every kind of text the hub
+    stores or logs, in a body field, a list item, a member name, a path segment and a query."""
+    case = f"/v1/cases/{case_id}"
+    nul = "\u0000"
+    return [
+        (
+            "helmond",
+            "coordinator",
+            "POST",
+            f"{case}/transitions",
+            {"to": "preparation", "reason": f"Three signals{nul} of overcrowding."},
+            "reason",
+        ),
+        ("helmond", "jurist", "POST", f"{case}/review", {"verdict": "approved", "note": f"ok{nul}"}, "note"),
+        (
+            "helmond",
+            "coordinator",
+            "POST",
+            "/v1/cases",
+            {"covenant": "pit", "purpose": "onrechtmatige-bewoning", "subjects": [A + nul]},
+            "subjects[0]",
+        ),
+        (
+            "senzer",
+            "employee",
+            "POST",
+            "/v1/index/bijstand-status",
+            {"add": [A], "remove": [nul]},
+            "remove[0]",
+        ),
+        (
+            "helmond",
+            "coordinator",
+            "POST",
+            f"{case}/enrichment-requests",
+            {"provider": "senzer", "categories": [f"bijstand{nul}"]},
+            "categories[0]",
+        ),
+        (
+            "helmond",
+            "coordinator",
+            "POST",
+            f"{case}/actions/act-000000000000",
+            {"status": "done", "reason": nul},
+            "reason",
+        ),
+        (
+            "helmond",
+            "coordinator",
+            "POST",
+            f"{case}/transitions",
+            {"to": "preparation", f"reason{nul}": "x"},
+            "reason",
+        ),
+        ("helmond", "coordinator", "GET", f"/v1/cases/case-{'0' * 15}%00", None, "path"),
+        ("helmond", "coordinator", "GET", f"{case}/recipients?category=bijstand-status%00", None, "query"),
+    ]
+
+
+def test_nul_characters_are_refused_before_anything_is_written(api: Api) -> None:
+    """PostgreSQL cannot store U+0000 in text; a NUL anywhere in a request is refused as input (400,
+    naming where it was) on both databases, so it can neither change anything nor be mistaken for a
+    log outage (the metric that pages the operator stays where it was)."""
+    from tests.integration.test_operations import scrape
+
+    case_id = open_case(api)
+    outage = scrape(api).get("exchange_log_unavailable_total", 0)
+    size = api.log_size()
+    for party, role, method, path, body, where in _nul_requests(case_id):
+        r = api.client(party, "u-1", role).request(method, path, body)
+        assert r.status_code == 400, (path, body, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "U+0000" in r.json()["detail"] and where in r.json()["detail"], r.json()
+    assert scrape(api).get("exchange_log_unavailable_total", 0) == outage
+    assert api.log_size() == size
+    case = api.client("helmond", "coord-1", "coordinator").get(f"/v1/cases/{case_id}").json()
+    assert case["phase"] == "selection" and case["selection_reason"] is None
+
+
+def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"x" * min(size, total - sent)
+        sent += size
+
+
+def test_a_chunked_body_over_the_limit_is_413(api: Api) -> None:
+    """Without a Content-Length the limit is counted while the body streams in: over 2 MiB is the
+    same 413 problem as a declared length over it (not a parse error), before authentication."""
+    r = api.http.post(
+        "/v1/decisions", content=_chunks(MAX_BODY + 1), headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in r.request.headers
+    assert_problem(r, 413, f"exceeds {MAX_BODY} bytes")
+    assert r.json()["type"].endswith("/payload-too-large")
+
+
+def test_a_chunked_body_within_the_limit_reaches_the_route(api: Api) -> None:
+    """A signed body sent in chunks, without a Content-Length, is read whole and decided."""
+    body = json.dumps(DECISION).encode()
+    req = api.http.build_request(
+        "POST",
+        "/v1/decisions",
+        content=iter([body[:10], body[10:]]),
+        headers={"Content-Type": "application/json"},
+    )
+    req = sign_request(req, api.keys["someren"].current, "u-1", "employee")
+    r = api.http.send(req)
+    assert r.status_code == 200 and r.json()["allowed"] is True, r.text
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [r for r in ROUTES if r[0] == "POST"])
+def test_an_unsigned_request_is_401_whatever_its_body(
+    api: Api, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    """Authentication comes before the body is parsed: an unsigned request learns nothing about what
+    the route would make of its body, malformed JSON included."""
+    for content in (b"{not json", b'{"a": 1', b"\xff\xfe", b"[" * 10_000):
+        r = api.http.request(method, path, content=content, headers={"Content-Type": "application/json"})
+        assert_problem(r, 401, "not signed")

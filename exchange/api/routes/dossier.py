@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from exchange.api import problems
-from exchange.api.context import Ctx, IdemKey, require_identifier
+from exchange.api.context import Ctx, IdemKey, SignedRoute, require_identifier
 from exchange.api.idempotency import idempotent
 from exchange.api.schemas import EnrichmentIn, ItemIn, ItemsOut, RecipientOut
 from exchange.cases.dossier import DossierService
@@ -19,7 +19,7 @@ from exchange.cases.unit import Unit
 from exchange.crypto.keys import b64
 from exchange.errors import InvalidInputError
 
-router = APIRouter()
+router = APIRouter(route_class=SignedRoute)
 
 
 @router.post(

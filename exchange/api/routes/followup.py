@@ -7,13 +7,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from exchange.api import problems
-from exchange.api.context import Ctx, IdemKey
+from exchange.api.context import Ctx, IdemKey, SignedRoute
 from exchange.api.idempotency import idempotent
 from exchange.api.schemas import ActionIn, ActionOut, ActionUpdateIn, FeedbackIn, FeedbackOut
 from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.unit import Unit
 
-router = APIRouter()
+router = APIRouter(route_class=SignedRoute)
 WRITE = problems.problem_responses(400, 401, 403, 404, 409, 413, 503)
 
 

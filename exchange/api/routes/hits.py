@@ -8,13 +8,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from exchange.api import problems
-from exchange.api.context import Ctx, IdemKey, require_identifier
+from exchange.api.context import Ctx, IdemKey, SignedRoute, require_identifier
 from exchange.api.idempotency import idempotent
 from exchange.api.schemas import HitOut, IndexIn, IndexOut
 from exchange.cases.hits import HitService
 from exchange.cases.unit import Unit
 
-router = APIRouter()
+router = APIRouter(route_class=SignedRoute)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.api import problems
-from exchange.api.context import Authed, Ctx, IdemKey, service_of
+from exchange.api.context import Authed, Ctx, IdemKey, SignedRoute, service_of
 from exchange.api.idempotency import idempotent
 from exchange.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from exchange.api.schemas import DecisionIn, DecisionOut, TicketOut, WhoAmI
@@ -29,7 +29,7 @@ from exchange.errors import (
 from exchange.policies.decision import DecisionRequest
 from exchange.storage.schema import require_current
 
-router = APIRouter()
+router = APIRouter(route_class=SignedRoute)
 
 
 @router.get("/v1/whoami", response_model=WhoAmI, responses=problems.problem_responses(400, 401))
