@@ -40,6 +40,8 @@ class Service:
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.metrics = Metrics(self.readers, self.log)
+        #: When the anomaly rules raise a flag (EXCHANGE_ANOMALY_*).
+        self.anomaly_thresholds = settings.anomaly_thresholds()
 
     def close(self) -> None:
         self.writer.close()

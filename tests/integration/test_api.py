@@ -13,7 +13,7 @@ from sqlalchemy import text
 from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
 from exchange.storage.schema import head_revision
-from tests.integration.api_support import DECISION, NOW, ROUTES, Api, assert_problem, signed
+from tests.integration.api_support import DECISION, FLAG, NOW, ROUTES, Api, assert_problem, signed
 from tests.integration.conftest import block_log_writes, unblock_log_writes
 
 
@@ -207,6 +207,7 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
             "act-000000000000", "{action_id}"
         )
         template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
+        template = template.replace(FLAG, "{flag_id}")
         tried.add((method, template))
     assert have == tried
 
