@@ -74,34 +74,44 @@ class OversightService:
 
     def flags(self, since: datetime | None = None, every_party: bool = False) -> list[FlagView]:
         """The flags of the caller's party (of every party for the command line, which holds the
-        database anyway), each with its acknowledgement if any. Logged as a view of the log."""
+        database anyway), each with its acknowledgement if any. Reads only: the edge shows them
+        after :meth:`viewed` recorded the view, so a long scan never holds up the log's writer."""
         self._officer()
-        found = self._flags(None if every_party else self.unit.caller.party, since)
-        self.unit.record(Action.LOG_VIEW, Outcome.DONE, details={"view": "anomalies", "rows": len(found)})
-        return found
+        return self._flags(None if every_party else self.unit.caller.party, since)
 
-    def acknowledge(self, flag_id: str, note: str) -> FlagView:
-        """Acknowledge one of the caller's party's flags with a note. Another party's flag is
-        answered like an unknown one; a flag is acknowledged once."""
+    def viewed(self, rows: int) -> None:
+        """Record that the caller saw ``rows`` flags (a view of log data)."""
         self._officer()
-        text = clean_note(note)
-        party = self.unit.caller.party
+        self.unit.record(Action.LOG_VIEW, Outcome.DONE, details={"view": "anomalies", "rows": rows})
+
+    def find(self, flag_id: str) -> Flag:
+        """One of the caller's party's flags. Another party's flag is answered like an unknown one.
+        Reads only; a flag, once raised, keeps its id as the log grows."""
+        self._officer()
         if not _FLAG_ID.match(flag_id):
             raise InvalidInputError(
                 "a flag id is 'an-' and 32 lower-case hex digits, as the list of flags shows"
             )
-        flag = next((v.flag for v in self._flags(party, None) if v.flag.id == flag_id), None)
+        party = self.unit.caller.party
+        found = audit_queries.anomalies(self.unit.session, self.limits, None, party)
+        flag = next((f for f in found if f.id == flag_id), None)
         if flag is None:
             raise NotFoundError(f"no anomaly flag {flag_id} of your party")
-        earlier = self.acks.get(flag_id)
+        return flag
+
+    def acknowledge(self, flag: Flag, note: str) -> FlagView:
+        """Acknowledge ``flag`` (from :meth:`find`) with a note, once, and log it without the note."""
+        self._officer()
+        text = clean_note(note)
+        earlier = self.acks.get(flag.id)
         if earlier is not None:
             when = f"{earlier.acknowledged:%Y-%m-%d %H:%M} UTC"
-            raise ConflictError(f"flag {flag_id} was acknowledged already, by {earlier.user} at {when}")
+            raise ConflictError(f"flag {flag.id} was acknowledged already, by {earlier.user} at {when}")
         index = self.unit.record(
             Action.LOG_VIEW,
             Outcome.DONE,
             reason_code=ACKNOWLEDGED,
-            details={"view": "anomaly-acknowledgement", "flag": flag_id, "kind": str(flag.kind)},
+            details={"view": "anomaly-acknowledgement", "flag": flag.id, "kind": str(flag.kind)},
         )
-        ack = self.acks.add(flag_id, party, self.unit.caller.user, text, self.unit.now, index)
-        return FlagView(flag, ack)
+        c = self.unit.caller
+        return FlagView(flag, self.acks.add(flag.id, c.party, c.user, text, self.unit.now, index))

@@ -377,7 +377,9 @@ def anomalies_cmd(party_as: Party, user: User, since: Annotated[str | None, type
     Counts requests (trace ids), not log entries; thresholds from EXCHANGE_ANOMALY_*. Acknowledged
     flags are listed apart, with who acknowledged them, when and the note."""
     with database() as session:
-        found = _officer(session, party_as, user).flags(_moment(since), every_party=True)
+        oversight = _officer(session, party_as, user)
+        found = oversight.flags(_moment(since), every_party=True)
+        oversight.viewed(len(found))
     open_flags = [v for v in found if v.acknowledged is None]
     for v in open_flags:
         typer.echo(_flag_line(v))
@@ -399,5 +401,6 @@ def acknowledge_cmd(
 ) -> None:
     """Acknowledge an anomaly flag of your party with a note; logged (the note stays out of the log)."""
     with database() as session:
-        v = _officer(session, party_as, user).acknowledge(flag, note)
+        oversight = _officer(session, party_as, user)
+        v = oversight.acknowledge(oversight.find(flag), note)
     typer.echo(_flag_line(v))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exchange.clock import as_utc
+from exchange.errors import ConflictError
 from exchange.storage.models import AnomalyAcknowledgement
 from exchange.storage.readmodels import AcknowledgementView
 
@@ -35,7 +37,11 @@ class AcknowledgementRepository:
             flag_id=flag_id, party=party, user=user, note=note, acknowledged=at, log_index=log_index
         )
         self.session.add(row)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # Another officer acknowledged the same flag between our check and this insert.
+            raise ConflictError(f"flag {flag_id} was acknowledged already") from None
         return _view(row)
 
 

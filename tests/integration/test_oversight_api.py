@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -178,3 +179,15 @@ def test_the_console_shows_acknowledged_flags_apart(strict: Api) -> None:
     open_part, done_part = page.text.split("<h2>Afgehandeld</h2>")
     assert second["id"] in open_part and first["id"] not in open_part
     assert "po-1" in done_part and "Expected &lt;b&gt;twice&lt;/b&gt;." in done_part
+
+
+def test_a_second_acknowledgement_racing_the_first_is_a_conflict(api: Api) -> None:
+    """Two officers who both found the flag unacknowledged: the second insert is a 409, not an error."""
+    from exchange.errors import ConflictError
+    from exchange.storage.acknowledgements import AcknowledgementRepository
+
+    flag = "an-" + "1" * 32
+    with api.db.sessions.begin() as s:
+        AcknowledgementRepository(s).add(flag, "veldhoven", "po-1", "First.", datetime.now(UTC), 0)
+    with pytest.raises(ConflictError, match="acknowledged already"), api.db.sessions.begin() as s:
+        AcknowledgementRepository(s).add(flag, "veldhoven", "po-2", "Second.", datetime.now(UTC), 1)

@@ -47,7 +47,11 @@ def anomaly_out(v: FlagView) -> AnomalyOut:
 def anomalies(ctx: Ctx, since: datetime | None = None) -> Response:
     """The anomaly flags about the caller's party's users, acknowledged ones with who, when and the
     note (privacy officer). Seeing them is logged as a view of the log."""
-    found = ctx.write(lambda unit: OversightService(unit, ctx.service.anomaly_thresholds).flags(since))
+    limits = ctx.service.anomaly_thresholds
+    # The scan runs on a reader; only the view's event goes through the writer, and the flags are
+    # shown only once it is durable.
+    found = ctx.read(lambda unit: OversightService(unit, limits).flags(since))
+    ctx.write(lambda unit: OversightService(unit, limits).viewed(len(found)))
     body = b"[" + b",".join(anomaly_out(v).model_dump_json().encode() for v in found) + b"]"
     return Response(body, media_type="application/json")
 
@@ -62,8 +66,11 @@ def acknowledge(flag_id: str, body: AcknowledgementIn, ctx: Ctx, idempotency_key
     """Acknowledge one of the party's flags with a note (privacy officer). The log records the flag
     id and a reason code; the note stays in the acknowledgement. Another party's flag answers 404."""
 
+    limits = ctx.service.anomaly_thresholds
+    flag = ctx.read(lambda unit: OversightService(unit, limits).find(flag_id))  # the scan, on a reader
+
     def work(unit: Unit) -> tuple[int, bytes]:
-        v = OversightService(unit, ctx.service.anomaly_thresholds).acknowledge(flag_id, body.note)
+        v = OversightService(unit, limits).acknowledge(flag, body.note)
         return 201, anomaly_out(v).model_dump_json().encode()
 
     return idempotent(ctx, idempotency_key, f"{flag_id}|{body.model_dump_json()}".encode(), work)
