@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from exchange.audit.anomalies import Thresholds
 from exchange.errors import ConfigurationError
 
 #: Words that mark a value as copied from an example rather than generated.
@@ -67,6 +69,26 @@ class Settings(BaseSettings):
     #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
     #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
     database_password: SecretStr | None = None
+    #: Anomaly flags (``exchange.audit.anomalies``) count requests, not log events. A burst is more
+    #: than ``anomaly_burst_requests`` disclosing requests by one user, or requests about more than
+    #: ``anomaly_burst_subjects`` distinct subjects, within ``anomaly_burst_window_seconds``.
+    anomaly_burst_requests: int = Field(default=50, ge=1, le=1_000_000)
+    anomaly_burst_subjects: int = Field(default=200, ge=1, le=10_000_000)
+    anomaly_burst_window_seconds: int = Field(default=600, ge=1, le=7 * 86_400)
+    #: Repeated denials: at least ``anomaly_denials`` requests with a denial by one user within
+    #: ``anomaly_denial_window_seconds``.
+    anomaly_denials: int = Field(default=5, ge=1, le=1_000_000)
+    anomaly_denial_window_seconds: int = Field(default=3600, ge=1, le=30 * 86_400)
+
+    def anomaly_thresholds(self) -> Thresholds:
+        """The anomaly rules' thresholds from these settings."""
+        return Thresholds(
+            burst_requests=self.anomaly_burst_requests,
+            burst_subjects=self.anomaly_burst_subjects,
+            burst_window=timedelta(seconds=self.anomaly_burst_window_seconds),
+            denials=self.anomaly_denials,
+            denial_window=timedelta(seconds=self.anomaly_denial_window_seconds),
+        )
 
     def engine_url(self) -> str:
         """The URL to connect with: ``database_url`` with ``database_password`` filled in."""

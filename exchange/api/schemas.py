@@ -177,3 +177,34 @@ class TicketOut(BaseModel):
 
     url: str
     expires: datetime
+
+
+class AcknowledgementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: What the privacy officer checked and found; plain text, no control characters.
+    note: str = Field(min_length=1, max_length=1000)
+
+
+class AcknowledgedOut(BaseModel):
+    user: str
+    at: datetime
+    note: str
+    log_index: int
+
+
+class AnomalyOut(BaseModel):
+    """An anomaly flag of the caller's party: a window of one user's requests that meets a rule."""
+
+    id: str
+    kind: str
+    party: str
+    user: str | None
+    start: datetime
+    end: datetime
+    first_index: int
+    last_index: int
+    requests: int
+    subjects: int
+    events: int
+    detail: str
+    acknowledged: AcknowledgedOut | None

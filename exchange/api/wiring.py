@@ -42,6 +42,8 @@ class Service:
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.metrics = Metrics(self.readers, self.log)
         self.refusals = RefusalLog(self.writer, self.log, settings.refusals_per_minute)
+        #: When the anomaly rules raise a flag (EXCHANGE_ANOMALY_*).
+        self.anomaly_thresholds = settings.anomaly_thresholds()
 
     def close(self) -> None:
         self.refusals.flush()

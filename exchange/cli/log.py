@@ -13,9 +13,11 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from exchange.audit.events import Action, Actor, Event, Outcome
+from exchange.audit.events import Action, Outcome, new_trace
 from exchange.audit.merkle import verify_inclusion
 from exchange.audit.witness import WitnessState, witness
+from exchange.cases.oversight import OFFICER, FlagView, OversightService
+from exchange.cases.unit import Unit
 from exchange.cli.common import audit_log, create_log_key, database, log_signer, log_verifier
 from exchange.cli.errors import EXIT_FAILED, handled
 from exchange.cli.keys import KeystoreOpt, passphrase
@@ -28,6 +30,7 @@ from exchange.storage import audit_queries as q
 from exchange.storage.audit_store import AuditLog, LogCorrupted
 from exchange.storage.db import make_engine
 from exchange.storage.schema import current_revision, head_revision, upgrade
+from exchange.vocabulary import Caller
 
 app = typer.Typer(help="The tamper-evident disclosure log.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -67,17 +70,16 @@ def init_key() -> None:
     typer.echo(f"verifier: {signer.name} {base64.b64encode(signer.public).decode()}")
 
 
+def _officer_unit(session: Session, party: str, user: str) -> Unit:
+    """A privacy officer's unit of work at the command line, now, logged with channel 'cli'."""
+    caller = Caller(party, user, OFFICER, kid="cli")
+    return Unit(session, caller, new_trace("cli"), datetime.now(UTC), audit_log(), channel="cli")
+
+
 def _log_view(session: Session, party: str, user: str, what: str, count: int) -> None:
-    event = Event(
-        datetime.now(UTC),
-        f"cli-{int(time.time() * 1000)}",
-        Action.LOG_VIEW,
-        Actor(party, user, "privacy-officer"),
-        Outcome.DONE,
-        channel="cli",
-        details={"view": what, "rows": count},
+    _officer_unit(session, party, user).record(
+        Action.LOG_VIEW, Outcome.DONE, details={"view": what, "rows": count}
     )
-    audit_log().append(session, event)
 
 
 LogPublic = Annotated[
@@ -369,13 +371,54 @@ def report(
     _print(rows, fmt)
 
 
+def _officer(session: Session, party: str, user: str) -> OversightService:
+    """The oversight use cases for a privacy officer at the command line, logged with channel 'cli'."""
+    return OversightService(_officer_unit(session, party, user), load_settings().anomaly_thresholds())
+
+
+def _flag_line(v: FlagView) -> str:
+    f, ack = v.flag, v.acknowledged
+    line = (
+        f"{f.id} {f.kind:<18} {f.party}/{f.user or '-'} {f.start:%Y-%m-%d %H:%M}"
+        f" entries {f.first_index}-{f.last_index}: {f.detail}"
+    )
+    if ack is not None:
+        line += f"\n    acknowledged by {ack.user} at {ack.acknowledged:%Y-%m-%d %H:%M} UTC: {ack.note}"
+    return line
+
+
 @app.command("anomalies")
 @handled
 def anomalies_cmd(party_as: Party, user: User, since: Annotated[str | None, typer.Option()] = None) -> None:
-    """Flags to look at: requests outside a case, in an uncovered phase, bursts, repeated denials."""
+    """Flags to look at: requests outside a case, in an uncovered phase, bursts, repeated denials.
+
+    Counts requests (trace ids), not log entries; thresholds from EXCHANGE_ANOMALY_*. Acknowledged
+    flags are listed apart, with who acknowledged them, when and the note."""
     with database() as session:
-        found = q.anomalies(session, _moment(since))
-        _log_view(session, party_as, user, "anomalies", len(found))
-    for a in found:
-        typer.echo(f"{a.kind:<18} {a.party}/{a.user or '-'} from entry {a.first_index}: {a.detail}")
-    typer.echo(f"{len(found)} anomalies")
+        oversight = _officer(session, party_as, user)
+        found = oversight.flags(_moment(since), every_party=True)
+        oversight.viewed(len(found))
+    open_flags = [v for v in found if v.acknowledged is None]
+    for v in open_flags:
+        typer.echo(_flag_line(v))
+    typer.echo(f"{len(open_flags)} anomalies")
+    done = [v for v in found if v.acknowledged is not None]
+    if done:
+        typer.echo(f"acknowledged ({len(done)}):")
+        for v in done:
+            typer.echo("  " + _flag_line(v))
+
+
+@app.command("acknowledge")
+@handled
+def acknowledge_cmd(
+    party_as: Party,
+    user: User,
+    flag: Annotated[str, typer.Option("--flag", help="The flag's id (an-...), as 'log anomalies' shows.")],
+    note: Annotated[str, typer.Option(help="What was checked and found (at most 1000 characters).")],
+) -> None:
+    """Acknowledge an anomaly flag of your party with a note; logged (the note stays out of the log)."""
+    with database() as session:
+        oversight = _officer(session, party_as, user)
+        v = oversight.acknowledge(oversight.find(flag), note)
+    typer.echo(_flag_line(v))

@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange.audit.anomalies import Thresholds
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.files import LoadedVersion
 from exchange.storage.audit_store import AuditLog
@@ -20,7 +21,8 @@ class Writer(Protocol):
 
 
 class ConsoleHost(Protocol):
-    """The database's session factories, the log and its writer, and the covenant versions."""
+    """The database's session factories, the log and its writer, the covenant versions, and the
+    anomaly rules' thresholds."""
 
     @property
     def sessions(self) -> sessionmaker[Any]: ...
@@ -34,3 +36,5 @@ class ConsoleHost(Protocol):
     def decisions(self) -> DecisionEngine: ...
     @property
     def versions(self) -> Sequence[LoadedVersion]: ...
+    @property
+    def anomaly_thresholds(self) -> Thresholds: ...

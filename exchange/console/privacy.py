@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from exchange.audit.events import Action
+from exchange.cases.oversight import FlagView
 from exchange.console.sessions import ConsoleUser
 from exchange.console.web import HEADERS, Console, day, render
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.storage import audit_queries as q
+from exchange.storage.acknowledgements import AcknowledgementRepository
 
 LIMIT = 500
 OUTCOMES = ("allowed", "denied", "hit", "no-hit", "done", "failed")
@@ -95,13 +97,19 @@ def install(console: Console) -> None:
         return render("verification.html", title="Verificatie", who=who, **facts)
 
     def anomalies(request: Request, who: ConsoleUser) -> Response:
-        found = console.viewed(
-            who,
-            "anomalies",
-            lambda s: [a for a in q.anomalies(s, None) if a.party == who.party],
-            len,
+        def query(session: Session) -> list[FlagView]:
+            acks = AcknowledgementRepository(session).by_flag(who.party)
+            found = q.anomalies(session, service.anomaly_thresholds, party=who.party)
+            return [FlagView(f, acks.get(f.id)) for f in found]
+
+        found = console.viewed(who, "anomalies", query, len)
+        return render(
+            "anomalies.html",
+            title="Signalen",
+            who=who,
+            open=[v.flag for v in found if v.acknowledged is None],
+            done=[v for v in found if v.acknowledged is not None],
         )
-        return render("anomalies.html", title="Signalen", who=who, found=found)
 
     console.page("/console/log", log_page)
     console.page("/console/log.csv", lambda r, w: log_page(r, w, csv=True), menu="/console/log")

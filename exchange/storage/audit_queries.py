@@ -9,14 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from exchange.audit.anomalies import Flag, Row, Thresholds, find
 from exchange.clock import as_utc
 from exchange.storage.audit_store import COLUMN_NAMES
 from exchange.storage.models import CaseSubject, LogEntry
@@ -113,100 +113,55 @@ def to_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    kind: str  # outside-case, phase-not-covered, burst, repeated-denials
-    party: str
-    user: str | None
-    first_index: int
-    count: int
-    detail: str
-    indexes: tuple[int, ...] = field(default=())
-
-
 def anomalies(
     session: Session,
+    limits: Thresholds,
     since: datetime | None = None,
-    burst_window: timedelta = timedelta(minutes=10),
-    burst_threshold: int = 50,
-    denial_window: timedelta = timedelta(hours=1),
-    denial_threshold: int = 5,
-) -> list[Anomaly]:
-    """Flags for a privacy officer to look at, not verdicts.
+    party: str | None = None,
+) -> list[Flag]:
+    """Flags for a privacy officer to look at, not verdicts (:func:`exchange.audit.anomalies.find`).
 
-    - outside-case: a decision, hit/no-hit query or disclosure without a case;
-    - phase-not-covered: a request in a case phase the covenant's flow does not cover;
-    - burst: more than ``burst_threshold`` requests by one user within ``burst_window``;
-    - repeated-denials: at least ``denial_threshold`` denials for one user within ``denial_window``.
+    Every rule counts requests (distinct trace ids by one user) and, for bursts, distinct subjects;
+    never log events, of which one hit/no-hit query writes one per answer. ``party`` keeps to the
+    events that party's users did; ``since`` starts the scan later (a flag whose window starts
+    before it may then be missed or counted short, and get another id).
     """
-    stmt = select(LogEntry).order_by(LogEntry.idx)
+    stmt = select(*_ROW_COLUMNS).order_by(LogEntry.idx)
+    if party is not None:
+        stmt = stmt.where(LogEntry.actor_party == party)
     if since is not None:
         stmt = stmt.where(LogEntry.time >= as_utc(since))
-    found: list[Anomaly] = []
-    windows: dict[tuple[str, str | None], deque[tuple[datetime, int]]] = defaultdict(deque)
-    denials: dict[tuple[str, str | None], deque[tuple[datetime, int]]] = defaultdict(deque)
-    flagged_burst: set[tuple[str, str | None]] = set()
-    flagged_denial: set[tuple[str, str | None]] = set()
-    for e in session.execute(stmt).scalars():
-        who = (e.actor_party, e.actor_user)
-        if e.action in ("decision", "hit-query", "disclosure") and e.case_id is None:
-            found.append(
-                Anomaly(
-                    "outside-case",
-                    e.actor_party,
-                    e.actor_user,
-                    e.idx,
-                    1,
-                    f"{e.action} without a case",
-                    (e.idx,),
-                )
-            )
-        if e.reason_code == "phase-not-covered":
-            found.append(
-                Anomaly(
-                    "phase-not-covered",
-                    e.actor_party,
-                    e.actor_user,
-                    e.idx,
-                    1,
-                    f"{e.category} asked in phase {e.phase}, which the flow does not cover",
-                    (e.idx,),
-                )
-            )
-        if e.action in DISCLOSING:
-            w = windows[who]
-            w.append((e.time, e.idx))
-            while w and e.time - w[0][0] > burst_window:
-                w.popleft()
-            if len(w) > burst_threshold and who not in flagged_burst:
-                flagged_burst.add(who)
-                found.append(
-                    Anomaly(
-                        "burst",
-                        e.actor_party,
-                        e.actor_user,
-                        w[0][1],
-                        len(w),
-                        f"{len(w)} requests within {burst_window}",
-                        tuple(i for _, i in w),
-                    )
-                )
-        if e.outcome == "denied":
-            d = denials[who]
-            d.append((e.time, e.idx))
-            while d and e.time - d[0][0] > denial_window:
-                d.popleft()
-            if len(d) >= denial_threshold and who not in flagged_denial:
-                flagged_denial.add(who)
-                found.append(
-                    Anomaly(
-                        "repeated-denials",
-                        e.actor_party,
-                        e.actor_user,
-                        d[0][1],
-                        len(d),
-                        f"{len(d)} denials within {denial_window}",
-                        tuple(i for _, i in d),
-                    )
-                )
-    return found
+    rows = (
+        Row(
+            r.idx,
+            as_utc(r.time),
+            r.trace_id,
+            r.action,
+            r.outcome,
+            r.actor_party,
+            r.actor_user,
+            r.case_id,
+            r.subject,
+            r.reason_code,
+            r.category,
+            r.phase,
+        )
+        for r in session.execute(stmt)
+    )
+    return find(rows, limits)
+
+
+_ROW_COLUMNS = (
+    LogEntry.idx,
+    LogEntry.time,
+    LogEntry.trace_id,
+    LogEntry.action,
+    LogEntry.outcome,
+    LogEntry.actor_party,
+    LogEntry.actor_user,
+    LogEntry.case_id,
+    LogEntry.subject,
+    LogEntry.reason_code,
+    LogEntry.category,
+    LogEntry.phase,
+)

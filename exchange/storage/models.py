@@ -307,3 +307,17 @@ class ConsoleSession(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     __table_args__ = (Index("ix_console_sessions_expires", "expires"),)
+
+
+class AnomalyAcknowledgement(Base):
+    """A privacy officer's acknowledgement of an anomaly flag, with the officer's note. The log holds
+    the acknowledgement as a ``log-view`` event (flag id and reason code, never the note)."""
+
+    __tablename__ = "anomaly_acknowledgements"
+    flag_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    user: Mapped[str] = mapped_column(String(128), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    acknowledged: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    log_index: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (Index("ix_anomaly_acknowledgements_party", "party"),)

@@ -221,3 +221,15 @@ class YearRecords:
     action_points: list[ActionPointFact] = field(default_factory=list)  # due in the year
     contributions: list[str] = field(default_factory=list)  # provider of each item stored in the year
     decisions: list[DecisionFact] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgementView:
+    """Who acknowledged an anomaly flag, when, with which note, and the log entry that records it."""
+
+    flag_id: str
+    party: str
+    user: str
+    note: str
+    acknowledged: datetime
+    log_index: int

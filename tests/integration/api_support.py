@@ -18,6 +18,7 @@ NOW = datetime.now(UTC)
 PARTIES = ("someren", "senzer", "helmond", "politie-oost-brabant", "enexis", "wijkteam-zonder-rol")
 CASE = "/v1/cases/case-0000000000000000"
 SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
+FLAG = "an-" + "0" * 32
 #: Every route of the service, with a body that is valid in form: the security tests try each one.
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/whoami", None),
@@ -54,6 +55,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{CASE}/feedback", {"outcome": "no-action"}),
     ("GET", f"{CASE}/feedback", None),
     ("POST", "/v1/console/tickets", {}),
+    ("GET", "/v1/anomalies", None),
+    ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from exchange.audit.anomalies import Thresholds
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.audit.merkle import verify_consistency, verify_inclusion
 from exchange.errors import ConflictError, NotFoundError, StorageError
@@ -364,13 +365,18 @@ def test_anomalies(db: Db) -> None:
             )
         for i in range(60, 66):
             db.log.append(s, ev(i, actor=Actor("vrbzo", "u-3", "employee"), outcome=Outcome.DENIED))
-        found = q.anomalies(s)
+        found = q.anomalies(s, Thresholds())
+        uwv = q.anomalies(s, Thresholds(), party="uwv")
+        later = q.anomalies(s, Thresholds(), since=T0 + timedelta(seconds=60))
     kinds = {(a.kind, a.party) for a in found}
     assert ("outside-case", "helmond") in kinds
     assert ("phase-not-covered", "helmond") in kinds
     assert ("burst", "uwv") in kinds
     assert ("repeated-denials", "vrbzo") in kinds
     assert ("burst", "vrbzo") not in kinds
+    assert [(a.kind, a.party, a.requests) for a in uwv] == [("burst", "uwv", 58)]
+    assert [a.kind for a in later] == ["repeated-denials"]
+    assert (found[0].start, found[0].start.tzinfo) == (T0, UTC)  # aware UTC from either database
 
 
 def test_query_columns_are_defined_once() -> None:

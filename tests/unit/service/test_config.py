@@ -122,3 +122,25 @@ def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
     text = str(err.value.diagnostics())
     assert "EXCHANGE_METRICS_TOKEN" in text and "EXCHANGE_DATABASE_URL" in text
     assert "EXCHANGE_LOG_KEY_FILE" in text and "EXCHANGE_MODE=dev" in text
+
+
+def test_anomaly_thresholds_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The defaults are the rules' own; EXCHANGE_ANOMALY_* variables change them, and nonsense is refused."""
+    from datetime import timedelta
+
+    from pydantic import ValidationError
+
+    from exchange.audit.anomalies import Thresholds
+
+    assert Settings(mode="dev").anomaly_thresholds() == Thresholds()
+    monkeypatch.setenv("EXCHANGE_ANOMALY_BURST_REQUESTS", "3")
+    monkeypatch.setenv("EXCHANGE_ANOMALY_BURST_SUBJECTS", "40")
+    monkeypatch.setenv("EXCHANGE_ANOMALY_BURST_WINDOW_SECONDS", "60")
+    monkeypatch.setenv("EXCHANGE_ANOMALY_DENIALS", "2")
+    monkeypatch.setenv("EXCHANGE_ANOMALY_DENIAL_WINDOW_SECONDS", "120")
+    assert Settings(mode="dev").anomaly_thresholds() == Thresholds(
+        3, 40, timedelta(minutes=1), 2, timedelta(minutes=2)
+    )
+    monkeypatch.setenv("EXCHANGE_ANOMALY_BURST_REQUESTS", "0")
+    with pytest.raises(ValidationError, match="anomaly_burst_requests"):
+        Settings(mode="dev")
