@@ -24,7 +24,7 @@ from exchange.crypto.keys import PartyKeys
 from exchange.crypto.keystore import KdfParams, Keystore, write_keystore
 from exchange.crypto.pseudonym import PseudonymKey
 from exchange.storage.parties import register_party
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.integration.conftest import ORIGIN, Db
 
 FAST = KdfParams(opslimit=sodium.ARGON2_OPSLIMIT_MIN, memlimit=sodium.ARGON2_MEMLIMIT_MIN)
@@ -43,7 +43,8 @@ def served(db: Db, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             (tmp_path / f"{party}.pub.json").write_text(json.dumps(exported))
             register_party(s, party, party, exported, now)
     app = create_app(
-        Settings(mode="dev", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN), db.engine
+        Settings(mode="dev", database_url=db.url, convenant_dir=convenant_today(), log_origin=ORIGIN),
+        db.engine,
     )
     port = _free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
