@@ -40,6 +40,9 @@ def faked(day: date, *command: str, cwd: Path, timeout: float) -> subprocess.Com
         )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXCHANGE_", "FAKETIME", "PYTEST_"))}
     env["TZ"] = "UTC"
+    # Only the date is faked: timeouts and waits measure on the real monotonic clock, as libfaketime
+    # would otherwise stretch or stop them (a thread's wait with a timeout can hang).
+    env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
     return subprocess.run(
         [FAKETIME, f"{day.isoformat()} 12:00:00", *command],
         cwd=cwd,
