@@ -1,20 +1,51 @@
-"""Shared fixtures: the shipped covenant tree and a decision engine over it."""
+"""Shared fixtures: the shipped covenant tree, its copy dated for today, and a decision engine."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import logging
+import shutil
+import tempfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from exchange.logging_json import JsonFormatter
 from exchange.policies.compiler import compile_covenant
-from exchange.policies.engine import DecisionEngine
+from exchange.policies.engine import LEGAL_TIMEZONE, DecisionEngine
 from exchange.policies.files import LoadedVersion, load_tree
+from exchange.policies.rebase import DEMO_REFERENCE_DATE, shift_days, write_rebased_tree
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The shipped covenants, with their real dates: for tests that pass explicit moments.
 CONVENANT = ROOT / "convenant"
+
+
+@functools.cache
+def _today() -> date:
+    return datetime.now(LEGAL_TIMEZONE).date()  # one day for the whole run, even across midnight
+
+
+@functools.cache
+def convenant_today() -> Path:
+    """The shipped tree with every date moved as ``exchange demo`` moves it, so that the versions in
+    force on the demo's reference day are in force today: for every test that serves the covenants
+    on the real clock, which must pass on any date (docs/adr/0011-demo-covenant-copies.md). Made
+    once per test process (the service processes that tests start read it too), removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="exchange-convenant-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    write_rebased_tree(CONVENANT, root / "convenant", reference=DEMO_REFERENCE_DATE, today=_today())
+    return root / "convenant"
+
+
+def moved(moment: str) -> str:
+    """A moment written in the shipped files' dates, moved as :func:`convenant_today` moves them: for
+    a test that asks the service serving the copy about a fixed moment of the shipped story."""
+    days = shift_days(DEMO_REFERENCE_DATE, _today())
+    return (datetime.fromisoformat(moment) + timedelta(days=days)).isoformat()
 
 
 @pytest.fixture(scope="session")

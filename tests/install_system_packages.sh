@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test` runs this first: the suite needs PostgreSQL's server binaries (initdb, pg_ctl) and
-# Chromium for the console's browser tests, both from Debian's packages. Installs what is missing.
-# EXCHANGE_E2E=skip leaves Chromium out (the browser tests then skip, saying so).
+# `make test` runs this first: the suite needs PostgreSQL's server binaries (initdb, pg_ctl),
+# Chromium for the console's browser tests, and faketime (libfaketime) to play the demo on a date
+# after the shipped covenants end (tests/integration/test_any_date.py), all from Debian's packages.
+# Installs what is missing. EXCHANGE_E2E=skip leaves Chromium out (the browser tests then skip).
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,9 @@ fi
 if [ "${EXCHANGE_E2E:-}" != "skip" ] && ! command -v chromium >/dev/null 2>&1 \
     && [ ! -x /usr/lib/chromium/chromium ]; then
     missing+=(chromium)
+fi
+if ! command -v faketime >/dev/null 2>&1; then
+    missing+=(faketime)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,8 +1,13 @@
 """``exchange demo``: start the service on SQLite and play a PIT case through it over HTTP.
 
-Everything is real: the covenant files, keys, RFC 9421-signed requests, sealed envelopes, the
+Everything is real: the covenant rules, keys, RFC 9421-signed requests, sealed envelopes, the
 database and the disclosure log. Each party is a separate client with its own keys; the address is
 pseudonymised and every item sealed and opened on the party's side, never on the hub.
+
+Only the covenants' dates are not: the shipped versions end (PIT 2021 on 2027-07-01), so the demo
+always runs on a copy of ``convenant/`` in its working directory with every date moved so that the
+versions in force on :data:`~exchange.policies.rebase.DEMO_REFERENCE_DATE` are in force today. The
+hub's clock stays real (docs/adr/0011-demo-covenant-copies.md).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from exchange.crypto.keys import PartyKeys, unb64
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
 from exchange.crypto.subjects import normalise_address
 from exchange.errors import ConfigurationError
+from exchange.policies.engine import LEGAL_TIMEZONE
+from exchange.policies.rebase import DEMO_REFERENCE_DATE, shift_days, write_rebased_tree
 from exchange.storage import audit_queries
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
@@ -48,7 +55,7 @@ from exchange.storage.schema import upgrade
 PARTIES = ("helmond", "politie-oost-brabant", "vrbzo", "senzer", "wijkteam-zonder-rol")
 ADDRESS = "5701 ab 12-a"  # typed as a user would; normalised and pseudonymised on the client
 ORIGIN = "exchange.demo/log"
-DEMO_COVENANTS = Path("convenant")  # relative: the demo runs from the project directory
+SHIPPED_COVENANTS = Path("convenant")  # relative to where the demo runs: the repository's root
 
 
 def _free_port() -> int:
@@ -66,20 +73,28 @@ def run_demo(
     workdir: Path, say: Callable[[str], None] = print, keep_serving: bool = False, port: int | None = None
 ) -> dict[str, Any]:
     """Play the demo in ``workdir`` (wiped first). Returns facts the integration test checks."""
-    if not DEMO_COVENANTS.is_dir():
+    if not SHIPPED_COVENANTS.is_dir():
         # Without it the service would start with no covenant and every step would be denied.
         raise ConfigurationError(
-            f"the demo plays the covenants in {Path.cwd() / DEMO_COVENANTS}, which does not exist; "
+            f"the demo plays the covenants in {Path.cwd() / SHIPPED_COVENANTS}, which does not exist; "
             "run it from the project directory"
         )
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     now = datetime.now(UTC)
+    today = now.astimezone(LEGAL_TIMEZONE).date()  # versions start and end at midnight, Amsterdam time
+    covenants = workdir / "convenant"
+    write_rebased_tree(SHIPPED_COVENANTS, covenants, reference=DEMO_REFERENCE_DATE, today=today)
+    say("== exchange demo: a PIT 2021 case over HTTP, every request signed by its party ==")
+    say(
+        f"(demo covenants: copies of {SHIPPED_COVENANTS}/ with dates moved to today, "
+        f"{shift_days(DEMO_REFERENCE_DATE, today):+d} days, in {covenants})"
+    )
     settings = Settings(
         mode="dev",
         database_url=f"sqlite:///{workdir / 'exchange.db'}",
-        convenant_dir=DEMO_COVENANTS,
+        convenant_dir=covenants,
         log_origin=ORIGIN,
         log_key_file=workdir / "log-key",
     )
@@ -153,7 +168,6 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
         return r.json()
 
     subject = str(pseudonymise(normalise_address(ADDRESS), pkey))
-    say("== exchange demo: a PIT 2021 case over HTTP, every request signed by its party ==")
     say(f"\n1. Signal. Helmond's client turns the address {ADDRESS!r} into {subject}")
     say("   and opens a case; the hub never sees the address.")
     case = ok(

@@ -20,6 +20,7 @@ from exchange.crypto.keys import PartyKeys
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
+from tests.conftest import convenant_today
 from tests.logscan import scan
 from tests.service_process import ROOT, ServiceProcess
 
@@ -70,7 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         {
             "EXCHANGE_MODE": "dev",
             "EXCHANGE_DATABASE_URL": url,
-            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
             "EXCHANGE_LOG_ORIGIN": "e2e.exchange/log",
             "EXCHANGE_LOG_KEY_FILE": str(workdir / "log-key"),
         }

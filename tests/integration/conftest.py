@@ -16,7 +16,7 @@ from exchange.audit.checkpoint import NoteSigner
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.schema import upgrade
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.pgserver import PostgresServer
 
 if TYPE_CHECKING:  # api_support imports this module; at run time the fixture imports it lazily
@@ -117,7 +117,7 @@ def api(db: Db) -> Iterator[Api]:
     with db.sessions.begin() as s:
         for p, k in keys.items():
             register_party(s, p, p.title(), [v.to_data(p) for v in k.public()], NOW)
-    settings = Settings(mode="dev", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN)
+    settings = Settings(mode="dev", database_url=db.url, convenant_dir=convenant_today(), log_origin=ORIGIN)
     app = create_app(settings, db.engine)
     with TestClient(app) as http:
         yield Api(http, db, keys)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
 from exchange.storage.schema import head_revision
+from tests.conftest import moved
 from tests.integration.api_support import DECISION, FLAG, NOW, ROUTES, SUBJECT, Api, assert_problem, signed
 from tests.integration.conftest import block_log_writes, unblock_log_writes
 
@@ -172,7 +173,7 @@ def test_decision_is_logged_before_it_is_answered(api: Api) -> None:
     c = api.client("someren", "u-9", "employee")
 
     before = api.log_size()
-    ok = c.post("/v1/decisions", {**DECISION, "moment": "2022-03-01T10:00:00+01:00", "case": "case-7"})  # type: ignore[dict-item]
+    ok = c.post("/v1/decisions", {**DECISION, "moment": moved("2022-03-01T10:00:00+01:00"), "case": "case-7"})  # type: ignore[dict-item]
     assert ok.status_code == 200
     assert ok.json()["allowed"] is True and ok.json()["articles"] == ["7"]
     no = c.post("/v1/decisions", {**DECISION, "purpose": "brandveiligheid"})  # type: ignore[dict-item]

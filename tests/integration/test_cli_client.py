@@ -27,7 +27,7 @@ from exchange.crypto.keys import PartyKeys
 from exchange.crypto.keystore import KdfParams, Keystore, write_keystore
 from exchange.crypto.pseudonym import PseudonymKey
 from exchange.storage.parties import register_party
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.integration.conftest import ORIGIN, Db
 
 FAST = KdfParams(opslimit=sodium.ARGON2_OPSLIMIT_MIN, memlimit=sodium.ARGON2_MEMLIMIT_MIN)
@@ -46,7 +46,8 @@ def served(db: Db, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             (tmp_path / f"{party}.pub.json").write_text(json.dumps(exported))
             register_party(s, party, party, exported, now)
     app = create_app(
-        Settings(mode="dev", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN), db.engine
+        Settings(mode="dev", database_url=db.url, convenant_dir=convenant_today(), log_origin=ORIGIN),
+        db.engine,
     )
     port = _free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -66,7 +67,7 @@ def run(base: str, tmp: Path, party: str, role: str, *args: str) -> str:
         "EXCHANGE_PASSPHRASE": PASS,
         "EXCHANGE_USER": "u-1",
         "EXCHANGE_ROLE": role,
-        "EXCHANGE_CONVENANT_DIR": str(CONVENANT),
+        "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
     }
     result = CliRunner().invoke(cli, ["client", *args], env=env)
     assert result.exit_code == 0, result.output
@@ -117,7 +118,7 @@ def test_a_case_from_the_command_line(served: tuple[str, Path]) -> None:
             "EXCHANGE_PASSPHRASE": PASS,
             "EXCHANGE_USER": "u",
             "EXCHANGE_ROLE": "employee",
-            "EXCHANGE_CONVENANT_DIR": str(CONVENANT),
+            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
         },
     )
     assert bad.exit_code == 2 and "nothing was sent" in bad.output and "bad.txt:2" in bad.output
@@ -327,7 +328,7 @@ def test_index_refuses_a_category_the_party_does_not_provide(
     client with close names, and nothing reaches the hub."""
     url, seen, stop = _busy_hub("1")
     (tmp_path / "held.txt").write_text("5701 AB 12a\n")
-    env = {**keystore, "EXCHANGE_URL": url, "EXCHANGE_CONVENANT_DIR": str(CONVENANT)}
+    env = {**keystore, "EXCHANGE_URL": url, "EXCHANGE_CONVENANT_DIR": str(convenant_today())}
     try:
         result = CliRunner().invoke(
             cli,

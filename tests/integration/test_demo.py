@@ -30,6 +30,9 @@ def test_demo_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     text = "\n".join(lines)
     assert "told to every contributor: politie-oost-brabant, vrbzo" in text
     assert "disclosure" in text and "dossier-read" in text
+    assert "(demo covenants: copies of convenant/ with dates moved to today" in text
+    copy = (tmp_path / "demo" / "convenant" / "pit" / "2021" / "covenant.yaml").read_text(encoding="utf-8")
+    assert copy.startswith("# DEMO COPY of convenant/pit/2021, not the signed agreement")
     with sqlite3.connect(tmp_path / "demo" / "exchange.db") as conn:
         blob = b"".join(row[0] for row in conn.execute("SELECT event FROM log_entries"))
         cipher = b"".join(row[0] for row in conn.execute("SELECT ciphertext FROM dossier_items"))

@@ -33,7 +33,7 @@ from packaging.specifiers import SpecifierSet
 
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys
-from tests.conftest import ROOT
+from tests.conftest import ROOT, convenant_today
 from tests.service_process import UNSHARE, free_port, in_mount_namespace
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -129,7 +129,7 @@ def read_only_service(installed: Path, tmp_path: Path) -> Iterator[tuple[str, st
     etc, data, run = tmp_path / "etc", tmp_path / "data", tmp_path / "run"
     for d in (etc, data, run):
         d.mkdir()
-    shutil.copytree(ROOT / "convenant", etc / "convenant")
+    shutil.copytree(convenant_today(), etc / "convenant")
     (etc / "secrets").mkdir()
     token = secrets.token_urlsafe(32)
     (etc / "secrets" / "exchange_metrics_token").write_text(token)

@@ -21,7 +21,7 @@ from exchange.policies.yamlsource import CovenantFileError
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
-from tests.conftest import CONVENANT
+from tests.conftest import CONVENANT, convenant_today
 from tests.integration.api_support import DECISION, SUBJECT, Api
 from tests.integration.conftest import ORIGIN, Db
 from tests.integration.test_operations import samples
@@ -48,7 +48,7 @@ def test_postgres_outage_answers_503_and_recovers_without_restart(own_pg: Postgr
     keys = PartyKeys.create("someren", now)
     with session_factory(engine).begin() as s:
         register_party(s, "someren", "Someren", [v.to_data("someren") for v in keys.public()], now)
-    settings = Settings(mode="dev", database_url=url, convenant_dir=CONVENANT, log_origin=ORIGIN)
+    settings = Settings(mode="dev", database_url=url, convenant_dir=convenant_today(), log_origin=ORIGIN)
     with TestClient(create_app(settings, engine)) as http:
         client = ExchangeClient("http://testserver", keys.current, "u-1", "employee", http=http)
         assert client.post("/v1/decisions", DECISION).status_code == 200  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ import pytest
 
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys
-from tests.conftest import ROOT
+from tests.conftest import ROOT, convenant_today
 from tests.integration.api_support import DECISION
 from tests.integration.test_operations import samples
 from tests.service_process import NSENTER, UNSHARE, ServiceProcess, free_port, in_mount_namespace
@@ -58,7 +58,7 @@ class Service:
             PYTHONPATH=str(ROOT),
             EXCHANGE_MODE="dev",
             EXCHANGE_DATABASE_URL=f"sqlite:///{self.data / 'exchange.db'}",
-            EXCHANGE_CONVENANT_DIR=str(ROOT / "convenant"),
+            EXCHANGE_CONVENANT_DIR=str(convenant_today()),
             EXCHANGE_LOG_ORIGIN="disk.exchange/log",
         )
         self.proc = subprocess.Popen(
@@ -154,7 +154,7 @@ def _sqlite_service(db: Path, busy_timeout: int) -> tuple[ServiceProcess, PartyK
         {
             "EXCHANGE_MODE": "dev",
             "EXCHANGE_DATABASE_URL": f"sqlite:///{db}?timeout={busy_timeout}",
-            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
             "EXCHANGE_LOG_ORIGIN": "faults.exchange/log",
         }
     )

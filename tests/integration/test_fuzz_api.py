@@ -25,7 +25,7 @@ from exchange.crypto.keys import PartyKeys
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.integration.api_support import NOW, PARTIES
 from tests.integration.conftest import ORIGIN
 
@@ -41,7 +41,7 @@ def _app() -> FastAPI:
         for p, k in KEYS.items():
             register_party(s, p, p.title(), [v.to_data(p) for v in k.public()], NOW)
     return create_app(
-        Settings(mode="dev", database_url=url, convenant_dir=CONVENANT, log_origin=ORIGIN), engine
+        Settings(mode="dev", database_url=url, convenant_dir=convenant_today(), log_origin=ORIGIN), engine
     )
 
 

@@ -16,7 +16,7 @@ from exchange.audit.witness import witness
 from exchange.config import Settings
 from exchange.crypto import sodium
 from exchange.errors import ConfigurationError
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.integration.api_support import DECISION, SUBJECT, Api
 from tests.integration.conftest import ORIGIN, Db, block_log_writes, unblock_log_writes
 
@@ -39,7 +39,9 @@ def scrape(api: Api) -> dict[str, float]:
 
 
 def test_production_mode_refuses_to_start_without_its_secrets(db: Db) -> None:
-    settings = Settings(mode="production", database_url=db.url, convenant_dir=CONVENANT, log_origin=ORIGIN)
+    settings = Settings(
+        mode="production", database_url=db.url, convenant_dir=convenant_today(), log_origin=ORIGIN
+    )
     with pytest.raises(ConfigurationError, match="EXCHANGE_METRICS_TOKEN is not set"):
         create_app(settings, db.engine)
     weak = settings.model_copy(update={"metrics_token": SecretStr("changeme")})
@@ -53,7 +55,7 @@ def test_metrics_need_the_bearer_token_in_production(db: Db) -> None:
         mode="production",
         metrics_token=SecretStr(token),
         database_url=db.url,
-        convenant_dir=CONVENANT,
+        convenant_dir=convenant_today(),
         log_origin=ORIGIN,
     )
     with TestClient(create_app(settings, db.engine)) as http:

@@ -14,7 +14,7 @@ from exchange.api.app import create_app
 from exchange.client.http import ExchangeClient
 from exchange.config import Settings
 from exchange.storage.models import AnomalyAcknowledgement, LogEntry
-from tests.conftest import CONVENANT
+from tests.conftest import convenant_today
 from tests.integration.api_support import Api, assert_problem
 from tests.integration.conftest import ORIGIN
 from tests.integration.test_other_covenants_api import join
@@ -46,7 +46,7 @@ def strict(api: Api) -> Iterator[Api]:
     settings = Settings(
         mode="dev",
         database_url=api.db.url,
-        convenant_dir=CONVENANT,
+        convenant_dir=convenant_today(),
         log_origin=ORIGIN,
         anomaly_burst_requests=1,
     )

@@ -19,7 +19,7 @@ from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
-from tests.conftest import ROOT
+from tests.conftest import convenant_today
 from tests.integration.conftest import ORIGIN
 from tests.pgserver import PostgresServer
 from tests.service_process import ServiceProcess
@@ -50,7 +50,7 @@ def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None
     server = ServiceProcess(
         {
             "EXCHANGE_DATABASE_URL": url,
-            "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
             "EXCHANGE_LOG_ORIGIN": ORIGIN,
             "EXCHANGE_MODE": "production",
             "EXCHANGE_METRICS_TOKEN": token,

@@ -37,9 +37,9 @@ from exchange.crypto.keys import PartyKeys, b64, unb64
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
+from tests.conftest import convenant_today
 from tests.service_process import ServiceProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 PARTIES = ("helmond", "politie-oost-brabant", "someren", "senzer")
 POLICE = "politie-oost-brabant"
 DECISION = {
@@ -98,7 +98,7 @@ class Service:
             {
                 "EXCHANGE_MODE": "dev",
                 "EXCHANGE_DATABASE_URL": url,
-                "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+                "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
                 "EXCHANGE_LOG_ORIGIN": "load.exchange/log",
                 "EXCHANGE_MAX_IN_FLIGHT": str(max_in_flight),
             }

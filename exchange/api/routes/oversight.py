@@ -9,13 +9,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from exchange.api import problems
-from exchange.api.context import Ctx, IdemKey
+from exchange.api.context import Ctx, IdemKey, SignedRoute
 from exchange.api.idempotency import idempotent
 from exchange.api.schemas import AcknowledgedOut, AcknowledgementIn, AnomalyOut
 from exchange.cases.oversight import FlagView, OversightService
 from exchange.cases.unit import Unit
 
-router = APIRouter()
+router = APIRouter(route_class=SignedRoute)
 
 
 def anomaly_out(v: FlagView) -> AnomalyOut:
