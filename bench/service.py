@@ -22,6 +22,8 @@ from sqlalchemy import select, text
 
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys, b64
+from exchange.policies.engine import LEGAL_TIMEZONE
+from exchange.policies.rebase import DEMO_REFERENCE_DATE, write_rebased_tree
 from exchange.storage.db import make_engine, session_factory
 from exchange.storage.models import HitIndexEntry
 from exchange.storage.parties import register_party
@@ -117,11 +119,16 @@ def run() -> None:
             for party, k in keys.items():
                 register_party(s, party, party, [v.to_data(party) for v in k.public()], now)
         engine.dispose()
+        # The shipped versions end on fixed dates; the service decides on the real clock, so it
+        # serves a copy dated for today, as the demo does (docs/adr/0011-demo-covenant-copies.md).
+        covenants = Path(tmp) / "convenant"
+        today = now.astimezone(LEGAL_TIMEZONE).date()
+        write_rebased_tree(ROOT / "convenant", covenants, reference=DEMO_REFERENCE_DATE, today=today)
         signed_proc, signed_base = _serve(
             "exchange.api.asgi:create",
             {
                 "EXCHANGE_DATABASE_URL": url,
-                "EXCHANGE_CONVENANT_DIR": str(ROOT / "convenant"),
+                "EXCHANGE_CONVENANT_DIR": str(covenants),
                 "EXCHANGE_LOG_ORIGIN": "bench.exchange/log",
                 "EXCHANGE_MODE": "dev",
             },
