@@ -15,12 +15,13 @@ from exchange.audit.events import Action, Outcome
 from exchange.cases.rules import covenant_in_force, require_open, require_party
 from exchange.cases.unit import Unit
 from exchange.crypto.pseudonym import parse_pseudonym
-from exchange.errors import InvalidInputError
+from exchange.errors import DeniedError, InvalidInputError
 from exchange.policies.decision import Decision, DecisionRequest
 from exchange.policies.engine import LEGAL_TIMEZONE, DecisionEngine
+from exchange.policies.lookup import did_you_mean, provided_categories
 from exchange.storage.cases import CaseRepository, IndexRepository
 from exchange.storage.readmodels import CaseView
-from exchange.vocabulary import Caller, Category
+from exchange.vocabulary import Caller, Category, PartyId
 
 MAX_INDEX_BATCH = 100_000
 
@@ -91,6 +92,7 @@ class HitService:
 
     def update_index(self, category: str, add: Iterable[str], remove: Iterable[str]) -> tuple[int, int]:
         """Add or remove subject pseudonyms in the caller's own index for one category."""
+        self._require_provided(category)
         add_list, remove_list = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
         if len(add_list) + len(remove_list) > MAX_INDEX_BATCH:
             raise InvalidInputError(f"at most {MAX_INDEX_BATCH} subjects per request; send batches")
@@ -106,6 +108,26 @@ class HitService:
             details={"added": len(add_list), "removed": len(remove_list)},
         )
         return len(add_list), len(remove_list)
+
+    def _require_provided(self, category: str) -> None:
+        """A party keeps an index only for a category it provides under a covenant in force; a typo
+        would otherwise be stored under a name nobody asks about, and every answer be no-hit."""
+        party = self.unit.caller.party
+        mine = [c for c in self.pairs.decisions.in_force(self.unit.now) if PartyId(party) in c.parties]
+        known = {str(k) for c in mine for k in c.categories}
+        if category not in known:
+            raise InvalidInputError(
+                f"'{category}' is not a data category of a covenant of '{party}' in force"
+                f"{did_you_mean(category, known)}"
+            )
+        provided = {str(k) for c in mine for k in provided_categories(c, party)}
+        if category not in provided:
+            listed = ", ".join(sorted(provided)) or "nothing"
+            raise DeniedError(
+                f"'{party}' does not provide '{category}' under any covenant in force"
+                f" (it provides: {listed})",
+                code="not-provider",
+            )
 
     def hits(self, case_id: str) -> list[HitAnswer]:
         """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the

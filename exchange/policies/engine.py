@@ -106,10 +106,14 @@ class DecisionEngine:
         day = moment.astimezone(LEGAL_TIMEZONE).date()
         return found.policy.covenant if found.policy.covenant.in_force_on(day) else None
 
+    def in_force(self, moment: datetime) -> list[Covenant]:
+        """Every covenant version in force at ``moment`` (legal day, Amsterdam time)."""
+        day = moment.astimezone(LEGAL_TIMEZONE).date()
+        return [p.covenant for p in self.policies if p.covenant.in_force_on(day)]
+
     def holds_role(self, party: str, role: str, moment: datetime) -> bool:
         """Whether some covenant version in force at ``moment`` lets ``party`` act in ``role``."""
-        day = moment.astimezone(LEGAL_TIMEZONE).date()
-        return any(p.covenant.in_force_on(day) and p.covenant.may_hold(party, role) for p in self.policies)
+        return any(c.may_hold(party, role) for c in self.in_force(moment))
 
     def decide(self, request: DecisionRequest, matcher: Matcher | None = None) -> Decision:
         """Decide under the covenant version the request names or the one in force at its moment."""

@@ -222,3 +222,18 @@ def test_installing_a_revised_policy_changes_hit_answers(api: Api) -> None:
     service.decisions.install(compile_covenant(revised))
     after = coord.post(f"/v1/cases/{case_id}/hits", {}).json()
     assert after == []
+
+
+def test_the_hub_refuses_an_index_for_a_category_the_party_does_not_provide(api: Api) -> None:
+    """A mistyped category is a 400 with the close name; a category the party does not provide under
+    any covenant in force is refused (403, logged as a refusal) instead of stored silently."""
+    helmond = api.client("helmond", "u-1", "employee")
+    assert_problem(
+        helmond.post("/v1/index/brp-inschrijvng", {"add": [A]}), 400, "did you mean 'brp-inschrijving'?"
+    )
+    assert_problem(
+        helmond.post("/v1/index/politie-incidenten", {"add": [A]}),
+        403,
+        "'helmond' does not provide 'politie-incidenten'",
+    )
+    assert helmond.post("/v1/index/brp-inschrijving", {"add": [A]}).json() == {"added": 1, "removed": 0}
