@@ -15,12 +15,13 @@ from sqlalchemy import select, update
 from exchange.audit.checkpoint import NoteSigner
 from exchange.cases.followup import shred_expired
 from exchange.cases.unit import Unit
-from exchange.client.texts import open_texts
+from exchange.client.texts import open_texts, seal_text
 from exchange.crypto.envelope import ItemMetadata, Recipient, assemble, decode, encode, format_created, seal
 from exchange.storage.models import ActionPoint, CaseTextRow, CaseTextWrap
 from exchange.vocabulary import Caller
 from tests.integration.api_support import Api, assert_problem
 from tests.integration.test_enrichment_api import POLICE, A
+from tests.integration.test_retired_keys import rotate
 
 OBSERVER = "wijkteam-zonder-rol"
 PLANTED = "Dorpsstraat 12a, 5701 AB Helmond, BSN 123456782"
@@ -253,3 +254,17 @@ def test_an_overdue_action_point_needs_a_sealed_reason(api: Api) -> None:
     )
     listed = coord.get(f"/v1/cases/{case_id}/actions").json()
     assert listed[0]["reason"] is None and listed[0]["overdue"] is True
+
+
+def test_a_text_signed_with_a_retired_key_is_refused(api: Api) -> None:
+    """A text sealed with a key the writer has since retired is refused, although the request is
+    signed with the current key; sealed again with the current key, it is accepted."""
+    case_id = case_with_observer(api)
+    old = rotate(api, "helmond")
+    coord = api.client("helmond", *COORD)
+    stale = seal_text(coord, old, case_id, "selection-reason", "Three signals of overcrowding.")
+    body = {"to": "preparation", "reason_sealed": stale}
+    assert_problem(coord.post(f"/v1/cases/{case_id}/transitions", body), 403, "not current")
+    fresh = api.sealed(case_id, "helmond", "Three signals of overcrowding.", "selection-reason", *COORD)
+    ok = coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": fresh})
+    assert ok.status_code == 200, ok.text
