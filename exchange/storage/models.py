@@ -168,7 +168,7 @@ class CaseRow(Base):
     coordinator: Mapped[str] = mapped_column(String(128), nullable=False)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     #: The sealed selection reason's id in ``case_texts``; the hub never holds the text.
-    selection_text: Mapped[str | None] = mapped_column(String(64))
+    selection_text: Mapped[str | None] = mapped_column(Text)
     closed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

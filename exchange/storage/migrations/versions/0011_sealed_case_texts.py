@@ -51,10 +51,9 @@ def upgrade() -> None:
     # without breaking every later leaf and proof, so they stay in the log.
     op.execute("UPDATE cases SET selection_reason = NULL")
     op.execute("UPDATE action_points SET reason = NULL")
-    with op.batch_alter_table("cases") as batch:
-        batch.alter_column(
-            "selection_reason", new_column_name="selection_text", type_=sa.String(64), existing_type=sa.Text()
-        )
+    # A plain rename (SQLite 3.25+ and PostgreSQL): recreating 'cases' in batch mode would drop a
+    # table that other tables' rows refer to, which SQLite refuses with foreign keys on.
+    op.execute("ALTER TABLE cases RENAME COLUMN selection_reason TO selection_text")
     with op.batch_alter_table("action_points") as batch:
         batch.alter_column(
             "reason", new_column_name="reason_text", type_=sa.String(64), existing_type=sa.Text()
@@ -76,10 +75,7 @@ def downgrade() -> None:
         batch.alter_column(
             "reason_text", new_column_name="reason", type_=sa.Text(), existing_type=sa.String(64)
         )
-    with op.batch_alter_table("cases") as batch:
-        batch.alter_column(
-            "selection_text", new_column_name="selection_reason", type_=sa.Text(), existing_type=sa.String(64)
-        )
+    op.execute("ALTER TABLE cases RENAME COLUMN selection_text TO selection_reason")
     op.drop_index("ix_case_text_wraps_party", table_name="case_text_wraps")
     op.drop_table("case_text_wraps")
     op.drop_index("ix_case_texts_until", table_name="case_texts")
