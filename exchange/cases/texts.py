@@ -139,6 +139,8 @@ class TextService:
                 item=text.id,
                 details={"text": text.kind},
                 text=TextRef(text.id, text.digest),
+                reason=None if readable else "the covenant names this party as a recipient of no flow",
+                reason_code=None if readable else "no-flow",
             )
             if readable:
                 out.append(assemble(text.header, text.ciphertext, text.signature, text.wraps))
