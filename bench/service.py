@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import select, text
 
 from exchange.client.http import ExchangeClient
+from exchange.client.texts import seal_text
 from exchange.crypto.keys import PartyKeys, b64
 from exchange.policies.engine import LEGAL_TIMEZONE
 from exchange.policies.rebase import DEMO_REFERENCE_DATE, write_rebased_tree
@@ -142,7 +143,13 @@ def run() -> None:
                 "/v1/cases", {"covenant": covenant, "purpose": purpose, "subjects": [subject]}
             ).json()["id"]
             for phase in phases:
-                coord.post(f"/v1/cases/{cid}/transitions", {"to": phase, "reason": "bench"})
+                body = {"to": phase}
+                if phase in ("preparation", "closed"):  # these record a reason, sealed by the client
+                    kind = "selection-reason" if phase == "preparation" else "closing-reason"
+                    body["reason_sealed"] = seal_text(
+                        coord, keys[party], cid, kind, "Selected for the benchmark."
+                    )
+                coord.post(f"/v1/cases/{cid}/transitions", body)
             answers = coord.post(f"/v1/cases/{cid}/hits", {}).json()
             pairs[cid] = [(a["provider"], a["category"]) for a in answers]
             cases.append((label, party, cid, len(answers)))

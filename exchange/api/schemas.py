@@ -59,11 +59,26 @@ class CaseIn(BaseModel):
     subjects: list[str] = Field(min_length=1, max_length=1000)
 
 
+#: A sealed free text: base64 of a dossier envelope v1 (docs/specs/sealed-texts.md).
+SEALED_MAX = 200_000
+
+
+class TextRefOut(BaseModel):
+    """That a free text was given, by whom and when; the text itself is sealed for the case's readers
+    and fetched with ``GET /v1/cases/{id}/texts``."""
+
+    given: bool = True
+    by: str
+    user: str
+    at: datetime
+    text_id: str
+
+
 class ReviewOut(BaseModel):
     party: str
     reviewer: str
     verdict: str
-    note: str
+    note: TextRefOut | None  # null for a review made before notes were sealed
 
 
 class CaseOut(BaseModel):
@@ -74,7 +89,8 @@ class CaseOut(BaseModel):
     coordinator: str
     parties: list[str]
     subjects: list[str]
-    selection_reason: str | None
+    selection_reason: TextRefOut | None
+    closing_reason: TextRefOut | None = None
     reviews: list[ReviewOut] = Field(default_factory=list)
     closed: bool
 
@@ -87,7 +103,10 @@ class PartyIn(BaseModel):
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to: str = Ident
-    reason: str | None = Field(default=None, max_length=2000)
+    #: The selection or closing reason, sealed by the client for the case's readers (base64).
+    reason_sealed: str | None = Field(default=None, max_length=SEALED_MAX)
+    #: Refused: free text is never sent in plaintext. Kept so the refusal can say what to do.
+    reason: str | None = Field(default=None, max_length=SEALED_MAX)
 
 
 class IndexIn(BaseModel):
@@ -143,7 +162,8 @@ class ActionIn(BaseModel):
 class ActionUpdateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = Ident
-    reason: str | None = Field(default=None, max_length=1000)
+    reason_sealed: str | None = Field(default=None, max_length=SEALED_MAX)
+    reason: str | None = Field(default=None, max_length=SEALED_MAX)  # refused: seal it
 
 
 class ActionOut(BaseModel):
@@ -152,7 +172,7 @@ class ActionOut(BaseModel):
     owner: str
     deadline: datetime
     status: str
-    reason: str | None
+    reason: TextRefOut | None
     overdue: bool
 
 
@@ -169,7 +189,18 @@ class FeedbackOut(BaseModel):
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     verdict: str = Ident
-    note: str = Field(min_length=1, max_length=2000)
+    note_sealed: str | None = Field(default=None, max_length=SEALED_MAX)
+    note: str | None = Field(default=None, max_length=SEALED_MAX)  # refused: seal it
+
+
+class TextRecipientOut(BaseModel):
+    party: str
+    kid: str
+    public: str  # base64url X25519 public key to seal the text's key to
+
+
+class TextsOut(BaseModel):
+    texts: list[str]  # base64 envelopes, each with only the caller's own wraps
 
 
 class TicketOut(BaseModel):

@@ -25,8 +25,12 @@ from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
 
 EVENT_VERSION = 1
+#: Version 2 is version 1 plus ``text``: the digest of a sealed free text (docs/specs/disclosure-log.md).
+TEXT_EVENT_VERSION = 2
+VERSIONS = frozenset({EVENT_VERSION, TEXT_EVENT_VERSION})
 MAX_REASON = 500
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class Action(enum.StrEnum):
@@ -84,6 +88,21 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class TextRef:
+    """A sealed free text an event is about: its id and ``sha256:<hex>`` of its stored envelope
+    without wraps. The text itself never enters the log, so it can be shredded at retention while
+    every leaf and proof stays valid."""
+
+    id: str
+    digest: str
+
+    def __post_init__(self) -> None:
+        _ident(self.id, "text.id")
+        if not _DIGEST.match(self.digest):
+            raise InvalidInputError("event field 'text.digest' must be 'sha256:' and 64 lowercase hex digits")
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     time: datetime
     trace_id: str
@@ -105,6 +124,7 @@ class Event:
     item: str | None = None
     channel: str = "api"  # from where: api, cli, console
     details: dict[str, str | int | bool] = field(default_factory=dict)
+    text: TextRef | None = None  # a sealed free text (event version 2); never the text itself
 
     def __post_init__(self) -> None:
         if self.reason is not None:
@@ -148,7 +168,7 @@ class Event:
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "v": EVENT_VERSION,
+            "v": EVENT_VERSION if self.text is None else TEXT_EVENT_VERSION,
             "time": self.time.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
             "traceId": self.trace_id,
             "action": str(self.action),
@@ -172,6 +192,10 @@ class Event:
             "channel": self.channel,
             "details": dict(self.details),
         }
+        # Only an event about a sealed text is version 2: every other event keeps the v1 bytes, so
+        # readers of earlier releases still read it and its leaf hash is what v1 gives.
+        if self.text is not None:
+            data["text"] = {"id": self.text.id, "digest": self.text.digest}
         return data
 
     def canonical(self) -> bytes:
@@ -197,11 +221,20 @@ _DERIVABLE = frozenset(
 
 
 def event_from_bytes(data: bytes) -> Event:
-    """Parse a stored event. Raises :class:`InvalidInputError` if it is not a v1 event."""
+    """Parse a stored event of version 1 or 2. Raises :class:`InvalidInputError` otherwise: an
+    unknown version, a v1 event with a ``text``, or a v2 event without one."""
     try:
         d = json.loads(data)
-        if d["v"] != EVENT_VERSION:
+        if d["v"] not in VERSIONS or isinstance(d["v"], bool):
             raise InvalidInputError(f"event version {d['v']} is not supported")
+        text = None
+        if d["v"] == TEXT_EVENT_VERSION:
+            t = d["text"]
+            if not isinstance(t, dict) or set(t) != {"id", "digest"}:
+                raise InvalidInputError("a version 2 event's 'text' must have exactly 'id' and 'digest'")
+            text = TextRef(t["id"], t["digest"])
+        elif "text" in d:
+            raise InvalidInputError("a version 1 event has no 'text'")
         pa = d["processingActivity"]
         return Event(
             time=datetime.fromisoformat(d["time"].replace("Z", "+00:00")),
@@ -224,6 +257,7 @@ def event_from_bytes(data: bytes) -> Event:
             item=d["item"],
             channel=d["channel"],
             details=d["details"],
+            text=text,
         )
     except (KeyError, TypeError, ValueError) as exc:  # InvalidInputError from validation passes through
         raise InvalidInputError(f"not a valid log event: {exc!r}") from None

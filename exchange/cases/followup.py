@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from exchange.audit.events import Action, Outcome
+from exchange.audit.events import Action, Outcome, TextRef
 from exchange.cases.rules import (
     COORDINATOR,
     covenant_in_force,
@@ -14,6 +14,7 @@ from exchange.cases.rules import (
     require_open,
     require_party,
 )
+from exchange.cases.texts import ACTION_REASON, TextService
 from exchange.cases.unit import Unit
 from exchange.clock import as_utc
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
@@ -21,7 +22,8 @@ from exchange.policies.engine import DecisionEngine
 from exchange.policies.model import Covenant
 from exchange.storage.cases import CaseRepository
 from exchange.storage.casework import EnrichmentRepository, FollowUpRepository
-from exchange.storage.readmodels import ActionView, CaseView
+from exchange.storage.readmodels import ActionView, CaseView, TextInfo
+from exchange.storage.texts import TextRepository
 from exchange.vocabulary import Category, Phase
 
 __all__ = [
@@ -99,8 +101,11 @@ class FollowUpService:
         )
         return action
 
-    def update_action(self, case_id: str, action_id: str, status: str, reason: str | None) -> ActionView:
-        """The owner (any role its party may hold) or the coordinator sets an action point's status."""
+    def update_action(
+        self, case_id: str, action_id: str, status: str, reason_sealed: bytes | None
+    ) -> ActionView:
+        """The owner (any role its party may hold) or the coordinator sets an action point's status;
+        a reason, required once it is overdue, arrives sealed."""
         c, now = self.unit.caller, self.unit.now
         case = self.cases.visible(case_id, c.party)
         action = self.followup.action(case_id, action_id, now)
@@ -116,17 +121,21 @@ class FollowUpService:
         if status not in STATUSES:
             raise InvalidInputError("status must be open, done or cancelled")
         late = now > action.deadline
-        if late and not (reason and len(reason.strip()) >= 10):
-            raise InvalidInputError("the action point is overdue: give a reason (at least 10 characters)")
-        updated = self.followup.set_status(
-            action_id, status, " ".join(reason.split())[:1000] if reason else None, now
-        )
+        if late and reason_sealed is None:
+            raise InvalidInputError(
+                "the action point is overdue: give a reason, sealed as 'reason_sealed' "
+                "(exchange client seals it)"
+            )
+        text = None
+        if reason_sealed is not None:
+            text = TextService(self.unit, self.decisions).accept(case, ACTION_REASON, reason_sealed)
+        updated = self.followup.set_status(action_id, status, text.id if text else None, now)
         self.unit.record(
             Action.FOLLOW_UP,
             Outcome.DONE,
             case,
             counterparty=action.owner,
-            reason=reason,
+            text=text,
             details={"action": action_id, "status": status, "overdue": late},
         )
         return updated
@@ -134,6 +143,11 @@ class FollowUpService:
     def actions(self, case_id: str) -> list[ActionView]:
         self.cases.visible(case_id, self.unit.caller.party)
         return self.followup.actions(case_id, self.unit.now)
+
+    def texts(self, case_id: str) -> dict[str, TextInfo]:
+        """Which sealed texts the case has, by id: kind, author and time, never their content."""
+        self.cases.visible(case_id, self.unit.caller.party)
+        return TextRepository(self.unit.session).infos(case_id)
 
     def feedback(self, case_id: str, outcome: str) -> list[str]:
         """Record the abstracted outcome; every contributing party is told (one event each)."""
@@ -155,16 +169,21 @@ class FollowUpService:
 
 
 def set_retention(unit: Unit, covenant: Covenant, case: CaseView) -> None:
-    """At closure: each item is kept for its category's retention period, then shredded."""
+    """At closure: each item is kept for its category's retention period, then shredded. The case's
+    sealed texts are kept for the covenant's longest category retention period: a reason explains the
+    case as a whole, so it is kept as long as any item of it could be."""
     followup = FollowUpRepository(unit.session)
     for item_id, category in followup.items(case.id):
         days = covenant.categories[Category(category)].retention_days
         followup.keep_until(item_id, unit.now + timedelta(days=days))
+    longest = max((c.retention_days for c in covenant.categories.values()), default=0)
+    TextRepository(unit.session).keep_until(case.id, unit.now + timedelta(days=longest))
 
 
 def shred_expired(unit: Unit) -> list[str]:
-    """Delete every wrap of items past retention at the unit's moment: nobody can open them any
-    more. Logged per item, by the unit's caller (the operator's retention job)."""
+    """Delete every wrap of items and sealed texts past retention at the unit's moment: nobody can
+    open them any more. Logged per item and per text, by the unit's caller (the operator's retention
+    job); returns their ids, items first."""
     followup = FollowUpRepository(unit.session)
     shredded = []
     for item_id, case_id, category in followup.expired(unit.now):
@@ -178,4 +197,17 @@ def shred_expired(unit: Unit) -> list[str]:
             reason="retention period ended",
         )
         shredded.append(item_id)
+    texts = TextRepository(unit.session)
+    for text_id, case_id, kind, digest in texts.expired(unit.now):
+        texts.shred(text_id, unit.now)
+        unit.record(
+            Action.SHRED,
+            Outcome.DONE,
+            case=case_id,
+            item=text_id,
+            reason="retention period ended",
+            details={"text": kind},
+            text=TextRef(text_id, digest),
+        )
+        shredded.append(text_id)
     return shredded

@@ -1,5 +1,6 @@
 """The case itself: open it from a signal, let parties take part, move it through the casustafel
-phases, record the selection decision and the jurist's review of it.
+phases, record the selection decision and the jurist's review of it. Reasons and notes arrive sealed
+(:mod:`exchange.cases.texts`); the hub stores and logs them without reading them.
 
 A :class:`CaseService` is bound to one :class:`~exchange.cases.unit.Unit`: it acts for the unit's
 caller, at the unit's moment, on the unit's transaction, and never commits. Every step appends its
@@ -20,12 +21,14 @@ from exchange.cases.rules import (
     require_party,
     require_role,
 )
+from exchange.cases.texts import CLOSING_REASON, REVIEW_NOTE, SELECTION_REASON, TextService
 from exchange.cases.unit import Unit
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import ConflictError, DeniedError, InvalidInputError
 from exchange.policies.engine import DecisionEngine
 from exchange.storage.cases import CaseRepository
 from exchange.storage.readmodels import CaseRecord, CaseView
+from exchange.storage.texts import TextRepository
 from exchange.vocabulary import PartyId, Phase, Purpose
 
 PHASES = list(Phase)
@@ -42,13 +45,15 @@ class CaseService:
         return self.cases.visible(case_id, self.unit.caller.party)
 
     def record(self, case_id: str) -> CaseRecord:
-        """The case's metadata, parties, subjects and reviews, for a participating party."""
+        """The case's metadata, parties, subjects, reviews and which texts were given, for a
+        participating party."""
         case = self.visible(case_id)
         return CaseRecord(
             case,
             tuple(self.cases.parties(case_id)),
             tuple(self.cases.subjects(case_id)),
             tuple(self.cases.reviews(case_id)),
+            TextRepository(self.unit.session).infos(case_id),
         )
 
     def create(self, covenant_ref: str, purpose: str, subjects: list[str]) -> CaseView:
@@ -101,8 +106,9 @@ class CaseService:
             )
         return case
 
-    def transition(self, case_id: str, to: str, reason: str | None) -> CaseView:
-        """Move a case one phase on; a selection needs a reason; any phase may go to closed."""
+    def transition(self, case_id: str, to: str, reason_sealed: bytes | None) -> CaseView:
+        """Move a case one phase on; a selection and a closure need a sealed reason; any phase may go
+        to closed."""
         case = self.visible(case_id)
         covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
         require_coordinator(case, self.unit.caller, covenant)
@@ -117,40 +123,45 @@ class CaseService:
                 f"'{PHASES[current + 1]}' or 'closed', not '{target}'",
                 code="phase-order",
             )
-        selection_reason = None
-        if target is Phase.PREPARATION:  # leaving selection: the case was selected
-            if not reason or len(reason.strip()) < 10:
-                raise InvalidInputError("the selection decision needs a reason (at least 10 characters)")
-            selection_reason = " ".join(reason.split())[:2000]
+        kind = {Phase.PREPARATION: SELECTION_REASON, Phase.CLOSED: CLOSING_REASON}.get(target)
+        if kind is None and reason_sealed is not None:
+            raise InvalidInputError(f"a move to '{target}' records no reason; send none")
+        if kind is not None and reason_sealed is None:
+            what = "the selection decision" if target is Phase.PREPARATION else "closing a case"
+            raise InvalidInputError(
+                f"{what} needs a reason: send it sealed as 'reason_sealed' (exchange client seals it)"
+            )
+        text = None
+        if kind is not None and reason_sealed is not None:
+            text = TextService(self.unit, self.decisions).accept(case, kind, reason_sealed)
         closed = None
         if target is Phase.CLOSED:
-            if not reason:
-                raise InvalidInputError("closing a case needs a reason")
             closed = self.unit.now
             set_retention(self.unit, covenant, case)
-        self.cases.move(case_id, str(target), selection_reason=selection_reason, closed=closed)
+        selection_text = text.id if target is Phase.PREPARATION and text is not None else None
+        self.cases.move(case_id, str(target), selection_text=selection_text, closed=closed)
         moved = self.visible(case_id)
         self.unit.record(
             Action.SELECTION if target is Phase.PREPARATION else Action.CASE_TRANSITION,
             Outcome.DONE,
             moved,
-            reason=reason,
+            text=text,
         )
         return moved
 
-    def review_selection(self, case_id: str, verdict: str, note: str) -> CaseView:
+    def review_selection(self, case_id: str, verdict: str, note_sealed: bytes) -> CaseView:
         """A jurist of a participating party reviews the recorded selection decision."""
         case = self.visible(case_id)
         c = self.unit.caller
         covenant = covenant_in_force(self.decisions, case.covenant, self.unit.now)
         require_role(covenant, c, "jurist", "reviews a selection decision")
         require_open(case)
-        if case.selection_reason is None:
+        # An open case past selection was selected: moving on from selection needs the reason.
+        if PHASES.index(Phase(case.phase)) <= PHASES.index(Phase.SELECTION):
             raise ConflictError("the case has no selection decision to review yet", code="not-selected")
         if verdict not in ("approved", "concerns"):
             raise InvalidInputError("verdict must be 'approved' or 'concerns'")
-        if len(note.strip()) < 10:
-            raise InvalidInputError("the review needs a note (at least 10 characters)")
-        self.cases.put_review(case_id, c.party, c.user, verdict, " ".join(note.split())[:2000], self.unit.now)
-        self.unit.record(Action.SELECTION, Outcome.DONE, case, reason=note, details={"review": verdict})
+        text = TextService(self.unit, self.decisions).accept(case, REVIEW_NOTE, note_sealed)
+        self.cases.put_review(case_id, c.party, c.user, verdict, text.id, self.unit.now)
+        self.unit.record(Action.SELECTION, Outcome.DONE, case, text=text, details={"review": verdict})
         return case

@@ -54,12 +54,13 @@ def register_party_cmd(
 @app.command("shred-expired")
 @handled
 def shred_expired() -> None:
-    """Delete the wraps of every dossier item whose retention period has ended (run daily). Logged."""
+    """Delete the wraps of every dossier item and sealed text whose retention period has ended
+    (run daily). Logged."""
     from exchange.cases.followup import shred_expired as shred
 
     with database() as session:
         shredded = shred(operator_unit(session, "retention", "retention"))
-    typer.echo(f"shredded {len(shredded)} item(s)")
+    typer.echo(f"shredded {len(shredded)} item(s) and text(s)")
 
 
 def serve(

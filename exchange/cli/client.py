@@ -21,6 +21,7 @@ from exchange.client.categories import check_provided, version_for
 from exchange.client.dossier_html import OpenedItem, render
 from exchange.client.dossier_pdf import render_pdf
 from exchange.client.http import ExchangeClient, Retry
+from exchange.client.texts import seal_text
 from exchange.crypto.envelope import (
     ItemMetadata,
     Recipient,
@@ -159,11 +160,18 @@ def transition(
     role: Role,
     case: str,
     to: Annotated[str, typer.Option(help="The next phase, or closed.")],
-    reason: Annotated[str | None, typer.Option(help="Required for selection and closing.")] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Required for selection and closing; sealed here for the case's readers."),
+    ] = None,
 ) -> None:
-    """Move a case on (coordinator)."""
-    c, _ = _client(url, keystore, user, role)
-    _echo(_ok(c.post(f"/v1/cases/{case}/transitions", {"to": to, "reason": reason})))
+    """Move a case on (coordinator). A reason is sealed before it is sent: the hub never reads it."""
+    c, store = _client(url, keystore, user, role)
+    body: dict[str, Any] = {"to": to}
+    if reason is not None:
+        kind = "closing-reason" if to == "closed" else "selection-reason"
+        body["reason_sealed"] = seal_text(c, store.keys, case, kind, reason)
+    _echo(_ok(c.post(f"/v1/cases/{case}/transitions", body)))
 
 
 @app.command("add-party")

@@ -28,6 +28,7 @@ from exchange.api.app import create_app
 from exchange.audit.checkpoint import NoteSigner
 from exchange.audit.witness import witness
 from exchange.client.http import ExchangeClient
+from exchange.client.texts import open_texts, seal_text
 from exchange.config import Settings
 from exchange.crypto import sodium
 from exchange.crypto.envelope import (
@@ -199,13 +200,13 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
     signal_answers = hits("in 'signal'")
     ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "selection"}))
     selection_answers = hits("in 'selection'")
-    ok(
-        coord.post(
-            f"/v1/cases/{cid}/transitions",
-            {"to": "preparation", "reason": "Three independent signals of overcrowding."},
-        )
+    # The reason is free text a user typed: Helmond's client seals it for the case's readers; the
+    # hub stores the envelope and logs its digest, never the text.
+    reason = seal_text(
+        coord, keys["helmond"], cid, "selection-reason", "Three independent signals of overcrowding."
     )
-    say("   Selected, with the reason recorded: 'Three independent signals of overcrowding.'")
+    ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "preparation", "reason_sealed": reason}))
+    say("   Selected; the reason is sealed for the case's readers, the log holds only its digest.")
 
     say(
         "\n3. Enrichment. The case table asks; each provider seals for exactly the recipients the hub allows:"
@@ -276,15 +277,24 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
     ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "feedback"}))
     told = ok(coord.post(f"/v1/cases/{cid}/feedback", {"outcome": "violation-found"}))
     say(f"\n6. Feedback: outcome '{told['outcome']}' told to every contributor: {', '.join(told['told'])}")
-    closed = ok(
-        coord.post(
-            f"/v1/cases/{cid}/transitions",
-            {"to": "closed", "reason": "Enforcement started; follow-up completed."},
-        )
+    closing = seal_text(
+        coord, keys["helmond"], cid, "closing-reason", "Enforcement started; follow-up completed."
     )
+    closed = ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "closed", "reason_sealed": closing}))
     say(f"   Case closed: {closed['closed']}; each item now has its category's retention deadline.")
     denied = ok(client["wijkteam-zonder-rol"].get(f"/v1/cases/{cid}/items"))["items"]
     facts["observer_items"] = len(denied)
+    signers = {k.current.sign_kid: k.current.sign_public for k in keys.values()}
+    texts = open_texts(client["politie-oost-brabant"], keys["politie-oost-brabant"], cid, signers)
+    # A text is sealed for the readers taking part when it is written: the police joined after
+    # the selection, so it reads the closing reason only.
+    say(
+        "   The police, a party since enrichment, opens the reasons sealed for it: "
+        f"{len(texts)} ({texts[0].text!r});"
+    )
+    observed = ok(client["wijkteam-zonder-rol"].get(f"/v1/cases/{cid}/texts"))["texts"]
+    say(f"   the observer gets {len(observed)}: it reads no free text.")
+    facts["observer_texts"] = len(observed)
     for c in (coord, *client.values()):
         c.close()
     return facts

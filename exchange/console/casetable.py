@@ -43,7 +43,7 @@ def install(console: Console) -> None:
             who, "follow-up", lambda s: cq.follow_up_board(s, who.party, now), len, Action.CASE_VIEW
         )
         overdue = sum(a.overdue for a in rows)
-        unexplained = sum(a.overdue and not a.reason for a in rows)
+        unexplained = sum(a.overdue and not a.reason_text for a in rows)
         return render(
             "followup.html", title="Opvolging", who=who, rows=rows, overdue=overdue, unexplained=unexplained
         )

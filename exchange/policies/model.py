@@ -139,6 +139,14 @@ class Covenant:
         """Whether ``party`` may act in ``role`` under this version."""
         return PartyId(party) in self.holders(role)
 
+    def reads_free_text(self, party: str) -> bool:
+        """Whether ``party`` may read the free text of a case it takes part in (selection and
+        closing reasons, review notes, action-point reasons): it is named as a recipient, itself or
+        through a group, in at least one flow of this version. A party that receives nothing under
+        the covenant (an observer) reads no free text either. The one place this rule is written;
+        see docs/specs/sealed-texts.md."""
+        return any(PartyId(party) in self.members(end) for flow in self.flows for end in flow.recipients)
+
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_until is None or day < self.effective_until)
 

@@ -43,6 +43,7 @@ from exchange.storage.readmodels import (
     YearRecords,
     action_view,
 )
+from exchange.storage.texts import TextRepository
 from exchange.vocabulary import Phase
 
 PHASE_ORDER = tuple(str(p) for p in Phase)
@@ -57,7 +58,9 @@ def _actions(session: Session, scope: Select[Any] | list[str], now: datetime) ->
     rows = session.execute(
         select(ActionPoint).where(ActionPoint.case_id.in_(scope)).order_by(ActionPoint.deadline)
     ).scalars()
-    return [action_view(r.id, r.case_id, r.kind, r.owner, r.deadline, r.status, r.reason, now) for r in rows]
+    return [
+        action_view(r.id, r.case_id, r.kind, r.owner, r.deadline, r.status, r.reason_text, now) for r in rows
+    ]
 
 
 def _count_by_case(session: Session, case_id: Any, scope: Select[Any] | list[str]) -> dict[str, int]:
@@ -202,7 +205,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> Ca
     )
     return CaseDetail(
         case=summary,
-        selection_reason=case.selection_reason,
+        selection_text=case.selection_text,
         parties=tuple(cases.parties(case_id)),
         reviews=tuple(cases.reviews(case_id)),
         hits=tuple(
@@ -216,6 +219,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> Ca
         items=items,
         actions=tuple(_actions(session, [case_id], now)),
         told=tuple(sorted(_told(session, [case_id])[case_id])),
+        texts=TextRepository(session).infos(case_id),
     )
 
 

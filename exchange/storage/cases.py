@@ -34,7 +34,7 @@ _CASE_COLUMNS = (
     _CASES.c.phase,
     _CASES.c.coordinator,
     _CASES.c.closed,
-    _CASES.c.selection_reason,
+    _CASES.c.selection_text,
 )
 # One Core statement for the hot path (every hit/no-hit query reads the case through it).
 _VISIBLE_CASE = (
@@ -74,7 +74,7 @@ class CaseRepository:
             row.phase,
             row.coordinator,
             as_utc(row.closed) if row.closed is not None else None,
-            row.selection_reason,
+            row.selection_text,
         )
 
     def get(self, case_id: str) -> CaseView | None:
@@ -84,7 +84,7 @@ class CaseRepository:
             return None
         closed = as_utc(row.closed) if row.closed is not None else None
         return CaseView(
-            row.id, row.covenant, row.purpose, row.phase, row.coordinator, closed, row.selection_reason
+            row.id, row.covenant, row.purpose, row.phase, row.coordinator, closed, row.selection_text
         )
 
     def subjects(self, case_id: str) -> list[str]:
@@ -106,7 +106,9 @@ class CaseRepository:
             .where(SelectionReview.case_id == case_id)
             .order_by(SelectionReview.reviewer_party)
         ).scalars()
-        return [ReviewView(r.reviewer_party, r.reviewer, r.verdict, r.note, as_utc(r.reviewed)) for r in rows]
+        return [
+            ReviewView(r.reviewer_party, r.reviewer, r.verdict, r.note_text, as_utc(r.reviewed)) for r in rows
+        ]
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -150,19 +152,20 @@ class CaseRepository:
         case_id: str,
         phase: str,
         *,
-        selection_reason: str | None = None,
+        selection_text: str | None = None,
         closed: datetime | None = None,
     ) -> None:
-        """Set the case's phase; a selection reason or a closing time where the move records one."""
+        """Set the case's phase; the sealed selection reason's id or a closing time where the move
+        records one."""
         values: dict[str, object] = {"phase": phase}
-        if selection_reason is not None:
-            values["selection_reason"] = selection_reason
+        if selection_text is not None:
+            values["selection_text"] = selection_text
         if closed is not None:
             values["closed"] = closed
         self.session.execute(update(CaseRow).where(CaseRow.id == case_id).values(**values))
 
     def put_review(
-        self, case_id: str, party: str, reviewer: str, verdict: str, note: str, reviewed: datetime
+        self, case_id: str, party: str, reviewer: str, verdict: str, note_text: str, reviewed: datetime
     ) -> None:
         """A party's review of the selection decision; a later review by the same party replaces it."""
         self.session.merge(
@@ -171,7 +174,7 @@ class CaseRepository:
                 reviewer_party=party,
                 reviewer=reviewer,
                 verdict=verdict,
-                note=note,
+                note_text=note_text,
                 reviewed=reviewed,
             )
         )

@@ -181,12 +181,12 @@ class FollowUpRepository:
             return None
         return self._view(row, now)
 
-    def set_status(self, action_id: str, status: str, reason: str | None, now: datetime) -> ActionView:
-        """Set the status; a reason given replaces the earlier one, none keeps it."""
+    def set_status(self, action_id: str, status: str, reason_text: str | None, now: datetime) -> ActionView:
+        """Set the status; a sealed reason given replaces the earlier one, none keeps it."""
         row = self.session.get_one(ActionPoint, action_id)
         row.status, row.updated = status, now
-        if reason is not None:
-            row.reason = reason
+        if reason_text is not None:
+            row.reason_text = reason_text
         self.session.flush()
         return self._view(row, now)
 
@@ -199,7 +199,7 @@ class FollowUpRepository:
     @staticmethod
     def _view(row: ActionPoint, now: datetime) -> ActionView:
         return action_view(
-            row.id, row.case_id, row.kind, row.owner, row.deadline, row.status, row.reason, now
+            row.id, row.case_id, row.kind, row.owner, row.deadline, row.status, row.reason_text, now
         )
 
     def set_outcome(self, case_id: str, outcome: str, now: datetime) -> None:

@@ -167,7 +167,8 @@ class CaseRow(Base):
     phase: Mapped[str] = mapped_column(String(32), nullable=False)
     coordinator: Mapped[str] = mapped_column(String(128), nullable=False)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    selection_reason: Mapped[str | None] = mapped_column(Text)
+    #: The sealed selection reason's id in ``case_texts``; the hub never holds the text.
+    selection_text: Mapped[str | None] = mapped_column(Text)
     closed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -246,7 +247,7 @@ class ActionPoint(Base):
     owner: Mapped[str] = mapped_column(String(128), nullable=False)
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # open | done | cancelled
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_text: Mapped[str | None] = mapped_column(String(64))  # a sealed reason's id in case_texts
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     __table_args__ = (Index("ix_action_case", "case_id"),)
 
@@ -278,8 +279,42 @@ class SelectionReview(Base):
     reviewer_party: Mapped[str] = mapped_column(String(128), primary_key=True)
     reviewer: Mapped[str] = mapped_column(String(128), nullable=False)
     verdict: Mapped[str] = mapped_column(String(16), nullable=False)  # approved | concerns
-    note: Mapped[str] = mapped_column(Text, nullable=False)
+    #: The sealed note's id in case_texts (null only for reviews made before notes were sealed).
+    note_text: Mapped[str | None] = mapped_column(String(64))
     reviewed: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class CaseTextRow(Base):
+    """A free text a user wrote in a case (a selection or closing reason, a review note, an action
+    point's reason), sealed by the writer's client as a dossier envelope for the case's parties that
+    may read it. Signed header and ciphertext only; the log holds the SHA-256 of the envelope
+    without wraps (``digest``), never the text."""
+
+    __tablename__ = "case_texts"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # selection-reason | closing-reason | …
+    author_party: Mapped[str] = mapped_column(String(128), nullable=False)
+    author_user: Mapped[str] = mapped_column(String(128), nullable=False)
+    header: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    digest: Mapped[str] = mapped_column(String(71), nullable=False)  # sha256:<64 hex>
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # set at closure
+    shredded: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_case_texts_case", "case_id"), Index("ix_case_texts_until", "until"))
+
+
+class CaseTextWrap(Base):
+    """A reader's sealed copy of a text's key. Deleting every wrap shreds the text."""
+
+    __tablename__ = "case_text_wraps"
+    text_id: Mapped[str] = mapped_column(String(128), ForeignKey("case_texts.id"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    wrap: Mapped[bytes] = mapped_column(LargeBinary(80), nullable=False)
+    __table_args__ = (Index("ix_case_text_wraps_party", "party", "text_id"),)
 
 
 class ConsoleTicket(Base):

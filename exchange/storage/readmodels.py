@@ -23,7 +23,7 @@ class CaseView:
     phase: str
     coordinator: str
     closed: datetime | None
-    selection_reason: str | None = None
+    selection_text: str | None = None  # the sealed selection reason's id
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class ReviewView:
     party: str
     reviewer: str
     verdict: str
-    note: str
+    note_text: str | None  # the sealed note's id
     reviewed: datetime
 
 
@@ -43,6 +43,7 @@ class CaseRecord:
     parties: tuple[str, ...]
     subjects: tuple[str, ...]
     reviews: tuple[ReviewView, ...]
+    texts: dict[str, TextInfo] = field(default_factory=dict)  # the case's sealed texts by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +54,17 @@ class ActionView:
     owner: str
     deadline: datetime
     status: str
-    reason: str | None
+    reason_text: str | None  # a sealed reason's id
     overdue: bool
 
 
 def action_view(
-    id: str, case_id: str, kind: str, owner: str, deadline: datetime, status: str, reason: str | None,
+    id: str, case_id: str, kind: str, owner: str, deadline: datetime, status: str, reason_text: str | None,
     now: datetime,
 ) -> ActionView:  # fmt: skip
     """An action point as its readers see it; open past its deadline is overdue."""
     due = as_utc(deadline)
-    return ActionView(id, case_id, kind, owner, due, status, reason, status == "open" and now > due)
+    return ActionView(id, case_id, kind, owner, due, status, reason_text, status == "open" and now > due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ class CaseDetail:
     """One case as a participating party may see it in the console."""
 
     case: CaseSummary
-    selection_reason: str | None
+    selection_text: str | None
     parties: tuple[str, ...]
     reviews: tuple[ReviewView, ...]
     hits: tuple[HitCount, ...]
@@ -166,6 +167,7 @@ class CaseDetail:
     items: tuple[ItemSummary, ...]
     actions: tuple[ActionView, ...]
     told: tuple[str, ...]
+    texts: dict[str, TextInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,3 +235,28 @@ class AcknowledgementView:
     note: str
     acknowledged: datetime
     log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextInfo:
+    """That a sealed free text was given in a case: by whom and when, never what it says."""
+
+    id: str
+    kind: str
+    author_party: str
+    author_user: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """A sealed free text as one reader receives it: header, ciphertext, signature, its own wraps."""
+
+    id: str
+    kind: str
+    author_party: str
+    digest: str
+    header: bytes
+    ciphertext: bytes
+    signature: bytes
+    wraps: tuple[tuple[str, bytes], ...]

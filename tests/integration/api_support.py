@@ -11,6 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from exchange.client.http import ExchangeClient, sign_request
+from exchange.client.texts import seal_text
 from exchange.crypto.keys import PartyKeys
 from tests.integration.conftest import Db
 
@@ -37,7 +38,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", CASE, None),
     ("POST", f"{CASE}/parties", {"party": "vrbzo"}),
     ("POST", f"{CASE}/transitions", {"to": "selection"}),
-    ("POST", f"{CASE}/review", {"verdict": "approved", "note": "Selection is proportionate."}),
+    ("POST", f"{CASE}/review", {"verdict": "approved", "note_sealed": "AAAA"}),
     ("POST", "/v1/index/bijstand-status", {"add": [SUBJECT]}),
     ("POST", f"{CASE}/hits", {}),
     ("POST", f"{CASE}/enrichment-requests", {"provider": "senzer", "categories": ["bijstand-status"]}),
@@ -45,6 +46,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"{CASE}/recipients?category=bijstand-status", None),
     ("POST", f"{CASE}/items", {"envelope": "AAAA"}),
     ("GET", f"{CASE}/items", None),
+    ("GET", f"{CASE}/text-recipients", None),
+    ("GET", f"{CASE}/texts", None),
     (
         "POST",
         f"{CASE}/actions",
@@ -72,9 +75,22 @@ class Api:
     def client(self, party: str, user: str = "u-1", role: str = "employee") -> ExchangeClient:
         return ExchangeClient("http://testserver", self.keys[party].current, user, role, http=self.http)
 
+    def sealed(
+        self, case_id: str, party: str, text: str, kind: str, user: str = "u-1", role: str = "employee"
+    ) -> str:
+        """``text`` sealed by ``party``'s client for the case's readers, as a request body carries it."""
+        return seal_text(self.client(party, user, role), self.keys[party], case_id, kind, text)
+
     def log_size(self) -> int:
         with self.db.sessions.begin() as s:
             return self.db.log.size(s)
+
+
+def sealed_text(
+    api: Api, case_id: str, party: str, text: str, kind: str, user: str = "u-1", role: str = "employee"
+) -> str:
+    """``text`` sealed by ``party``'s client for the case's readers (see :meth:`Api.sealed`)."""
+    return api.sealed(case_id, party, text, kind, user, role)
 
 
 def signed(

@@ -140,22 +140,31 @@ def test_transitions(api: Api) -> None:
     assert_problem(
         coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation"}), 400, "needs a reason"
     )
-    selected = coord.post(
-        f"/v1/cases/{case_id}/transitions",
-        {"to": "preparation", "reason": "Three independent signals of overcrowding."},
+    reason = api.sealed(
+        case_id,
+        "helmond",
+        "Three independent signals of overcrowding.",
+        "selection-reason",
+        "coord-1",
+        "coordinator",
     )
-    assert selected.json()["selection_reason"] == "Three independent signals of overcrowding."
+    selected = coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": reason})
+    given = selected.json()["selection_reason"]
+    assert (given["given"], given["by"], given["user"]) == (True, "helmond", "coord-1")
     assert_problem(coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed"}), 400, "needs a reason")
-    closed = coord.post(
-        f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "No grounds after enrichment."}
+    closing = api.sealed(
+        case_id, "helmond", "No grounds after enrichment.", "closing-reason", "coord-1", "coordinator"
     )
+    closed = coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason_sealed": closing})
     assert closed.json()["closed"] is True
+    assert closed.json()["closing_reason"]["by"] == "helmond"
     assert_problem(coord.post(f"/v1/cases/{case_id}/hits", {}), 409, "closed")
     assert_problem(coord.post(f"/v1/cases/{case_id}/parties", {"party": "vrbzo"}), 409, "closed")
     with api.db.sessions.begin() as s:
         events = [json.loads(api.db.log.entry(s, i).event) for i in range(api.db.log.size(s))]
     selection = [e for e in events if e["action"] == "selection"]
-    assert len(selection) == 1 and selection[0]["reason"] == "Three independent signals of overcrowding."
+    assert len(selection) == 1 and selection[0]["reason"] is None
+    assert selection[0]["v"] == 2 and selection[0]["text"]["id"] == given["text_id"]
 
 
 def test_hit_lookup_uses_the_subject_index(api: Api) -> None:
@@ -181,25 +190,28 @@ def test_jurist_reviews_the_selection(api: Api) -> None:
     case_id = open_case(api)
     coord = api.client("helmond", "coord-1", "coordinator")
     jurist = api.client("helmond", "jur-1", "jurist")
-    body = {"verdict": "approved", "note": "Three signals; inspection is proportionate."}
+    note = api.sealed(
+        case_id, "helmond", "Three signals; inspection is proportionate.", "review-note", "jur-1", "jurist"
+    )
+    body = {"verdict": "approved", "note_sealed": note}
     assert_problem(jurist.post(f"/v1/cases/{case_id}/review", body), 409, "no selection decision")
     coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
-    coord.post(
-        f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason": "Three independent signals."}
+    reason = api.sealed(
+        case_id, "helmond", "Three independent signals.", "selection-reason", "coord-1", "coordinator"
     )
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": reason})
     assert_problem(coord.post(f"/v1/cases/{case_id}/review", body), 403, "only a jurist")
     assert_problem(
-        jurist.post(f"/v1/cases/{case_id}/review", {"verdict": "maybe", "note": "x" * 20}), 400, "verdict"
+        jurist.post(f"/v1/cases/{case_id}/review", {"verdict": "maybe", "note_sealed": note}), 400, "verdict"
     )
     reviewed = jurist.post(f"/v1/cases/{case_id}/review", body).json()
-    assert reviewed["reviews"] == [
-        {
-            "party": "helmond",
-            "reviewer": "jur-1",
-            "verdict": "approved",
-            "note": "Three signals; inspection is proportionate.",
-        }
-    ]
+    [review] = reviewed["reviews"]
+    assert (review["party"], review["reviewer"], review["verdict"]) == ("helmond", "jur-1", "approved")
+    assert (review["note"]["given"], review["note"]["by"], review["note"]["user"]) == (
+        True,
+        "helmond",
+        "jur-1",
+    )
     assert_problem(
         api.client("senzer", "jur-2", "jurist").post(f"/v1/cases/{case_id}/review", body), 404, "no case"
     )

@@ -68,7 +68,9 @@ def test_anomalies_count_requests_and_acknowledged_flags_are_shown_apart(
     assert "0 anomalies\nacknowledged (1):\n" in after
     assert "Asked twice by the case table; expected." in after
     with sqlite3.connect(tmp_path / "x.db") as conn:
-        (raw,) = conn.execute("SELECT event FROM log_entries WHERE reason_code = 'anomaly-acknowledged'").fetchone()
+        (raw,) = conn.execute(
+            "SELECT event FROM log_entries WHERE reason_code = 'anomaly-acknowledged'"
+        ).fetchone()
     event = json.loads(raw)
     assert event["details"] == {"view": "anomaly-acknowledgement", "flag": flag, "kind": "burst"}
     assert (event["channel"], event["actor"]["party"]) == ("cli", "helmond")

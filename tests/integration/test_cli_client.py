@@ -191,6 +191,24 @@ def test_a_case_from_the_command_line(served: tuple[str, Path]) -> None:
     text = "".join(p.extract_text() for p in PdfReader(printed).pages)
     assert "2 meldingen overlast in 2026" in text and "politie-incidenten" in text and cid in text
 
+    # Free text is sealed by the client: the jurist's note and the selection reason are read back by
+    # a reader of the case, opened with its own key.
+    run(
+        base,
+        tmp,
+        "helmond",
+        "jurist",
+        "review",
+        cid,
+        "--verdict",
+        "approved",
+        "--note",
+        "Proportionate selection.",
+    )
+    shown = run(base, tmp, *police, "texts", cid, "--signers", str(tmp / "helmond.pub.json"))
+    assert "--- selection-reason by helmond" in shown and "Two independent signals." in shown
+    assert "--- review-note by helmond" in shown and "Proportionate selection." in shown
+
 
 class _Busy(BaseHTTPRequestHandler):
     """Answers the first request 503 with Retry-After (as the hub does at capacity), then 200."""

@@ -86,6 +86,7 @@ def test_each_role_sees_its_own_pages(api: Api) -> None:
 
 
 def test_case_pages_show_metadata_never_content(api: Api) -> None:
+    """A case page shows metadata and that a reason was given, by whom; never content or free text."""
     case_id = played_case(api)
     b = signed_in(api, "helmond", "coord-1", "coordinator")
     listing = b.get("/console/cases")
@@ -95,7 +96,8 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     page = b.get(f"/console/cases/{case_id}")
     assert page.status_code == 200, page.text
     text = page.text
-    assert "Three signals of overcrowding." in text  # the selection decision
+    assert "genomen; reden gegeven door helmond (coord-1)" in text  # the selection decision was taken
+    assert "Three signals of overcrowding." not in text  # its reason is sealed: the hub has no text
     assert "<td>politie-oost-brabant</td><td>politie-incidenten</td><td>1</td><td>0</td>" in text  # a hit
     assert "politie-incidenten" in text and "violation-found" in text
     assert "2 meldingen overlast" not in text  # the sealed content never appears

@@ -25,6 +25,7 @@ def test_demo_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "wijkteam-zonder-rol": [],
     }
     assert facts["observer_items"] == 0
+    assert facts["observer_texts"] == 0  # an observer reads no free text either
     assert facts["witnesses"] == 2
     assert facts["selection_hits"] == facts["signal_hits"] + 1  # the police's incidents join at selection
     text = "\n".join(lines)
@@ -38,3 +39,6 @@ def test_demo_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         cipher = b"".join(row[0] for row in conn.execute("SELECT ciphertext FROM dossier_items"))
     assert b"5701" not in blob and b"12-a" not in blob.lower()  # only the pseudonym is logged
     assert b"meldingen" not in cipher and b"personen" not in cipher  # the hub stores ciphertext only
+    files = b"".join(p.read_bytes() for p in (tmp_path / "demo").glob("exchange.db*"))  # the WAL too
+    assert b"overcrowding" not in files and b"Enforcement started" not in files  # reasons are sealed
+    assert "opens the reasons sealed for it: 1 ('Enforcement started; follow-up completed.')" in text

@@ -24,9 +24,10 @@ def prepared_case(api: Api, ask_police: bool = False) -> str:
         ).json()["id"]
     )
     coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
-    coord.post(
-        f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason": "Three signals of overcrowding."}
+    reason = api.sealed(
+        case_id, "helmond", "Three signals of overcrowding.", "selection-reason", "coord-1", "coordinator"
     )
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": reason})
     if ask_police:
         coord.post(
             f"/v1/cases/{case_id}/enrichment-requests",

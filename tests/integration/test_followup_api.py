@@ -81,11 +81,24 @@ def test_action_points(api: Api) -> None:
     assert_problem(
         police.post(f"/v1/cases/{case_id}/actions/{action_id}", {"status": "done"}), 400, "overdue"
     )
+    assert_problem(
+        police.post(f"/v1/cases/{case_id}/actions/{action_id}", {"status": "done", "reason": "Moved, away."}),
+        400,
+        "seal it",
+    )
+    reason = api.sealed(
+        case_id,
+        POLICE,
+        "Re-inspection moved: the occupants were away.",
+        "action-reason",
+        "agent-7",
+        "employee",
+    )
     done = police.post(
-        f"/v1/cases/{case_id}/actions/{action_id}",
-        {"status": "done", "reason": "Re-inspection moved: the occupants were away."},
+        f"/v1/cases/{case_id}/actions/{action_id}", {"status": "done", "reason_sealed": reason}
     )
     assert done.json()["status"] == "done" and done.json()["overdue"] is False
+    assert (done.json()["reason"]["by"], done.json()["reason"]["user"]) == (POLICE, "agent-7")
     assert_problem(
         police.post(f"/v1/cases/{case_id}/actions/act-unknown", {"status": "done"}), 404, "no action"
     )
@@ -114,7 +127,10 @@ def test_closure_sets_retention_and_expired_items_are_shredded(api: Api) -> None
     the shred is logged, and the log still verifies."""
     case_id = case_with_item(api)
     coord = api.client("helmond", "coord-1", "coordinator")
-    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "No grounds after enrichment."})
+    reason = api.sealed(
+        case_id, "helmond", "No grounds after enrichment.", "closing-reason", "coord-1", "coordinator"
+    )
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason_sealed": reason})
     log = api.http.app.state.service.log  # type: ignore[attr-defined]
     operator = Caller("operator", "retention", "operator", "operator")
     with api.db.sessions.begin() as s:

@@ -41,7 +41,10 @@ def run_case(
     for party in extra_parties:
         assert coord.post(f"/v1/cases/{cid}/parties", {"party": party}).status_code == 200
     coord.post(f"/v1/cases/{cid}/transitions", {"to": "selection"})
-    coord.post(f"/v1/cases/{cid}/transitions", {"to": "preparation", "reason": "Selected by the case table."})
+    reason = api.sealed(
+        cid, coordinator, "Selected by the case table.", "selection-reason", "coord-1", "coordinator"
+    )
+    coord.post(f"/v1/cases/{cid}/transitions", {"to": "preparation", "reason_sealed": reason})
     if category == "ondermijning-signaal":  # signals to the RIEC flow only from the action on
         coord.post(f"/v1/cases/{cid}/transitions", {"to": "action"})
     asking = coord if requester is None else api.client(requester)

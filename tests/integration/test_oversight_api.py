@@ -98,7 +98,11 @@ def test_acknowledge_a_flag(strict: Api) -> None:
         event = json.loads(entry.event)
         row = s.get(AnomalyAcknowledgement, flag["id"])
         assert row is not None and row.note == note
-    assert (event["action"], event["reasonCode"], event["reason"]) == ("log-view", "anomaly-acknowledged", None)
+    assert (event["action"], event["reasonCode"], event["reason"]) == (
+        "log-view",
+        "anomaly-acknowledged",
+        None,
+    )
     assert event["details"] == {"view": "anomaly-acknowledgement", "flag": flag["id"], "kind": "burst"}
     assert event["actor"] == {"party": "veldhoven", "user": "po-1", "role": "privacy-officer"}
     assert "team lead" not in entry.event.decode()

@@ -38,7 +38,10 @@ def test_each_refusal_is_logged_with_its_reason_code(api: Api) -> None:
     assert hidden.json()["detail"].replace(case_id, "X") == missing.json()["detail"].replace(
         "case-ffffffffffffffff", "X"
     )
-    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "Not a matter for the team."})
+    reason = api.sealed(
+        case_id, "helmond", "Not a matter for the team.", "closing-reason", "coord-1", "coordinator"
+    )
+    coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason_sealed": reason})
     assert_problem(coord.post(f"/v1/cases/{case_id}/parties", {"party": "vrbzo"}), 409, "closed")
 
     got = [

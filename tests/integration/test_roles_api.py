@@ -77,9 +77,10 @@ def test_a_closed_case_takes_no_change(api: Api) -> None:
     made = coord.post(
         f"/v1/cases/{case_id}/actions", {"kind": "reinspection", "owner": POLICE, "deadline": deadline}
     ).json()
-    closed = coord.post(
-        f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason": "Finished after action."}
+    reason = api.sealed(
+        case_id, "helmond", "Finished after action.", "closing-reason", "coord-1", "coordinator"
     )
+    closed = coord.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason_sealed": reason})
     assert closed.status_code == 200, closed.text
     police = api.client(POLICE, "agent-7", "employee")
     assert_problem(
@@ -89,9 +90,7 @@ def test_a_closed_case_takes_no_change(api: Api) -> None:
     )
     jurist = api.client("helmond", "jur-1", "jurist")
     assert_problem(
-        jurist.post(
-            f"/v1/cases/{case_id}/review", {"verdict": "approved", "note": "Proportionate selection."}
-        ),
+        jurist.post(f"/v1/cases/{case_id}/review", {"verdict": "approved", "note_sealed": reason}),
         409,
         "the case is closed",
     )

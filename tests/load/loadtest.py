@@ -32,6 +32,7 @@ import httpx
 from sqlalchemy import text
 
 from exchange.client.http import ExchangeClient, HubUnavailableError
+from exchange.client.texts import seal_text
 from exchange.crypto.envelope import ItemMetadata, Recipient, encode, format_created, seal
 from exchange.crypto.keys import PartyKeys, b64, unb64
 from exchange.storage.db import make_engine, session_factory
@@ -118,7 +119,8 @@ class Service:
         )
         case_id = str(case.json()["id"])
         coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
-        coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason": "Load test signals."})
+        reason = seal_text(coord, self.keys["helmond"], case_id, "selection-reason", "Load test signals.")
+        coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": reason})
         coord.post(
             f"/v1/cases/{case_id}/enrichment-requests",
             {"provider": POLICE, "categories": ["politie-incidenten"]},

@@ -1,4 +1,5 @@
-"""Write tests/vectors/merkle-v1.json and checkpoint-v1.json. Run once; the files are committed.
+"""Write tests/vectors/merkle-v1.json, checkpoint-v1.json and events-v2.json. Run once; the files are
+committed (regenerating leaves the v1 files byte for byte as they are).
 
     python -m tests.vectors.generate_audit
 
@@ -10,10 +11,13 @@ with the independent ``pymerkle`` package.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from exchange.audit.checkpoint import Checkpoint, NoteSigner, cosign, sign_checkpoint
+from exchange.audit.events import Action, Actor, Event, Outcome, TextRef
 from exchange.audit.merkle import (
     consistency_proof,
     inclusion_proof,
@@ -208,8 +212,49 @@ def checkpoint_vectors() -> dict[str, object]:
     }
 
 
+def event_vectors() -> dict[str, object]:
+    """Known-answer log events of version 1 and 2 (bytes and leaf hash) and tampered ones."""
+    moment = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    about = {"case": "case-2026-0001", "purpose": "onrechtmatige-bewoning", "covenant": "pit/2021"}
+    v1 = Event(
+        moment, "tr-9f2c", Action.CASE_TRANSITION, Actor("someren", "u-1", "coordinator"), Outcome.DONE,
+        phase="selection", **about,  # type: ignore[arg-type]  # Event's keyword fields
+    )  # fmt: skip
+    digest = "sha256:" + hashlib.sha256(b"exchange-vector-text").hexdigest()
+    v2 = Event(
+        moment, "tr-9f2c", Action.SELECTION, Actor("someren", "u-1", "coordinator"), Outcome.DONE,
+        phase="preparation", text=TextRef("txt-0001", digest), **about,  # type: ignore[arg-type]  # idem
+    )  # fmt: skip
+    known = [
+        {"name": name, "event": e.canonical().decode(), "leaf_hash": leaf_hash(e.canonical()).hex()}
+        for name, e in (("version 1, no text", v1), ("version 2, a sealed selection reason", v2))
+    ]
+    good = v2.canonical().decode()
+    tampered = [
+        {"name": "version 2 without text", "event": good.replace(f',"text":{{"digest":"{digest}","id":"txt-0001"}}', ""), "want_err": "text"},
+        {"name": "version 1 with text", "event": good.replace('"v":2', '"v":1'), "want_err": "version 1 event has no 'text'"},
+        {"name": "unknown version", "event": good.replace('"v":2', '"v":3'), "want_err": "version 3"},
+        {"name": "digest not sha256", "event": good.replace("sha256:", "blake3:"), "want_err": "text.digest"},
+        {"name": "digest too short", "event": good.replace(digest, digest[:-2]), "want_err": "text.digest"},
+        {"name": "text id not an identifier", "event": good.replace("txt-0001", "Dorpsstraat 5"), "want_err": "text.id"},
+        {"name": "extra text field", "event": good.replace('"id":"txt-0001"', '"id":"txt-0001","plain":"x"'), "want_err": "exactly 'id' and 'digest'"},
+    ]  # fmt: skip
+    return {
+        "description": (
+            "Disclosure-log events (RFC 8785 bytes, RFC 9162 leaf hash). Version 1 bytes are unchanged; "
+            "version 2 adds 'text' (id and SHA-256 digest of a sealed free text)."
+        ),
+        "known": known,
+        "tampered": tampered,
+    }
+
+
 def main() -> None:
-    for name, data in (("merkle-v1.json", merkle_vectors()), ("checkpoint-v1.json", checkpoint_vectors())):
+    for name, data in (
+        ("merkle-v1.json", merkle_vectors()),
+        ("checkpoint-v1.json", checkpoint_vectors()),
+        ("events-v2.json", event_vectors()),
+    ):
         (HERE / name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {HERE / name}")
 

@@ -1,5 +1,6 @@
 """Cases: open one from a signal, read it, let parties take part, move it through its phases, and the
-jurist's review of the selection decision. The use cases are in :mod:`exchange.cases.service`."""
+jurist's review of the selection decision. The use cases are in :mod:`exchange.cases.service`.
+Reasons and notes arrive sealed; a case shows only that one was given, by whom and when."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from fastapi.responses import Response
 from exchange.api import problems
 from exchange.api.context import Ctx, IdemKey, SignedRoute
 from exchange.api.idempotency import idempotent
+from exchange.api.routes.texts import sealed_text, text_ref
 from exchange.api.schemas import CaseIn, CaseOut, PartyIn, ReviewIn, ReviewOut, TransitionIn
 from exchange.cases.service import CaseService
+from exchange.cases.texts import CLOSING_REASON
 from exchange.cases.unit import Unit
+from exchange.errors import InvalidInputError
 
 router = APIRouter(route_class=SignedRoute)
 WRITE = problems.problem_responses(400, 401, 403, 404, 409, 413, 503)
@@ -19,6 +23,7 @@ WRITE = problems.problem_responses(400, 401, 403, 404, 409, 413, 503)
 
 def case_out(unit: Unit, service: CaseService, case_id: str) -> bytes:
     r = service.record(case_id)
+    closing = [t.id for t in r.texts.values() if t.kind == CLOSING_REASON]
     out = CaseOut(
         id=r.case.id,
         covenant=r.case.covenant,
@@ -27,9 +32,13 @@ def case_out(unit: Unit, service: CaseService, case_id: str) -> bytes:
         coordinator=r.case.coordinator,
         parties=list(r.parties),
         subjects=list(r.subjects),
-        selection_reason=r.case.selection_reason,
+        selection_reason=text_ref(r.case.selection_text, r.texts),
+        closing_reason=text_ref(closing[-1], r.texts) if closing else None,
         reviews=[
-            ReviewOut(party=v.party, reviewer=v.reviewer, verdict=v.verdict, note=v.note) for v in r.reviews
+            ReviewOut(
+                party=v.party, reviewer=v.reviewer, verdict=v.verdict, note=text_ref(v.note_text, r.texts)
+            )
+            for v in r.reviews
         ],
         closed=r.case.closed is not None,
     )
@@ -71,11 +80,13 @@ def add_party(case_id: str, body: PartyIn, ctx: Ctx, idempotency_key: IdemKey = 
 
 @router.post("/v1/cases/{case_id}/transitions", response_model=CaseOut, responses=WRITE)
 def transition(case_id: str, body: TransitionIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
-    """Move the case to its next phase, or close it; selection needs a reason (coordinator only)."""
+    """Move the case to its next phase, or close it; selection and closing need a sealed reason
+    (coordinator only)."""
+    reason = sealed_text(body.reason_sealed, body.reason, "reason")
 
     def work(unit: Unit) -> tuple[int, bytes]:
         cases = CaseService(unit, ctx.service.decisions)
-        cases.transition(case_id, body.to, body.reason)
+        cases.transition(case_id, body.to, reason)
         return 200, case_out(unit, cases, case_id)
 
     return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
@@ -83,11 +94,17 @@ def transition(case_id: str, body: TransitionIn, ctx: Ctx, idempotency_key: Idem
 
 @router.post("/v1/cases/{case_id}/review", response_model=CaseOut, responses=WRITE)
 def review(case_id: str, body: ReviewIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
-    """A jurist's review of the selection decision (role 'jurist' of a participating party)."""
+    """A jurist's review of the selection decision (role 'jurist' of a participating party), with a
+    sealed note."""
+    note = sealed_text(body.note_sealed, body.note, "note")
+    if note is None:
+        raise InvalidInputError(
+            "the review needs a note: send it sealed as 'note_sealed' (exchange client seals it)"
+        )
 
     def work(unit: Unit) -> tuple[int, bytes]:
         cases = CaseService(unit, ctx.service.decisions)
-        cases.review_selection(case_id, body.verdict, body.note)
+        cases.review_selection(case_id, body.verdict, note)
         return 200, case_out(unit, cases, case_id)
 
     return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)

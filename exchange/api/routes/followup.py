@@ -9,16 +9,31 @@ from fastapi.responses import Response
 from exchange.api import problems
 from exchange.api.context import Ctx, IdemKey, SignedRoute
 from exchange.api.idempotency import idempotent
+from exchange.api.routes.texts import sealed_text, text_ref
 from exchange.api.schemas import ActionIn, ActionOut, ActionUpdateIn, FeedbackIn, FeedbackOut
 from exchange.cases.followup import ActionView, FollowUpService
 from exchange.cases.unit import Unit
+from exchange.storage.readmodels import TextInfo
 
 router = APIRouter(route_class=SignedRoute)
 WRITE = problems.problem_responses(400, 401, 403, 404, 409, 413, 503)
 
 
-def action_out(a: ActionView) -> bytes:
-    return ActionOut.model_validate(a, from_attributes=True).model_dump_json().encode()
+def action_out(a: ActionView, texts: dict[str, TextInfo]) -> bytes:
+    """An action point; its reason only as "given, by whom and when" (the text is sealed)."""
+    return (
+        ActionOut(
+            id=a.id,
+            kind=a.kind,
+            owner=a.owner,
+            deadline=a.deadline,
+            status=a.status,
+            reason=text_ref(a.reason_text, texts),
+            overdue=a.overdue,
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 @router.post("/v1/cases/{case_id}/actions", status_code=201, response_model=ActionOut, responses=WRITE)
@@ -29,7 +44,8 @@ def add_action(case_id: str, body: ActionIn, ctx: Ctx, idempotency_key: IdemKey 
         return 201, action_out(
             FollowUpService(unit, ctx.service.decisions).add_action(
                 case_id, body.kind, body.owner, body.deadline
-            )
+            ),
+            {},
         )
 
     return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
@@ -39,13 +55,13 @@ def add_action(case_id: str, body: ActionIn, ctx: Ctx, idempotency_key: IdemKey 
 def update_action(
     case_id: str, action_id: str, body: ActionUpdateIn, ctx: Ctx, idempotency_key: IdemKey = None
 ) -> Response:
-    """Set an action point's status (owner or coordinator); once overdue, a reason is required."""
+    """Set an action point's status (owner or coordinator); once overdue, a sealed reason is required."""
+    reason = sealed_text(body.reason_sealed, body.reason, "reason")
 
     def work(unit: Unit) -> tuple[int, bytes]:
-        a = FollowUpService(unit, ctx.service.decisions).update_action(
-            case_id, action_id, body.status, body.reason
-        )
-        return 200, action_out(a)
+        followup = FollowUpService(unit, ctx.service.decisions)
+        a = followup.update_action(case_id, action_id, body.status, reason)
+        return 200, action_out(a, followup.texts(case_id))
 
     request = f"{case_id}|{action_id}|{body.model_dump_json()}".encode()
     return idempotent(ctx, idempotency_key, request, work)
@@ -58,8 +74,15 @@ def update_action(
 )
 def list_actions(case_id: str, ctx: Ctx) -> Response:
     """The case's action points, with overdue ones marked."""
-    found = ctx.read(lambda unit: FollowUpService(unit, ctx.service.decisions).actions(case_id))
-    return Response(b"[" + b",".join(action_out(a) for a in found) + b"]", media_type="application/json")
+
+    def work(unit: Unit) -> tuple[list[ActionView], dict[str, TextInfo]]:
+        followup = FollowUpService(unit, ctx.service.decisions)
+        return followup.actions(case_id), followup.texts(case_id)
+
+    found, texts = ctx.read(work)
+    return Response(
+        b"[" + b",".join(action_out(a, texts) for a in found) + b"]", media_type="application/json"
+    )
 
 
 @router.post("/v1/cases/{case_id}/feedback", response_model=FeedbackOut, responses=WRITE)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange.audit.events import Action, Actor, Event, Outcome, event_from_bytes
+from exchange.audit.events import Action, Actor, Event, Outcome, TextRef, event_from_bytes
+from exchange.audit.merkle import leaf_hash
 from exchange.errors import InvalidInputError
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -76,8 +80,48 @@ def test_other_validation() -> None:
         event(actor=Actor("a b"))
     with pytest.raises(InvalidInputError, match="not a valid log event"):
         event_from_bytes(b"{}")
-    with pytest.raises(InvalidInputError, match="version 2"):
+    with pytest.raises(InvalidInputError, match="version 3"):
+        event_from_bytes(event().canonical().replace(b'"v":1', b'"v":3'))
+    with pytest.raises(InvalidInputError, match="text"):
         event_from_bytes(event().canonical().replace(b'"v":1', b'"v":2'))
+
+
+VECTORS = json.loads((Path(__file__).parents[2] / "vectors" / "events-v2.json").read_text())
+DIGEST = "sha256:" + hashlib.sha256(b"sealed").hexdigest()
+
+
+def test_only_an_event_about_a_text_is_version_2() -> None:
+    """Without a text an event keeps its version 1 bytes; with one it is version 2 and round-trips."""
+    plain = event()
+    assert b'"v":1' in plain.canonical() and b'"text"' not in plain.canonical()
+    e = event(text=TextRef("txt-1", DIGEST))
+    raw = e.canonical()
+    assert b'"v":2' in raw and f'"text":{{"digest":"{DIGEST}","id":"txt-1"}}'.encode() in raw
+    assert event_from_bytes(raw) == e
+    assert rfc8785.dumps(json.loads(raw)) == raw
+
+
+@pytest.mark.parametrize("case", VECTORS["known"], ids=lambda c: c["name"])
+def test_known_answer_events(case: dict[str, str]) -> None:
+    """The vectors' bytes parse, encode back to the same bytes, and hash to the stated leaf."""
+    raw = case["event"].encode()
+    assert event_from_bytes(raw).canonical() == raw
+    assert leaf_hash(raw).hex() == case["leaf_hash"]
+
+
+@pytest.mark.parametrize("case", VECTORS["tampered"], ids=lambda c: c["name"])
+def test_tampered_events_are_refused(case: dict[str, str]) -> None:
+    """Each altered event is refused, saying what is wrong."""
+    with pytest.raises(InvalidInputError, match=case["want_err"]):
+        event_from_bytes(case["event"].encode())
+
+
+def test_text_reference_is_checked() -> None:
+    """A text reference holds an identifier and a SHA-256 digest, never free text."""
+    with pytest.raises(InvalidInputError, match=r"text\.id"):
+        TextRef("an address", DIGEST)
+    with pytest.raises(InvalidInputError, match=r"text\.digest"):
+        TextRef("txt-1", "sha256:XYZ")
 
 
 def test_reason_is_one_bounded_line() -> None:

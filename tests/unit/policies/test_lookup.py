@@ -27,3 +27,12 @@ def test_close_names_suggest_the_known_name_for_a_typo() -> None:
         "; did you mean 'bijstand-status' or 'bijstands-status'?"
     )
     assert did_you_mean("zzzz", PIT.categories) == ""
+
+
+def test_free_text_is_read_by_flow_recipients_only() -> None:
+    """A party reads a case's free text when some flow names it, itself or through a group, as a
+    recipient; an observer that receives nothing reads none."""
+    assert PIT.reads_free_text("helmond")  # a municipality, recipient through a group
+    assert PIT.reads_free_text("politie-oost-brabant")
+    assert not PIT.reads_free_text("wijkteam-zonder-rol")
+    assert not PIT.reads_free_text("nobody")
