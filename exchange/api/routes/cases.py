@@ -4,11 +4,14 @@ Reasons and notes arrive sealed; a case shows only that one was given, by whom a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from exchange.api import problems
-from exchange.api.context import Ctx, IdemKey, SignedRoute
+from exchange.api.context import Ctx, IdemKey, RequestContext, SignedRoute
 from exchange.api.idempotency import idempotent
 from exchange.api.routes.texts import sealed_text, text_ref
 from exchange.api.schemas import CaseIn, CaseOut, PartyIn, ReviewIn, ReviewOut, TransitionIn
@@ -45,6 +48,19 @@ def case_out(unit: Unit, service: CaseService, case_id: str) -> bytes:
     return out.model_dump_json().encode()
 
 
+def _step(
+    ctx: RequestContext, key: str | None, case_id: str, body: BaseModel, step: Callable[[CaseService], object]
+) -> Response:
+    """One step on a case by its coordinator or jurist, answered with the case as it then stands."""
+
+    def work(unit: Unit) -> tuple[int, bytes]:
+        cases = CaseService(unit, ctx.service.decisions)
+        step(cases)
+        return 200, case_out(unit, cases, case_id)
+
+    return idempotent(ctx, key, f"{case_id}|{body.model_dump_json()}".encode(), work)
+
+
 @router.post("/v1/cases", status_code=201, response_model=CaseOut, responses=WRITE)
 def create_case(body: CaseIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
     """Open a case from a signal: covenant, purpose and the subjects as pseudonyms (coordinator only)."""
@@ -70,12 +86,7 @@ def get_case(case_id: str, ctx: Ctx) -> Response:
 def add_party(case_id: str, body: PartyIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
     """Let a party of the covenant take part in the case (coordinator only)."""
 
-    def work(unit: Unit) -> tuple[int, bytes]:
-        cases = CaseService(unit, ctx.service.decisions)
-        cases.add_party(case_id, body.party)
-        return 200, case_out(unit, cases, case_id)
-
-    return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
+    return _step(ctx, idempotency_key, case_id, body, lambda cases: cases.add_party(case_id, body.party))
 
 
 @router.post("/v1/cases/{case_id}/transitions", response_model=CaseOut, responses=WRITE)
@@ -84,12 +95,9 @@ def transition(case_id: str, body: TransitionIn, ctx: Ctx, idempotency_key: Idem
     (coordinator only)."""
     reason = sealed_text(body.reason_sealed, body.reason, "reason")
 
-    def work(unit: Unit) -> tuple[int, bytes]:
-        cases = CaseService(unit, ctx.service.decisions)
-        cases.transition(case_id, body.to, reason)
-        return 200, case_out(unit, cases, case_id)
-
-    return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
+    return _step(
+        ctx, idempotency_key, case_id, body, lambda cases: cases.transition(case_id, body.to, reason)
+    )
 
 
 @router.post("/v1/cases/{case_id}/review", response_model=CaseOut, responses=WRITE)
@@ -102,9 +110,6 @@ def review(case_id: str, body: ReviewIn, ctx: Ctx, idempotency_key: IdemKey = No
             "the review needs a note: send it sealed as 'note_sealed' (exchange client seals it)"
         )
 
-    def work(unit: Unit) -> tuple[int, bytes]:
-        cases = CaseService(unit, ctx.service.decisions)
-        cases.review_selection(case_id, body.verdict, note)
-        return 200, case_out(unit, cases, case_id)
-
-    return idempotent(ctx, idempotency_key, f"{case_id}|{body.model_dump_json()}".encode(), work)
+    return _step(
+        ctx, idempotency_key, case_id, body, lambda cases: cases.review_selection(case_id, body.verdict, note)
+    )
