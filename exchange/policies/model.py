@@ -66,6 +66,17 @@ class CategoryDef:
     sensitivity: Sensitivity
     retention_days: int
     description: str = ""
+    #: An access request shows it as withheld ("ask the provider"), not its details.
+    confidential: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationDef:
+    """A code a party may register as a finding after an action (counts only, no people)."""
+
+    id: str
+    name: str
+    article: Article | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +124,10 @@ class Covenant:
     #: Which parties may hold each role, as written (party or group ids); a role absent here may be
     #: held by every party. The hub refuses a request in any other role (see :meth:`may_hold`).
     role_holders: dict[Role, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    #: The signatory that makes the covenant's pseudonym keys and seals them to each party.
+    custodian: PartyId | None = None
+    #: The violation codes findings may be registered under, by id.
+    violations: dict[str, ViolationDef] = field(default_factory=dict, hash=False)
 
     @property
     def label(self) -> str:

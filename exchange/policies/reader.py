@@ -10,6 +10,12 @@ import functools
 import re
 from datetime import date
 
+from exchange.policies.extras_reader import (
+    read_confidential,
+    read_custodian,
+    read_violations,
+    with_confidential,
+)
 from exchange.policies.flow_reader import NEEDS_EXCEPTION
 from exchange.policies.flow_reader import read_flow as _read_flow
 from exchange.policies.model import (
@@ -93,6 +99,8 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
     articles = _read_articles(out, top, root)
     purposes = _read_purposes(out, top, root)
     categories = _read_categories(out, top, root)
+    custodian = read_custodian(out, top, parties)
+    violations = read_violations(out, top, frozenset(articles))
     label = f"{ref.id.upper()} {ref.version}"
 
     flows: list[Flow] = []
@@ -134,6 +142,8 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
         flows=tuple(flows),
         role_holders=role_holders,
         source=source,
+        custodian=custodian,
+        violations=violations,
     )
 
 
@@ -329,6 +339,7 @@ def _read_categories(out: _Collector, top: dict[str, Node], root: Node) -> dict[
         category = out.guard(one)
         if category is None:
             continue
+        category = with_confidential(category, read_confidential(out, node))
         if category.id in categories:
             out.add(node, f"category '{category.id}' is listed twice")
         categories[category.id] = category

@@ -15,6 +15,7 @@ from exchange.policies.model import (
     Party,
     PartyRole,
     PurposeDef,
+    ViolationDef,
 )
 from exchange.vocabulary import (
     Article,
@@ -67,9 +68,12 @@ def covenant_to_data(c: Covenant) -> dict[str, Any]:
                 "sensitivity": str(k.sensitivity),
                 "retention_days": k.retention_days,
                 "description": k.description,
+                "confidential": k.confidential,
             }
             for k in c.categories.values()
         ],
+        "custodian": c.custodian,
+        "violations": [{"id": v.id, "name": v.name, "article": v.article} for v in c.violations.values()],
         "flows": [
             {
                 "id": f.id,
@@ -139,6 +143,7 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
                     Sensitivity(k["sensitivity"]),
                     int(k["retention_days"]),
                     k["description"],
+                    bool(k.get("confidential", False)),
                 )
                 for k in d["categories"]
             },
@@ -161,6 +166,11 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
                 )
                 for f in d["flows"]
             ),
+            custodian=PartyId(d["custodian"]) if d.get("custodian") else None,
+            violations={
+                v["id"]: ViolationDef(v["id"], v["name"], Article(v["article"]) if v.get("article") else None)
+                for v in d.get("violations", [])
+            },
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInputError(f"not a valid compiled covenant: {exc!r}") from None
