@@ -31,6 +31,7 @@ from exchange.api.auth import SignedMessage
 from exchange.api.refusals import REFUSALS
 from exchange.api.wiring import Service
 from exchange.audit.events import new_trace
+from exchange.cases.rules import role_refusal
 from exchange.cases.unit import Unit
 from exchange.errors import ExchangeError, InvalidInputError
 from exchange.protocol import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY
@@ -208,15 +209,30 @@ class RequestContext:
 Authed = Annotated[Caller, Depends(authenticated_caller)]
 
 
-def request_context(request: Request, caller: Authed) -> RequestContext:
-    """FastAPI dependency: the request's context, made once per request."""
+def any_role_context(request: Request, caller: Authed) -> RequestContext:
+    """FastAPI dependency: the request's context, whatever role the caller asserts. Only for routes
+    whose answer itself says what the role may not do (a covenant decision denies ``role-not-held``)."""
     operation = getattr(request.scope.get("route"), "name", None) or "unknown"
     case = request.path_params.get("case_id")
     return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC), operation, case)
 
 
+def request_context(request: Request, caller: Authed) -> RequestContext:
+    """FastAPI dependency: the request's context, made once per request. A caller acting in a role
+    that no covenant in force lets its party hold is refused here, for every route, and the refusal
+    is logged: a party outside every covenant, or a police employee asserting 'coordinator', reads
+    nothing and writes nothing."""
+    ctx = any_role_context(request, caller)
+    refusal = role_refusal(ctx.service.decisions, caller.party, caller.role, ctx.now)
+    if refusal is not None:
+        ctx.refused(refusal)
+        raise refusal
+    return ctx
+
+
 # Module level on purpose: FastAPI resolves these annotations by name in the routers' globals.
 Ctx = Annotated[RequestContext, Depends(request_context)]
+AnyRoleCtx = Annotated[RequestContext, Depends(any_role_context)]
 IdemKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, pattern=IDEMPOTENCY_KEY)]
 
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")

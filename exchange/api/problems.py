@@ -25,8 +25,17 @@ TYPE_BASE = "https://exchange.invalid/problems/"
 __all__ = ["MEDIA_TYPE", "TYPE_BASE", "Overloaded", "PayloadTooLarge", "document", "install", "problem"]
 
 
-def problem(status: int, title: str, detail: str, kind: str) -> JSONResponse:
-    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
+def problem(status: int, title: str, detail: str, kind: str, code: str | None = None) -> JSONResponse:
+    """An RFC 9457 problem document. ``code`` (an extension member) says why, in the words the log
+    uses for a refusal (``role-not-held``, ``not-coordinator``); it is the kind when nothing finer
+    applies. Types and codes are listed in docs/api.md."""
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code or kind,
+    }
     headers = {"WWW-Authenticate": 'Signature realm="exchange"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -35,7 +44,7 @@ def document(exc: ExchangeError) -> tuple[int, bytes, dict[str, str]]:
     """``exc`` as a problem document: status, body and headers (for answers made outside FastAPI's
     exception handlers, such as a middleware's)."""
     status, title = http_status(exc)
-    response = problem(status, title, exc.diagnostics(), exc.kind)
+    response = problem(status, title, exc.diagnostics(), exc.kind, exc.code)
     headers = {k: v for k, v in response.headers.items() if k.lower() == "www-authenticate"}
     return status, bytes(response.body), headers
 
@@ -51,7 +60,7 @@ def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) ->
             log.error("request failed: %s", type(exc).__name__)
         if isinstance(exc, StorageError) and on_storage_error is not None:
             on_storage_error()
-        return problem(status, title, exc.diagnostics(), exc.kind)
+        return problem(status, title, exc.diagnostics(), exc.kind, exc.code)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -65,7 +65,10 @@ class OversightService:
 
     def _officer(self) -> None:
         if self.unit.caller.role != OFFICER:
-            raise DeniedError(f"anomaly flags are for the role '{OFFICER}', not '{self.unit.caller.role}'")
+            raise DeniedError(
+                f"anomaly flags are for the role '{OFFICER}', not '{self.unit.caller.role}'",
+                code="not-privacy-officer",
+            )
 
     def _flags(self, party: str | None, since: datetime | None) -> list[FlagView]:
         acks = self.acks.by_flag(party)

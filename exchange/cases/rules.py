@@ -35,6 +35,24 @@ def require_party(covenant: Covenant, c: Caller) -> None:
         raise DeniedError(role_not_held(covenant, c.party, c.role), code="role-not-held")
 
 
+def role_refusal(decisions: DecisionEngine, party: str, role: str, moment: datetime) -> DeniedError | None:
+    """Why ``party`` may not act in ``role`` under any covenant in force at ``moment`` (naming, per
+    covenant it belongs to, who may), or None when some covenant lets it. Checked for every signed
+    route by the API's request context."""
+    if decisions.holds_role(party, role, moment):
+        return None
+    mine = [c for c in decisions.in_force(moment) if PartyId(party) in c.parties]
+    if not mine:
+        return DeniedError(f"'{party}' is a party to no covenant in force", code="role-not-held")
+    reasons = [
+        role_not_held(c, party, role)
+        if role in c.roles
+        else f"'{role}' is not a role in {c.label} (its roles: {', '.join(c.roles)})"
+        for c in mine
+    ]
+    return DeniedError("; ".join(reasons), code="role-not-held")
+
+
 def require_role(covenant: Covenant, c: Caller, role: str, what: str) -> None:
     """The caller acts in ``role``, which its party may hold under the covenant."""
     if c.role != role:

@@ -16,7 +16,16 @@ from exchange.crypto.keys import PartyKeys
 from tests.integration.conftest import Db
 
 NOW = datetime.now(UTC)
-PARTIES = ("someren", "senzer", "helmond", "politie-oost-brabant", "enexis", "wijkteam-zonder-rol")
+#: The test parties; "buitenstaander" is registered at the hub but a party to no covenant.
+PARTIES = (
+    "someren",
+    "senzer",
+    "helmond",
+    "politie-oost-brabant",
+    "enexis",
+    "wijkteam-zonder-rol",
+    "buitenstaander",
+)
 CASE = "/v1/cases/case-0000000000000000"
 SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
 FLAG = "an-" + "0" * 32

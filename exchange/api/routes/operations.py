@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.api import problems
-from exchange.api.context import Authed, Ctx, IdemKey, SignedRoute, service_of
+from exchange.api.context import AnyRoleCtx, Authed, Ctx, IdemKey, SignedRoute, service_of
 from exchange.api.idempotency import idempotent
 from exchange.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from exchange.api.schemas import DecisionIn, DecisionOut, TicketOut, WhoAmI
@@ -43,7 +43,7 @@ def whoami(c: Authed) -> WhoAmI:
     response_model=DecisionOut,
     responses=problems.problem_responses(400, 401, 409, 413, 503),
 )
-def decide(body: DecisionIn, ctx: Ctx, idempotency_key: IdemKey = None) -> Response:
+def decide(body: DecisionIn, ctx: AnyRoleCtx, idempotency_key: IdemKey = None) -> Response:
     """Ask the covenant whether the caller may receive a category from a provider; logged either way.
 
     A denial is an answer (200 with ``allowed: false``), not an error.
@@ -134,20 +134,15 @@ def metrics(request: Request, authorization: Annotated[str | None, Header()] = N
 )
 def console_ticket(ctx: Ctx) -> TicketOut:
     """A one-time sign-in link for the browser console, for the signing party's user and role
-    (privacy officers, jurists, the case table and team leads). Valid for two minutes, once;
+    (privacy officers, jurists, the case table and team leads; a role the party may hold, checked
+    for every route by the request context). Valid for two minutes, once;
     the hub stores only its hash."""
     c = ctx.caller
-    refusal = None
     if c.role not in CONSOLE_ROLES:
         refusal = DeniedError(
             f"the console is for the roles {', '.join(CONSOLE_ROLES)}, not '{c.role}'",
             code="not-console-role",
         )
-    elif not ctx.service.decisions.holds_role(c.party, c.role, ctx.now):
-        refusal = DeniedError(
-            f"no covenant in force lets '{c.party}' act as '{c.role}'", code="role-not-held"
-        )
-    if refusal is not None:
         ctx.refused(refusal)
         raise refusal
     ticket = ctx.write(lambda unit: issue_ticket(unit.session, c, unit.now))

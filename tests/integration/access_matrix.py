@@ -1,0 +1,139 @@
+"""The access columns of the security matrix: for every route, who is the wrong party and who the
+wrong role, and what they get. Every route of :data:`ROUTES` has a row here; a route that is open to
+every party or role by design says why instead of naming a caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.integration.api_support import CASE, FLAG
+
+POLICE = "politie-oost-brabant"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """``party`` acting as ``role`` gets ``status`` with this ``code`` (problem or decision code)."""
+
+    party: str
+    role: str
+    status: int
+    code: str
+    #: A body of its own, where the row's body would not show the refusal.
+    body: dict[str, Any] | None = None
+
+
+#: (method, path as in ROUTES) -> (wrong party, wrong role). A text is the reason the route is open.
+#: The real case of the test replaces the placeholder case and action ids. Besides these columns,
+#: every route is tried by a party in no covenant and by a party asserting a role it may not hold.
+ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
+    ("GET", "/v1/whoami"): (
+        "identity only: it answers who signed, and nothing about any case or party",
+        "identity only: it echoes the asserted role and grants nothing",
+    ),
+    ("POST", "/v1/decisions"): (
+        Refused("wijkteam-zonder-rol", "employee", 200, "no-flow"),
+        Refused(
+            "helmond",
+            "team-lead",
+            200,
+            "role-not-allowed",
+            {
+                "provider": POLICE,
+                "category": "politie-incidenten",
+                "purpose": "onrechtmatige-bewoning",
+                "phase": "preparation",
+                "covenant": "pit",
+            },
+        ),
+    ),
+    ("POST", "/v1/cases"): (
+        "opens a case of the caller's own; who may is the role column",
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("GET", CASE): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        "every role a participating party may hold reads the case's metadata",
+    ),
+    ("POST", f"{CASE}/parties"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("POST", f"{CASE}/transitions"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("POST", f"{CASE}/review"): (
+        Refused("someren", "jurist", 404, "not-found"),
+        Refused("helmond", "coordinator", 403, "not-jurist"),
+    ),
+    ("POST", "/v1/index/bijstand-status"): (
+        Refused("enexis", "employee", 403, "not-provider"),
+        "the party's own index, kept in any role the party may hold",
+    ),
+    ("POST", f"{CASE}/hits"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        "the covenant's flows say which roles may ask; the answer lists only the pairs for the role",
+    ),
+    ("POST", f"{CASE}/enrichment-requests"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        "asked by a participant the covenant lets receive the category; decided per flow and role",
+    ),
+    ("GET", "/v1/enrichment-requests"): (
+        "lists only the requests addressed to the caller's own party",
+        "lists only the requests addressed to the caller's own party",
+    ),
+    ("GET", f"{CASE}/recipients?category=bijstand-status"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "the covenant's flows decide, per role, who receives; the answer follows them",
+    ),
+    ("POST", f"{CASE}/items"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "the provider's own items, checked against the flows for its role",
+    ),
+    ("GET", f"{CASE}/items"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "only items sealed to the caller's party, whatever its role",
+    ),
+    ("GET", f"{CASE}/text-recipients"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "public keys of the case's readers, for any participant sealing a text",
+    ),
+    ("GET", f"{CASE}/texts"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "only texts sealed to the caller's party, whatever its role",
+    ),
+    ("POST", f"{CASE}/actions"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("POST", f"{CASE}/actions/act-000000000000"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-owner-or-coordinator"),
+    ),
+    ("GET", f"{CASE}/actions"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "every participant sees the case's action points, whatever its role",
+    ),
+    ("POST", f"{CASE}/feedback"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("GET", f"{CASE}/feedback"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "every participant reads the abstracted outcome, whatever its role",
+    ),
+    ("POST", "/v1/console/tickets"): (
+        "a sign-in link for the caller's own party",
+        "every role has console pages; a role the party may not hold is refused (role-not-held)",
+    ),
+    ("GET", "/v1/anomalies"): (
+        "only the flags about the caller's own party's users",
+        Refused(POLICE, "employee", 403, "not-privacy-officer"),
+    ),
+    ("POST", f"/v1/anomalies/{FLAG}/acknowledgement"): (
+        "another party's flag answers 404 like an unknown one (test_oversight_api.py)",
+        Refused(POLICE, "employee", 403, "not-privacy-officer"),
+    ),
+}
