@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from exchange import __version__
-from exchange.api import problems
+from exchange.api import openapi, problems
 from exchange.api.middleware import BodyLimit, InFlightLimit, RequestTimer
 from exchange.api.routes import cases, dossier, followup, hits, operations, oversight, texts
 from exchange.api.wiring import Service
@@ -46,4 +46,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in (operations, cases, hits, dossier, texts, followup, oversight):
         app.include_router(router.router)
     install_console(app, service)
+    openapi.install(app)
     return app

@@ -97,12 +97,29 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "schema": {
                 "type": "object",
                 "properties": {
-                    "type": {"type": "string"},
-                    "title": {"type": "string"},
-                    "status": {"type": "integer"},
-                    "detail": {"type": "string"},
+                    "type": {
+                        "type": "string",
+                        "description": "The problem type; every type is listed in docs/api.md",
+                        "examples": [TYPE_BASE + "denied"],
+                    },
+                    "title": {
+                        "type": "string",
+                        "description": "The type's short title",
+                        "examples": ["Not allowed"],
+                    },
+                    "status": {"type": "integer", "description": "The HTTP status", "examples": [403]},
+                    "detail": {
+                        "type": "string",
+                        "description": "What was wrong and what to do, for a person",
+                        "examples": ["only the case's coordinator may do this"],
+                    },
+                    "code": {
+                        "type": "string",
+                        "description": "Why, for software: the reason code a refusal is logged with",
+                        "examples": ["not-coordinator"],
+                    },
                 },
-                "required": ["type", "title", "status", "detail"],
+                "required": ["type", "title", "status", "detail", "code"],
             }
         }
     }
