@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,10 +28,12 @@ from exchange.client.log import (
 from exchange.client.witness import WitnessKey, witness_over_http
 from exchange.config import Settings
 from tests.conftest import convenant_today
-from tests.integration.api_support import DECISION, SUBJECT, Api
+from tests.integration.api_support import DECISION as _DECISION
+from tests.integration.api_support import SUBJECT, Api
 from tests.integration.conftest import ORIGIN
 
 COORD = ("helmond", "coord-1", "coordinator")
+DECISION: dict[str, Any] = dict(_DECISION or {})
 
 
 @pytest.fixture
