@@ -64,6 +64,12 @@ class CosignatureIn(BaseModel):
         "with the request's signing key on its first cosignature.",
         examples=["helmond.example/witness"],
     )
+    old: int = Field(
+        ge=0,
+        description="The size of the checkpoint this witness cosigned before (0 the first time), "
+        "as in c2sp.org/tlog-witness add-checkpoint; must match the hub's record.",
+        examples=[1000],
+    )
     size: int = Field(ge=1, description="The size of the checkpoint cosigned.", examples=[1100])
     cosignature: str = Field(
         max_length=400,

@@ -98,33 +98,39 @@ class LogProofService:
             raise NotFoundError(f"the log has {size} entries, fewer than {new}")
         return self.log.prove_consistency(self.session, old, new) if old else []
 
-    def cosign(self, name: str, size: int, line: str) -> Cosigned:
+    def cosign(self, name: str, old: int, size: int, line: str) -> Cosigned:
         """Store a witness's cosignature on the stored checkpoint of ``size``.
 
-        The first cosignature registers the witness name to the caller's party with the key that
-        signed this request (as ``exchange log witness`` does with the party's current key). A
-        witness never goes back: a size below the one it last cosigned is refused.
+        As in c2sp.org/tlog-witness, ``old`` is the size the witness last cosigned and must equal
+        the size the hub holds its last cosignature for (0 before the first): a mismatch is a
+        conflict whose message names the hub's size, so a lost state on either side shows. A retry
+        of a stored cosignature is answered as done. The first cosignature registers the witness
+        name to the caller's party with the key that signed this request (as ``exchange log
+        witness`` does with the party's current key).
         """
         if not line.startswith(EM_DASH + " ") or "\n" in line.rstrip("\n"):
             raise InvalidInputError("'cosignature' must be one signed-note line: '\u2014 <name> <base64>'")
         if line.split(" ")[1:2] != [name]:
             raise InvalidInputError(f"the cosignature line is not by the witness '{name}'")
+        if old > size:
+            raise InvalidInputError("'old' must not be larger than 'size'")
         caller = self.unit.caller
         known = log_public.witness(self.session, name)
+        if known is not None and known.party != caller.party:
+            raise DeniedError(f"the witness '{name}' is registered to another party", code="not-witness")
+        if known is not None and log_public.has_cosignature(self.session, name, size):
+            return Cosigned(name, size, already=True)
+        cosigned = known.cosigned if known is not None else 0
+        if old != cosigned:
+            raise ConflictError(
+                f"the hub holds the last cosignature of witness '{name}' at size {cosigned}, not {old}; "
+                "check your witness state (a witness never cosigns a smaller size)"
+            )
         if known is None:
             key = signing_key(self.session, caller.kid)
             if key is None:  # pragma: no cover - the request was just verified with this key
                 raise NotFoundError("the key that signed this request is not registered")
             self.log.register_witness(self.session, name, caller.party, key.public)
-        elif known.party != caller.party:
-            raise DeniedError(f"the witness '{name}' is registered to another party", code="not-witness")
-        elif size < known.cosigned:
-            raise ConflictError(
-                f"witness '{name}' cosigned size {known.cosigned} before; a witness never cosigns a smaller "
-                "size (check your witness state)"
-            )
-        elif log_public.has_cosignature(self.session, name, size):
-            return Cosigned(name, size, already=True)
         try:
             self.log.add_cosignature(self.session, size, line if line.endswith("\n") else line + "\n")
         except CheckpointError as exc:

@@ -45,7 +45,9 @@ def witness_over_http(
     cp, _ = open_checkpoint(note, log_key, state.origin if state else log_key.name)
     proof = consistency_proof(client, state.size, cp.size) if state and 0 < state.size < cp.size else []
     new_state, line = witness(note, proof, state, log_key, key.name, key.public, key.secret, timestamp)
-    posted = client.post("/v1/log/witness", {"name": key.name, "size": cp.size, "cosignature": line.render()})
+    old = state.size if state else 0
+    body = {"name": key.name, "old": old, "size": cp.size, "cosignature": line.render()}
+    posted = client.post("/v1/log/witness", body)
     if posted.status_code != 200:
         raise LogAnswerError("posting the cosignature", posted)
     if posted.json().get("size") != cp.size:

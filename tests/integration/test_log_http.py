@@ -247,24 +247,38 @@ def test_a_witness_refuses_a_rolled_back_or_forked_checkpoint(logapi: Api) -> No
 
 def test_the_hub_refuses_a_bad_or_foreign_cosignature(logapi: Api) -> None:
     """A cosignature that does not verify is refused (400); a witness name registered to another
-    party is refused (403); a smaller size than the witness cosigned before is a conflict (409)."""
+    party is refused (403); an ``old`` size other than the hub's record of the witness is a conflict
+    (409), so a witness cannot be made to go back; a retry of a stored cosignature is done."""
     logapi.client("someren").post("/v1/decisions", DECISION)
     size = sign_checkpoint(logapi)
-    _witness(logapi, "helmond", None)
+    state = _witness(logapi, "helmond", None)
     c = logapi.client("senzer")
     bad = "\u2014 senzer.example/witness " + base64.b64encode(bytes(76)).decode()
-    r = c.post("/v1/log/witness", {"name": "senzer.example/witness", "size": size, "cosignature": bad})
+    r = c.post(
+        "/v1/log/witness", {"name": "senzer.example/witness", "old": 0, "size": size, "cosignature": bad}
+    )
     assert r.status_code == 400 and "cosignature was refused" in r.json()["detail"]
     other = "\u2014 helmond.example/witness " + base64.b64encode(bytes(76)).decode()
-    r = c.post("/v1/log/witness", {"name": "helmond.example/witness", "size": size, "cosignature": other})
+    r = c.post(
+        "/v1/log/witness", {"name": "helmond.example/witness", "old": 0, "size": size, "cosignature": other}
+    )
     assert r.status_code == 403
+    logapi.client("someren").post("/v1/decisions", DECISION)
+    skipped = sign_checkpoint(logapi)
     old_body = parse_note(c.get("/v1/log/checkpoint").text).text
     logapi.client("someren").post("/v1/decisions", DECISION)
-    sign_checkpoint(logapi)
-    _witness(logapi, "helmond", None)
+    newer = sign_checkpoint(logapi)
+    assert _witness(logapi, "helmond", state).size == newer
     key = logapi.keys["helmond"].current
     assert key.sign_secret is not None
     line = cosign(old_body, "helmond.example/witness", key.sign_public, key.sign_secret, 1_800_000_000)
-    back = {"name": "helmond.example/witness", "size": size, "cosignature": line.render()}
+    back = {"name": "helmond.example/witness", "old": 0, "size": skipped, "cosignature": line.render()}
     r = logapi.client("helmond").post("/v1/log/witness", back)
-    assert r.status_code == 409 and "never cosigns a smaller size" in r.json()["detail"]
+    assert r.status_code == 409 and f"at size {newer}, not 0" in r.json()["detail"]
+    r = logapi.client("helmond").post("/v1/log/witness", {**back, "old": newer})
+    assert r.status_code == 400 and "'old' must not be larger" in r.json()["detail"]
+    first = parse_note(c.get("/v1/log/checkpoint").text)
+    again = next(x for x in first.signatures if x.name == "helmond.example/witness").render()
+    retry = {"name": "helmond.example/witness", "old": size, "size": newer, "cosignature": again}
+    r = logapi.client("helmond").post("/v1/log/witness", retry)
+    assert r.status_code == 200 and r.json()["already"] is True

@@ -115,5 +115,7 @@ def witness(body: CosignatureIn, ctx: Ctx) -> CosignedOut:
     """A witness's cosignature (c2sp.org/tlog-cosignature) on the stored checkpoint of ``size``,
     made after the witness verified it extends the last checkpoint it cosigned. The hub verifies
     it with the witness's registered key and shows it on ``GET /v1/log/checkpoint``."""
-    done = ctx.write(lambda unit: LogProofService(unit).cosign(body.name, body.size, body.cosignature))
+    done = ctx.write(
+        lambda unit: LogProofService(unit).cosign(body.name, body.old, body.size, body.cosignature)
+    )
     return CosignedOut(witness=done.witness, size=done.size, already=done.already)
