@@ -69,10 +69,7 @@ class Receipt:
 
 def leaves_digest(leaf_hashes: Iterable[bytes]) -> bytes:
     """SHA-256 over the leaf hashes (RFC 9162 §2.1.1) of a response's events, in index order."""
-    h = hashlib.sha256()
-    for leaf in leaf_hashes:
-        h.update(leaf)
-    return h.digest()
+    return hashlib.sha256(b"".join(leaf_hashes)).digest()
 
 
 def receipt_for(origin: str, leaves: Sequence[tuple[int, bytes]], time: datetime) -> Receipt:
@@ -80,9 +77,10 @@ def receipt_for(origin: str, leaves: Sequence[tuple[int, bytes]], time: datetime
     if not leaves:
         raise InvalidInputError("a receipt needs at least one event")
     first = leaves[0][0]
-    if [i for i, _ in leaves] != list(range(first, first + len(leaves))):
+    indexes, hashes = zip(*leaves, strict=True)
+    if indexes != tuple(range(first, first + len(leaves))):
         raise InvalidInputError("a receipt covers consecutive log indexes only")
-    return Receipt(origin, first, len(leaves), leaves_digest(h for _, h in leaves), time)
+    return Receipt(origin, first, len(leaves), leaves_digest(hashes), time)
 
 
 def key_id(public: bytes) -> bytes:
