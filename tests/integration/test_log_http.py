@@ -79,6 +79,12 @@ def test_keys_publish_the_checkpoint_and_receipt_keys(logapi: Api) -> None:
     assert data["receipt"]["public"] != data["checkpoint"]["public"]
 
 
+def test_without_the_checkpoint_key_only_the_receipt_key_is_published(api: Api) -> None:
+    """A service not given EXCHANGE_LOG_PUBLIC_KEY publishes no checkpoint key, never a guess."""
+    data = api.client("someren").get("/v1/log/keys").json()
+    assert data["checkpoint"] is None and len(base64.b64decode(data["receipt"]["public"])) == 32
+
+
 def test_a_logged_response_carries_a_receipt_that_verifies(logapi: Api) -> None:
     """A decision logs one event; its receipt names exactly that index and verifies."""
     c = logapi.client("someren")
