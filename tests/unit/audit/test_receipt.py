@@ -13,6 +13,7 @@ from exchange.audit.receipt import (
     ReceiptError,
     ReceiptSigner,
     check_indexes,
+    check_origin,
     leaves_digest,
     log_indexes,
     open_receipt,
@@ -103,3 +104,11 @@ def test_header_shape_errors() -> None:
     with pytest.raises(InvalidInputError, match="32 bytes"):
         ReceiptSigner.from_seed(b"short")
     assert "secret" not in repr(ReceiptSigner.from_seed(bytes(32)))
+
+
+def test_a_receipt_of_another_log_is_refused() -> None:
+    """A receipt signed for another origin does not count for this log."""
+    r = open_receipt(V["valid"][0]["header"], PUBLIC)
+    check_origin(r, "exchange.example/log")
+    with pytest.raises(ReceiptError, match=r"not 'other\.example/log'"):
+        check_origin(r, "other.example/log")
