@@ -75,7 +75,7 @@ def hub(db: Db, tmp_path: Path) -> Iterator[tuple[str, Path, PartyKeys]]:
     thread.join(10)
 
 
-def run(base: str, tmp: Path, *args: str, ok: bool = True) -> str:
+def run(base: str, tmp: Path, *args: str, ok: bool = True, database: str | None = None) -> str:
     env = {
         "EXCHANGE_URL": base,
         "EXCHANGE_KEYSTORE": str(tmp / "helmond.ks"),
@@ -85,7 +85,7 @@ def run(base: str, tmp: Path, *args: str, ok: bool = True) -> str:
         "EXCHANGE_LOG_ORIGIN": ORIGIN,
         "EXCHANGE_LOG_PUBLIC_KEY": str(tmp / "log-public"),
         # The witness over HTTP must not need the hub's database or its checkpoint key.
-        "EXCHANGE_DATABASE_URL": "sqlite:////nonexistent/no.db",
+        "EXCHANGE_DATABASE_URL": database or "sqlite:////nonexistent/no.db",
         "EXCHANGE_LOG_KEY_FILE": "/nonexistent/log-key",
     }
     result = CliRunner().invoke(cli, list(args), env=env)
@@ -168,3 +168,22 @@ def test_the_witness_refuses_a_rolled_back_log_over_http(hub: tuple[str, Path, P
     state.write_text(json.dumps(ahead))
     assert "shrank" in run(base, tmp, *witness, ok=False)
     assert json.loads(state.read_text()) == ahead
+
+
+def test_database_mode_and_http_mode_share_one_witness_state(
+    hub: tuple[str, Path, PartyKeys], db: Db
+) -> None:
+    """The hub-side mode (database access) still works, and a witness can go on over HTTP from the
+    state it left: both record the same cosignatures."""
+    base, tmp, keys = hub
+    client = ExchangeClient(base, keys.current, "u-1", "employee")
+    client.post("/v1/decisions", DECISION)
+    sign(db)
+    common = ["log", "witness", "--name", "helmond.test/witness", "--state", str(tmp / "w.json")]
+    common += ["--log-public", str(tmp / "log-public")]
+    assert "cosigned checkpoint at size 1" in run(base, tmp, *common, database=db.url)
+    client.post("/v1/decisions", DECISION)
+    size = sign(db)
+    assert f"cosigned checkpoint at size {size} (over HTTP)" in run(base, tmp, *common, "--url", base)
+    with db.sessions.begin() as s:
+        assert db.log.witnessed(s) == [("helmond.test/witness", "helmond", size)]
