@@ -109,7 +109,7 @@ def consistency(
 @router.post(
     "/v1/log/witness",
     response_model=CosignedOut,
-    responses=problems.problem_responses(400, 401, 403, 404, 409, 503),
+    responses=problems.problem_responses(400, 401, 403, 404, 409, 413, 503),
 )
 def witness(body: CosignatureIn, ctx: Ctx) -> CosignedOut:
     """A witness's cosignature (c2sp.org/tlog-cosignature) on the stored checkpoint of ``size``,
