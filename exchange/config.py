@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     log_origin: str = "exchange.local/log"
     #: File with the 32-byte seed of the log's Ed25519 checkpoint key (hex, mode 0600).
     log_key_file: Path = Path("var/log-key")
+    #: The log's checkpoint public key, published on ``GET /v1/log/keys``: base64, or the
+    #: ``verifier: <origin> <key>`` line ``exchange log init-key`` prints. The API never reads the
+    #: checkpoint signing key itself.
+    log_public_key: str | None = None
+    #: File with the 32-byte seed of the service's Ed25519 receipt key (hex, mode 0600); created by
+    #: ``exchange log init-receipt-key``. Required in production.
+    receipt_key_file: Path = Path("var/receipt-key")
     #: Bearer token Prometheus sends to ``/metrics``; required in production.
     metrics_token: SecretStr | None = None
     #: Requests handled at once per process; beyond it the service answers 503 with Retry-After

@@ -28,9 +28,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from exchange.api.auth import SignedMessage
+from exchange.api.receipts import SLOT, ReceiptSlot
 from exchange.api.refusals import REFUSALS
 from exchange.api.wiring import Service
 from exchange.audit.events import new_trace
+from exchange.audit.receipt import receipt_for
 from exchange.cases.rules import role_refusal
 from exchange.cases.unit import Unit
 from exchange.errors import ExchangeError, InvalidInputError
@@ -178,6 +180,8 @@ class RequestContext:
     #: The route's name and the case it is about, for the record of a refusal.
     operation: str = "unknown"
     case: str | None = None
+    #: Where the receipt of the events this request logged goes (signed as the response starts).
+    receipt: ReceiptSlot | None = None
 
     def unit(self, session: Session) -> Unit:
         """Bind a unit of work to ``session`` for this request."""
@@ -185,12 +189,30 @@ class RequestContext:
 
     def write(self, work: Callable[[Unit], T]) -> T:
         """Run ``work`` on the group-commit writer and return its result once it is durable. A
-        refusal is recorded in the log on its own (:mod:`exchange.api.refusals`) and raised."""
+        refusal is recorded in the log on its own (:mod:`exchange.api.refusals`) and raised.
+
+        The events the unit appended get the response's receipt. A request writes once; the
+        group committer may run a unit again (a batch rerun), so the last run's events count."""
+        leaves: list[tuple[int, bytes]] = []
+
+        def run(session: Session) -> T:
+            unit = self.unit(session)
+            result = work(unit)
+            leaves[:] = unit.leaves
+            return result
+
         try:
-            return self.service.writer.run(lambda session: work(self.unit(session)))
+            result = self.service.writer.run(run)
         except REFUSALS as exc:
             self.refused(exc)
             raise
+        if leaves and self.receipt is not None:
+            self.receipt.message = self.receipt_message(leaves)
+        return result
+
+    def receipt_message(self, leaves: list[tuple[int, bytes]]) -> bytes:
+        """The signed bytes of the receipt for ``leaves``, stamped with the request's moment."""
+        return receipt_for(self.service.log.origin, leaves, self.now).message()
 
     def read(self, work: Callable[[Unit], T]) -> T:
         """Run ``work`` in a read-only transaction; a refusal is recorded as for :meth:`write`."""
@@ -214,7 +236,8 @@ def any_role_context(request: Request, caller: Authed) -> RequestContext:
     whose answer itself says what the role may not do (a covenant decision denies ``role-not-held``)."""
     operation = getattr(request.scope.get("route"), "name", None) or "unknown"
     case = request.path_params.get("case_id")
-    return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC), operation, case)
+    slot = request.scope.get(SLOT)
+    return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC), operation, case, slot)
 
 
 def request_context(request: Request, caller: Authed) -> RequestContext:

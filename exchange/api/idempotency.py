@@ -36,15 +36,18 @@ def idempotent(
     if key is not None:
         key = scoped(ctx, key)
 
-    def run(unit: Unit) -> tuple[int, bytes]:
+    def run(unit: Unit) -> tuple[int, bytes, bytes | None]:
         session = unit.session
         if key is not None:
             seen = session.get(IdempotentResponse, (party, key))
             if seen is not None:
                 if seen.request_hash != digest:
                     raise ConflictError("this Idempotency-Key was used for a different request")
-                return seen.status, seen.body
+                return seen.status, seen.body, seen.receipt
         status, body = work(unit)
+        # The receipt's message is stored with the answer, so a replay carries the same receipt
+        # (Ed25519 signatures are deterministic: same message, same key, same bytes).
+        receipt = ctx.receipt_message(unit.leaves) if unit.leaves else None
         if key is not None:
             session.add(
                 IdempotentResponse(
@@ -54,9 +57,12 @@ def idempotent(
                     status=status,
                     body=body,
                     created=unit.now,
+                    receipt=receipt,
                 )
             )
-        return status, body
+        return status, body, receipt
 
-    status, body = ctx.write(run)
+    status, body, receipt = ctx.write(run)
+    if receipt is not None and ctx.receipt is not None:
+        ctx.receipt.message = receipt
     return Response(body, status_code=status, media_type="application/json")

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from exchange.api.auth import RequestAuthenticator
 from exchange.api.metrics import Metrics
+from exchange.api.receipts import checkpoint_verifier, load_receipt_signer
 from exchange.api.refusals import RefusalLog
 from exchange.cases.hits import AllowedPairs
 from exchange.config import Settings
@@ -42,6 +43,9 @@ class Service:
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.metrics = Metrics(self.readers, self.log)
         self.refusals = RefusalLog(self.writer, self.log, settings.refusals_per_minute)
+        #: The service's own receipt key, and the checkpoint key's public half it publishes.
+        self.receipt_signer = load_receipt_signer(settings)
+        self.checkpoint_key = checkpoint_verifier(settings)
         #: When the anomaly rules raise a flag (EXCHANGE_ANOMALY_*).
         self.anomaly_thresholds = settings.anomaly_thresholds()
 

@@ -8,7 +8,7 @@ event of one request shares its trace id (Logboek Dataverwerkingen: one trace pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ class Unit:
     now: datetime
     log: AuditLog
     channel: str = "api"
+    #: (index, leaf hash) of every event this unit appended, in order: the response's receipt.
+    leaves: list[tuple[int, bytes]] = field(default_factory=list)
 
     def event(
         self, action: Action, outcome: Outcome, about: CaseView | None = None, **fields: object
@@ -56,8 +58,12 @@ class Unit:
         self, action: Action, outcome: Outcome, about: CaseView | None = None, **fields: object
     ) -> int:
         """Append one event in this unit's transaction; returns its log index. Never commits."""
-        return self.log.append(self.session, self.event(action, outcome, about, **fields)).index
+        result = self.log.append(self.session, self.event(action, outcome, about, **fields))
+        self.leaves.append((result.index, result.leaf_hash))
+        return result.index
 
     def record_all(self, events: list[Event]) -> list[int]:
         """Append events derived from :meth:`event` (one request's many answers) together."""
-        return self.log.append_many(self.session, events)
+        written = self.log.append_leaves(self.session, events)
+        self.leaves.extend(written)
+        return [index for index, _ in written]

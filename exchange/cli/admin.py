@@ -75,6 +75,7 @@ def serve(
     """
     import uvicorn
 
+    from exchange.api.receipts import load_receipt_signer
     from exchange.config import refuse_weak_secrets
     from exchange.logging_json import configure
     from exchange.storage.db import make_engine
@@ -82,6 +83,7 @@ def serve(
 
     settings = load_settings()
     refuse_weak_secrets(settings)
+    load_receipt_signer(settings)  # a missing or unreadable receipt key stops the start here
     engine = make_engine(settings.engine_url())
     try:
         require_current(engine)

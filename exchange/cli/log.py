@@ -14,10 +14,13 @@ import typer
 from sqlalchemy.orm import Session
 
 from exchange.audit.merkle import verify_inclusion
+from exchange.audit.receipt import ReceiptSigner
 from exchange.audit.witness import WitnessState, witness
 from exchange.cli.common import audit_log, create_log_key, database, log_signer, log_verifier
 from exchange.cli.errors import EXIT_FAILED, handled
 from exchange.cli.keys import KeystoreOpt, passphrase
+from exchange.client.http import ExchangeClient, Retry
+from exchange.client.witness import WitnessKey, witness_over_http
 from exchange.config import load_settings
 from exchange.crypto.keystore import read_keystore
 from exchange.errors import InvalidInputError, StorageError
@@ -61,6 +64,20 @@ def init_key() -> None:
     signer = log_signer(s)
     typer.echo(f"created {s.log_key_file}")
     typer.echo(f"verifier: {signer.name} {base64.b64encode(signer.public).decode()}")
+
+
+@app.command("init-receipt-key")
+@handled
+def init_receipt_key() -> None:
+    """Create the service's receipt signing key (EXCHANGE_RECEIPT_KEY_FILE, mode 0600). The API
+    holds this key, never the checkpoint key (EXCHANGE_LOG_KEY_FILE)."""
+    s = load_settings()
+    if s.receipt_key_file.resolve() == s.log_key_file.resolve():
+        raise InvalidInputError("EXCHANGE_RECEIPT_KEY_FILE must not be the checkpoint key file")
+    seed = create_log_key(s.receipt_key_file)
+    signer = ReceiptSigner.from_seed(seed)
+    typer.echo(f"created {s.receipt_key_file}")
+    typer.echo(f"receipt key: {base64.b64encode(signer.public).decode()}")
 
 
 LogPublic = Annotated[
@@ -233,6 +250,15 @@ def witness_cmd(
     log_public: Annotated[
         str, typer.Option(help="The log's public key (base64, as published), or a file holding it.")
     ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Witness over HTTP: the hub's address (no database needed). Without it, the hub's "
+            "database (EXCHANGE_DATABASE_URL) is used."
+        ),
+    ] = None,
+    user: Annotated[str, typer.Option(help="With --url: the user that signs the requests.")] = "witness",
+    role: Annotated[str, typer.Option(help="With --url: the role asserted in the requests.")] = "witness",
 ) -> None:
     """A party's side: check the newest checkpoint extends the last one it saw, and cosign it."""
     store = read_keystore(keystore, passphrase())
@@ -242,6 +268,16 @@ def witness_cmd(
     settings = load_settings()
     verifier = log_verifier(settings, log_public)
     previous = WitnessState.from_json(state.read_text()) if state.exists() else None
+    if url is not None:
+        client = ExchangeClient(url, key, user, role, retry=Retry())
+        try:
+            own = WitnessKey(name, key.sign_public, key.sign_secret)
+            new_state = witness_over_http(client, verifier, previous, own, int(time.time()))
+        finally:
+            client.close()
+        state.write_text(new_state.to_json() + "\n")
+        typer.echo(f"cosigned checkpoint at size {new_state.size} (over HTTP)")
+        return
     log = audit_log(settings)
     with database(settings) as session:
         latest = log.latest_checkpoint(session)

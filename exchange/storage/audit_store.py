@@ -60,6 +60,10 @@ class AuditLog:
 
         Same guarantees as :meth:`append`: the caller's transaction, consecutive indexes, never commits.
         """
+        return [index for index, _ in self._appender.append_many(session, events)]
+
+    def append_leaves(self, session: Session, events: list[Event]) -> list[tuple[int, bytes]]:
+        """As :meth:`append_many`, returning each event's (index, leaf hash) (for receipts)."""
         return self._appender.append_many(session, events)
 
     # -- reading and proofs (exchange.storage.log_proofs) ------------------------------------

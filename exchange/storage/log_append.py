@@ -172,8 +172,9 @@ class Appender:
         except SQLAlchemyError as exc:
             raise _append_failed(exc) from None
 
-    def append_many(self, session: Session, events: list[Event]) -> list[int]:
-        """Append several events (one request's answers) with one head update and batched inserts.
+    def append_many(self, session: Session, events: list[Event]) -> list[tuple[int, bytes]]:
+        """Append several events (one request's answers) with one head update and batched inserts;
+        returns each one's (index, leaf hash).
 
         Same guarantees as :meth:`append`: the caller's transaction, consecutive indexes, never commits.
         """
@@ -181,7 +182,7 @@ class Appender:
             return []
         try:
             conn = session.connection()
-            return [index for index, _ in self._write(session, conn, self._head(session, conn), events, None)]
+            return self._write(session, conn, self._head(session, conn), events, None)
         except SQLAlchemyError as exc:
             raise _append_failed(exc) from None
 

@@ -155,6 +155,9 @@ class IdempotentResponse(Base):
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    #: The signed bytes of the first answer's receipt (docs/specs/disclosure-log.md); None when
+    #: it logged nothing, or was stored before receipts existed.
+    receipt: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class CaseRow(Base):

@@ -136,4 +136,25 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         "another party's flag answers 404 like an unknown one (test_oversight_api.py)",
         Refused(POLICE, "employee", 403, "not-privacy-officer"),
     ),
+    ("GET", "/v1/log/keys"): (
+        "the log's public keys, the same for every registered party",
+        "the log's public keys, the same for every role",
+    ),
+    ("GET", "/v1/log/checkpoint"): (
+        "the signed checkpoint holds only the tree's size and root; every party may check it",
+        "the signed checkpoint holds only the tree's size and root; every role may check it",
+    ),
+    ("GET", "/v1/log/proofs/inclusion?index=0"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "any role of a party that took part in the event, or in its case",
+    ),
+    ("GET", "/v1/log/proofs/consistency?from=0&to=0"): (
+        "hashes of the tree only, no event: every party may check the log is append-only",
+        "hashes of the tree only, no event: every role may check the log is append-only",
+    ),
+    ("POST", "/v1/log/witness"): (
+        "a witness name belongs to the party that first cosigned under it; another party's name is "
+        "refused with 403 (test_log_http.py::test_the_hub_refuses_a_bad_or_foreign_cosignature)",
+        "witnessing is done by a party's software in any role it holds",
+    ),
 }

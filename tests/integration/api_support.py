@@ -69,6 +69,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
+    ("GET", "/v1/log/keys", None),
+    ("GET", "/v1/log/checkpoint", None),
+    ("GET", "/v1/log/proofs/inclusion?index=0", None),
+    ("GET", "/v1/log/proofs/consistency?from=0&to=0", None),
+    ("POST", "/v1/log/witness", {"name": "someren.example/witness", "old": 0, "size": 1, "cosignature": "\u2014 x AAAA"}),
 ]
 
 

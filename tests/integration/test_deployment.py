@@ -146,6 +146,7 @@ def read_only_service(installed: Path, tmp_path: Path) -> Iterator[tuple[str, st
         EXCHANGE_DATABASE_URL=f"sqlite:///{data / 'exchange.db'}",
         EXCHANGE_CONVENANT_DIR=str(etc / "convenant"),
         EXCHANGE_LOG_ORIGIN="exchange.test/log",
+        EXCHANGE_RECEIPT_KEY_FILE=str(data / "receipt-key"),
         PROMETHEUS_MULTIPROC_DIR=str(run / "prometheus"),
     )
     py = shlex.quote(sys.executable)
@@ -155,6 +156,7 @@ def read_only_service(installed: Path, tmp_path: Path) -> Iterator[tuple[str, st
     script = (
         f"{ro} && {py} -c 'import exchange; print(exchange.__file__)' > {shlex.quote(str(run / 'where'))}"
         f" && {py} -m exchange.cli.main db upgrade"
+        f" && {py} -m exchange.cli.main log init-receipt-key"
         f" && {py} -m exchange.cli.main admin register-party --party someren --name Someren"
         f" --public-keys {shlex.quote(str(etc / 'someren.json'))}"
         f" && exec {py} -m exchange.cli.main serve --port {port} --workers 2"

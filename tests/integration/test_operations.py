@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,7 +50,33 @@ def test_production_mode_refuses_to_start_without_its_secrets(db: Db) -> None:
         create_app(weak, db.engine)
 
 
-def test_metrics_need_the_bearer_token_in_production(db: Db) -> None:
+def receipt_key(tmp_path: Path) -> Path:
+    path = tmp_path / "receipt-key"
+    path.write_text(secrets.token_bytes(32).hex())
+    path.chmod(0o600)
+    return path
+
+
+def test_production_needs_a_receipt_key(db: Db, tmp_path: Path) -> None:
+    """Production refuses to start without its receipt key, or with one others can read; dev mode
+    signs with a key of the process."""
+    settings = Settings(
+        mode="production",
+        metrics_token=SecretStr(secrets.token_urlsafe(32)),
+        database_url=db.url,
+        convenant_dir=convenant_today(),
+        log_origin=ORIGIN,
+        receipt_key_file=tmp_path / "absent",
+    )
+    with pytest.raises(ConfigurationError, match="init-receipt-key"):
+        create_app(settings, db.engine)
+    key = receipt_key(tmp_path)
+    key.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="readable by others"):
+        create_app(settings.model_copy(update={"receipt_key_file": key}), db.engine)
+
+
+def test_metrics_need_the_bearer_token_in_production(db: Db, tmp_path: Path) -> None:
     token = secrets.token_urlsafe(32)
     settings = Settings(
         mode="production",
@@ -57,6 +84,7 @@ def test_metrics_need_the_bearer_token_in_production(db: Db) -> None:
         database_url=db.url,
         convenant_dir=convenant_today(),
         log_origin=ORIGIN,
+        receipt_key_file=receipt_key(tmp_path),
     )
     with TestClient(create_app(settings, db.engine)) as http:
         assert http.get("/metrics").status_code == 401
