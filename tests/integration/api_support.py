@@ -73,7 +73,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/log/checkpoint", None),
     ("GET", "/v1/log/proofs/inclusion?index=0", None),
     ("GET", "/v1/log/proofs/consistency?from=0&to=0", None),
-    ("POST", "/v1/log/witness", {"name": "someren.example/witness", "old": 0, "size": 1, "cosignature": "\u2014 x AAAA"}),
+    (
+        "POST",
+        "/v1/log/witness",
+        {"name": "someren.example/witness", "old": 0, "size": 1, "cosignature": "\u2014 x AAAA"},
+    ),
 ]
 
 
