@@ -60,6 +60,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
+    ("POST", "/v1/access-requests", {"covenant": "pit", "pseudonyms": [SUBJECT]}),
 ]
 
 
