@@ -180,3 +180,41 @@ def test_exactly_one_subject_and_a_known_covenant_key(hub: Hub) -> None:
         ok=False,
     )
     assert code == 2 and "no pseudonym key for covenant 'kit'" in out
+
+
+def log_report(hub: Hub, party: str, *args: str) -> tuple[int, str]:
+    """`exchange log report` at the hub's database, as a privacy officer of ``party``."""
+    env = {
+        "EXCHANGE_DATABASE_URL": hub.db.url,
+        "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
+        "EXCHANGE_LOG_ORIGIN": ORIGIN,
+        "EXCHANGE_KEYSTORE": str(hub.tmp / f"{party}.ks"),
+        "EXCHANGE_PASSPHRASE": PASS,
+    }
+    result = CliRunner().invoke(cli, ["log", "report", "--as", party, "--user", "po-2", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_log_report_gives_the_same_answer(hub: Hub) -> None:
+    """`exchange log report --format answer` groups and withholds exactly as the route does (one use
+    case), logs an access-request, and refuses a party outside the covenant."""
+    history(hub)
+    address = ("--covenant", "pit", "--address", "5701 AB 12a")
+    _, raw = run(hub, "senzer", "privacy-officer", "access-request", *address, "--json")
+    code, out = log_report(hub, "senzer", *address, "--format", "answer")
+    assert code == 0, out
+    via_cli, via_http = json.loads(out), json.loads(raw)
+    for key in ("cases", "disclosures", "no_hits", "withheld", "subjects"):
+        assert via_cli[key] == via_http[key], key
+    assert via_cli["entries"] == via_http["entries"] and via_cli["log_index"] > via_http["log_index"]
+    with hub.db.sessions.begin() as s:
+        last = json.loads(s.get(LogEntry, via_cli["log_index"]).event)  # type: ignore[union-attr]  # present
+    assert (last["action"], last["channel"], last["actor"]["user"]) == ("access-request", "cli", "po-2")
+    code, out = log_report(hub, "senzer", *address, "--format", "nl")
+    assert code == 0 and "Incidenten en mutaties op het adres: vraag het Politie" in out
+    code, out = log_report(
+        hub, "veldhoven", "--covenant", "pit", "--pseudonym", "v1:" + "A" * 43, "--format", "nl"
+    )
+    assert code == 2 and "not a party to PIT" in out
+    code, out = log_report(hub, "senzer", "--pseudonym", "v1:" + "A" * 43, "--format", "answer")
+    assert code == 2 and "--format answer needs --covenant" in out
