@@ -10,6 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from exchange.cases.access import MAX_PSEUDONYMS
 
 PSEUDONYM = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
+HELMOND = {"id": "helmond", "name": "Gemeente Helmond"}
+SENZER = {"id": "senzer", "name": "Senzer"}
+BRP = {"id": "brp-inschrijving", "name": "Inschrijvingen in de BRP op het adres"}
+PURPOSE = {"id": "onrechtmatige-bewoning", "name": "Aanpak van onrechtmatige of onveilige bewoning"}
+POLICE = {"id": "politie-oost-brabant", "name": "Politie Oost-Brabant (incl. AVIM)"}
+CASE = "case-4f1c2a9e0b7d3c51"
+INCIDENTS = {"id": "politie-incidenten", "name": "Incidenten en mutaties op het adres"}
 
 
 class AccessRequestIn(BaseModel):
@@ -36,9 +43,11 @@ class NamedOut(BaseModel):
 
 
 class CaseOut(BaseModel):
-    case: str = Field(description="The case that named the subject.", examples=["case-4f1c2a9e0b7d3c51"])
-    coordinator: NamedOut = Field(description="The party that opened and coordinates the case.")
-    purpose: NamedOut | None = Field(description="The case's purpose.", examples=[None])
+    case: str = Field(description="The case that named the subject.", examples=[CASE])
+    coordinator: NamedOut = Field(
+        description="The party that opened and coordinates the case.", examples=[HELMOND]
+    )
+    purpose: NamedOut | None = Field(description="The case's purpose.", examples=[PURPOSE])
     opened: date = Field(description="The day the case was opened (Amsterdam).", examples=["2026-11-30"])
 
 
@@ -49,10 +58,10 @@ class DisclosureOut(BaseModel):
         "(the case's outcome was passed on) or request (an allowed request for the category).",
         examples=["disclosed"],
     )
-    recipient: NamedOut = Field(description="The party that received or learned it.")
-    provider: NamedOut = Field(description="The party it came from.")
-    category: NamedOut | None = Field(description="The data category; none for feedback.")
-    purpose: NamedOut | None = Field(description="The purpose it was processed for.")
+    recipient: NamedOut = Field(description="The party that received or learned it.", examples=[SENZER])
+    provider: NamedOut = Field(description="The party it came from.", examples=[HELMOND])
+    category: NamedOut | None = Field(description="The data category; none for feedback.", examples=[BRP])
+    purpose: NamedOut | None = Field(description="The purpose it was processed for.", examples=[PURPOSE])
     articles: list[NamedOut] = Field(
         description="The covenant articles, by number and title.",
         examples=[[{"id": "7", "name": "Verstrekking door Senzer en UWV"}]],
@@ -66,33 +75,62 @@ class DisclosureOut(BaseModel):
 
 
 class NoHitsOut(BaseModel):
-    asked_by: NamedOut = Field(description="The party that asked hit/no-hit.")
-    provider: NamedOut = Field(description="The party whose index was asked.")
-    category: NamedOut = Field(description="The category asked about.")
+    asked_by: NamedOut = Field(description="The party that asked hit/no-hit.", examples=[HELMOND])
+    provider: NamedOut = Field(description="The party whose index was asked.", examples=[SENZER])
+    category: NamedOut = Field(description="The category asked about.", examples=[BRP])
     count: int = Field(description="How many answers found nothing.", examples=[3])
 
 
 class WithheldOut(BaseModel):
-    category: NamedOut = Field(description="A category the covenant marks confidential.")
-    ask: list[NamedOut] = Field(description="The parties that provide it: the subject asks them.")
+    category: NamedOut = Field(
+        description="A category the covenant marks confidential.", examples=[INCIDENTS]
+    )
+    ask: list[NamedOut] = Field(
+        description="The parties that provide it: the subject asks them.", examples=[[POLICE]]
+    )
 
 
 class AccessAnswerOut(BaseModel):
     """What the log holds about one subject in one covenant, for a letter. No user ids."""
 
-    covenant: NamedOut = Field(description="The covenant, with the title of the version in force.")
+    covenant: NamedOut = Field(
+        description="The covenant, with the title of the version in force.",
+        examples=[{"id": "pit", "name": "Convenant Peelland Interventieteam (PIT)"}],
+    )
     versions: list[str] = Field(
         description="The covenant versions searched.", examples=[["pit/2016", "pit/2021"]]
     )
     subjects: int = Field(description="How many pseudonyms (key versions) were looked up.", examples=[1])
-    cases: list[CaseOut] = Field(description="Cases that named the subject.")
-    disclosures: list[DisclosureOut] = Field(
-        description="Grouped by recipient, provider, kind, category, purpose, article and legal ground."
+    cases: list[CaseOut] = Field(
+        description="Cases that named the subject.",
+        examples=[[{"case": CASE, "coordinator": HELMOND, "purpose": PURPOSE, "opened": "2026-11-30"}]],
     )
-    no_hits: list[NoHitsOut] = Field(description="Hit/no-hit answers that found nothing, as counts.")
+    disclosures: list[DisclosureOut] = Field(
+        description="Grouped by recipient, provider, kind, category, purpose, article and legal ground.",
+        examples=[
+            [
+                {
+                    "kind": "disclosed",
+                    "recipient": SENZER,
+                    "provider": HELMOND,
+                    "category": BRP,
+                    "purpose": PURPOSE,
+                    "articles": [{"id": "5", "name": "Verstrekking door gemeenten"}],
+                    "legal_grounds": ["Wet BRP art. 3.3"],
+                    "dates": ["2026-11-30"],
+                    "count": 1,
+                }
+            ]
+        ],
+    )
+    no_hits: list[NoHitsOut] = Field(
+        description="Hit/no-hit answers that found nothing, as counts.",
+        examples=[[{"asked_by": HELMOND, "provider": SENZER, "category": BRP, "count": 1}]],
+    )
     withheld: list[WithheldOut] = Field(
         description="Every confidential category of the covenant, the same for every subject: nothing "
-        "about them is answered here, not even whether anything was exchanged."
+        "about them is answered here, not even whether anything was exchanged.",
+        examples=[[{"category": INCIDENTS, "ask": [POLICE]}]],
     )
     entries: int = Field(description="The log entries the answer accounts for.", examples=[4])
     generated: datetime = Field(description="When the hub answered (UTC).", examples=["2026-11-30T18:00:00Z"])
