@@ -16,7 +16,17 @@ from exchange import __version__
 from exchange.api import openapi, problems
 from exchange.api.middleware import BodyLimit, InFlightLimit, RequestTimer
 from exchange.api.receipts import ReceiptHeader
-from exchange.api.routes import cases, dossier, followup, hits, log, operations, oversight, texts
+from exchange.api.routes import (
+    access,
+    cases,
+    dossier,
+    followup,
+    hits,
+    log,
+    operations,
+    oversight,
+    texts,
+)
 from exchange.api.wiring import Service
 from exchange.config import Settings, refuse_weak_secrets
 from exchange.console.pages import install as install_console
@@ -45,7 +55,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(InFlightLimit, limit=settings.max_in_flight, on_shed=service.metrics.shed.inc)
     app.add_middleware(RequestTimer, metrics=service.metrics)
     app.add_middleware(ReceiptHeader, signer=service.receipt_signer)
-    for router in (operations, cases, hits, dossier, texts, followup, oversight, log):
+    routers = (
+        operations,
+        cases,
+        hits,
+        dossier,
+        texts,
+        followup,
+        oversight,
+        log,
+        access,
+    )
+    for router in routers:
         app.include_router(router.router)
     install_console(app, service)
     openapi.install(app)

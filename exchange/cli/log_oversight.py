@@ -3,6 +3,8 @@ log at the command line. Each view is logged first, as in the console."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,18 +12,22 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from exchange.api.schemas_access import AccessAnswerOut
 from exchange.audit.events import Action, Outcome, new_trace
+from exchange.cases.access import AccessService
 from exchange.cases.oversight import OFFICER, FlagView, OversightService
 from exchange.cases.unit import Unit
 from exchange.cli.common import audit_log, database
+from exchange.cli.convenant import engine_for, load_covenants
 from exchange.cli.errors import handled
 from exchange.cli.keys import passphrase
 from exchange.cli.log import app
+from exchange.client.access import subject_pseudonyms, summary_nl
 from exchange.config import load_settings
 from exchange.crypto.keystore import read_keystore
-from exchange.crypto.pseudonym import parse_pseudonym, pseudonymise
-from exchange.crypto.subjects import normalise_address
+from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
+from exchange.reports.access import access_answer
 from exchange.storage import audit_queries as q
 from exchange.vocabulary import Caller
 
@@ -111,24 +117,53 @@ def report(
     ] = None,
     covenant: Annotated[str | None, typer.Option(help="Covenant whose pseudonym key to use.")] = None,
     keystore: Annotated[Path | None, typer.Option(envvar="EXCHANGE_KEYSTORE")] = None,
-    fmt: Fmt = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, csv or json: the log rows; answer (JSON) or nl (Dutch text): the access-request "
+            "answer across every party of --covenant, as POST /v1/access-requests gives it",
+        ),
+    ] = "table",
 ) -> None:
     """Access-request report (AVG art. 15): who received what about a subject, when, under which article."""
     if (pseudonym is None) == (address is None):
         raise InvalidInputError("give either --pseudonym or --address")
+    answer_formats = ("answer", "nl")
+    if fmt in answer_formats and covenant is None:
+        raise InvalidInputError(f"--format {fmt} needs --covenant: the answer is about one covenant")
     if address is not None:
         if keystore is None or covenant is None:
             raise InvalidInputError("--address needs --keystore and --covenant to pseudonymise it locally")
-        key = read_keystore(keystore, passphrase()).pseudonym_key(covenant)
-        subject = str(pseudonymise(normalise_address(address), key))
+        store = read_keystore(keystore, passphrase())
+        subjects = subject_pseudonyms(store, covenant, "address", address)  # every key version
     else:
-        subject = str(parse_pseudonym(pseudonym or ""))
+        subjects = [str(parse_pseudonym(pseudonym or ""))]
+    if fmt in answer_formats:
+        _answer(party_as, user, covenant or "", subjects, fmt)
+        return
+    subject = subjects[-1]  # the newest key version's, as before
     with database() as session:
         rows = q.access_report(session, subject)
         _log_view(session, party_as, user, "access-report", len(rows))
     if fmt == "table":
         typer.echo(f"Access report for subject {subject}")
     _print(rows, fmt)
+
+
+def _answer(party: str, user: str, covenant: str, subjects: list[str], fmt: str) -> None:
+    """The access-request answer, by the same use case and grouping as the HTTP route; logged as an
+    ``access-request`` before it is printed. The --as party must hold privacy-officer under it."""
+    decisions = engine_for(load_covenants(load_settings().convenant_dir))
+    with database() as session:
+        unit = _officer_unit(session, party, user)
+        service = AccessService(unit, decisions)
+        facts = service.search(covenant, subjects)
+        answer = access_answer(facts.entries, facts.versions, facts.current, len(facts.subjects))
+        index = service.record(covenant, subjects, answer.entries)
+    out = AccessAnswerOut.model_validate({**asdict(answer), "generated": unit.now, "log_index": index})
+    data = out.model_dump(mode="json")
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "answer" else summary_nl(data))
 
 
 def _officer(session: Session, party: str, user: str) -> OversightService:

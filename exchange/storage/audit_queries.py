@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,24 +80,37 @@ def search(session: Session, f: LogFilter) -> list[dict[str, Any]]:
     return [row_dict(e) for e in session.execute(stmt).scalars()]
 
 
-def access_report(session: Session, subject: str) -> list[dict[str, Any]]:
-    """AVG art. 15: who received or learned what about this subject, when, under which article.
+def access_statement(
+    subjects: Sequence[str], covenants: Sequence[str] | None = None, also: Sequence[str] = ()
+) -> Select[Any]:
+    """The log entries an access request (AVG art. 15) about ``subjects`` lists, oldest first.
 
-    Lists hit/no-hit answers and allowed decisions naming the subject, and every disclosure,
-    dossier read and feedback in the cases the subject is part of (items belong to a case, not to
-    one subject). Denials are left out: nothing was disclosed by them.
+    Hit/no-hit answers and allowed decisions naming one of the subjects, and every disclosure,
+    dossier read and feedback in the cases a subject is part of (items belong to a case, not to
+    one subject). Denials are left out: nothing was disclosed by them. ``covenants`` (references
+    such as ``pit/2021``) keeps to those covenant versions; ``also`` adds further actions that
+    name a subject (``case-created``). The one selection both :func:`access_report` and the
+    structured answer of :mod:`exchange.storage.access_queries` read.
     """
-    cases = select(CaseSubject.case_id).where(CaseSubject.subject == subject)
+    cases = select(CaseSubject.case_id).where(CaseSubject.subject.in_(subjects))
     stmt = (
         select(LogEntry)
         .where(
-            ((LogEntry.subject == subject) & LogEntry.action.in_(DISCLOSING))
+            (LogEntry.subject.in_(subjects) & LogEntry.action.in_((*DISCLOSING, *also)))
             | (LogEntry.case_id.in_(cases) & LogEntry.action.in_(CASE_DISCLOSING))
         )
         .where(LogEntry.outcome != "denied")
         .order_by(LogEntry.idx)
     )
-    return [row_dict(e) for e in session.execute(stmt).scalars()]
+    if covenants is not None:
+        stmt = stmt.where(LogEntry.covenant.in_(covenants))
+    return stmt
+
+
+def access_report(session: Session, subject: str) -> list[dict[str, Any]]:
+    """AVG art. 15: who received or learned what about this subject, when, under which article, as
+    log rows (:func:`access_statement` for one subject, every covenant)."""
+    return [row_dict(e) for e in session.execute(access_statement([subject])).scalars()]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

@@ -157,4 +157,9 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         "refused with 403 (test_log_http.py::test_the_hub_refuses_a_bad_or_foreign_cosignature)",
         "witnessing is done by a party's software in any role it holds",
     ),
+    ("POST", "/v1/access-requests"): (
+        "covenant-wide by design (AVG art. 15): any party to the covenant answers its data subjects; "
+        "a party outside every covenant is refused by the column below",
+        Refused("helmond", "employee", 403, "not-privacy-officer"),
+    ),
 }

@@ -78,6 +78,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
         "/v1/log/witness",
         {"name": "someren.example/witness", "old": 0, "size": 1, "cosignature": "\u2014 x AAAA"},
     ),
+    ("POST", "/v1/access-requests", {"covenant": "pit", "pseudonyms": [SUBJECT]}),
 ]
 
 
