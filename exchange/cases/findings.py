@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from exchange.audit.events import Action, Outcome
 from exchange.cases.rules import covenant_in_force, require_open, require_party
 from exchange.cases.unit import Unit
-from exchange.errors import ConflictError, DeniedError, InvalidInputError
+from exchange.errors import ConflictError, DeniedError
 from exchange.policies.engine import DecisionEngine
-from exchange.policies.lookup import did_you_mean
-from exchange.policies.model import Covenant
+from exchange.policies.violations import MAX_COUNT, check_findings
 from exchange.storage.cases import CaseRepository
 from exchange.storage.findings import FindingRepository, FindingView
 from exchange.vocabulary import Phase
@@ -26,33 +25,6 @@ __all__ = ["MAX_COUNT", "REGISTERING_ROLES", "FindingService", "FindingView", "c
 REGISTERING_ROLES = ("employee", "coordinator")
 #: Findings are registered from the action phase until the case is closed.
 REGISTERING_PHASES = frozenset({Phase.ACTION, Phase.FOLLOW_UP, Phase.FEEDBACK})
-MAX_COUNT = 100_000
-
-
-def check_findings(covenant: Covenant, findings: Sequence[tuple[str, str, int]]) -> None:
-    """Each finding names a category and a violation code of ``covenant`` and a count from 1 to
-    :data:`MAX_COUNT`, each (category, code) once. Raises :class:`InvalidInputError` naming the
-    known names otherwise. Shared by the hub and the client, which checks before it sends."""
-    categories = {str(c) for c in covenant.categories}
-    codes = set(covenant.violations)
-    seen: set[tuple[str, str]] = set()
-    for category, code, count in findings:
-        if category not in categories:
-            raise InvalidInputError(
-                f"'{category}' is not a data category of {covenant.label}{did_you_mean(category, categories)}"
-                f" (known: {', '.join(sorted(categories))})"
-            )
-        if code not in codes:
-            known = ", ".join(sorted(codes)) or "none: this version declares no violations"
-            raise InvalidInputError(
-                f"'{code}' is not a violation code of {covenant.label}{did_you_mean(code, codes)}"
-                f" (known: {known})"
-            )
-        if isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
-            raise InvalidInputError(f"a count is a whole number from 1 to {MAX_COUNT}, not {count!r}")
-        if (category, code) in seen:
-            raise InvalidInputError(f"'{code}' in '{category}' is listed twice; give one count for each")
-        seen.add((category, code))
 
 
 class FindingService:
