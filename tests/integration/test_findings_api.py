@@ -5,9 +5,11 @@ item or answered a hit, and only them."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from exchange.crypto.envelope import Recipient
+from exchange.storage.case_queries import year_records
 from tests.integration.api_support import Api, assert_problem
 from tests.integration.test_enrichment_api import POLICE, A, sealed_item
 
@@ -100,6 +102,13 @@ def test_findings_are_registered_and_replaced(api: Api) -> None:
         assert e["reason"] is None and "text" not in e and e["dataSubjectId"] is None
         assert e["case"] == case_id
     assert {tuple(e["processingActivity"]["articles"]) for e in logged if e["category"]} == {("11",)}
+    # The annual report counts them, per category and code, for every party at the table.
+    with api.db.sessions.begin() as s:
+        year = year_records(s, POLICE, datetime.now(UTC).year)
+    assert sorted(year.violations) == [
+        ("bag-gebruik", "illegale-bewoning", 1),
+        ("politie-incidenten", "ondermijning", 2),
+    ]
     # An empty registration withdraws the party's findings.
     assert police.post(f"/v1/cases/{case_id}/findings", {"findings": []}).json() == {"findings": []}
     assert [f["party"] for f in coord.get(f"/v1/cases/{case_id}/findings").json()["findings"]] == ["helmond"]
