@@ -20,6 +20,7 @@ from exchange.api.routes import (
     access,
     cases,
     dossier,
+    findings,
     followup,
     hits,
     log,
@@ -56,6 +57,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestTimer, metrics=service.metrics)
     app.add_middleware(ReceiptHeader, signer=service.receipt_signer)
     routers = (
+        findings,
         operations,
         cases,
         hits,

@@ -1,5 +1,6 @@
 """Follow-up, feedback and closure: action points with owner and deadline, the abstracted outcome
-fed back to every contributor, retention deadlines per item, and shredding when they pass."""
+fed back to every contributor and every party that answered a hit, retention deadlines per item,
+and shredding when they pass."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from exchange.clock import as_utc
 from exchange.errors import ConflictError, DeniedError, InvalidInputError, NotFoundError
 from exchange.policies.engine import DecisionEngine
 from exchange.policies.model import Covenant
-from exchange.storage.cases import CaseRepository
+from exchange.storage.cases import CaseRepository, unknown_case
 from exchange.storage.casework import EnrichmentRepository, FollowUpRepository
+from exchange.storage.findings import CaseLogRepository
 from exchange.storage.readmodels import ActionView, CaseView, TextInfo
 from exchange.storage.texts import TextRepository
 from exchange.vocabulary import Category, Phase
@@ -150,21 +152,38 @@ class FollowUpService:
         return TextRepository(self.unit.session).infos(case_id)
 
     def feedback(self, case_id: str, outcome: str) -> list[str]:
-        """Record the abstracted outcome; every contributing party is told (one event each)."""
+        """Record the abstracted outcome; every party that contributed an item or answered a hit
+        query of the case with a hit is told (one event each, saying which it did)."""
         c = self.unit.caller
         case = self._coordinated(case_id, {Phase.FEEDBACK})
         if outcome not in OUTCOMES:
             raise InvalidInputError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
         self.followup.set_outcome(case_id, outcome, self.unit.now)
-        contributors = sorted(EnrichmentRepository(self.unit.session).providers(case_id) - {c.party})
-        for party in contributors:
+        contributors = EnrichmentRepository(self.unit.session).providers(case_id) - {c.party}
+        answered = CaseLogRepository(self.unit.session).hit_answerers(case_id) - {c.party}
+        told = sorted(contributors | answered)
+        for party in told:
             self.unit.record(
-                Action.FEEDBACK, Outcome.DONE, case, counterparty=party, details={"outcome": outcome}
+                Action.FEEDBACK,
+                Outcome.DONE,
+                case,
+                counterparty=party,
+                details={
+                    "outcome": outcome,
+                    "contributed": party in contributors,
+                    "answered-hit": party in answered,
+                },
             )
-        return contributors
+        return told
 
     def outcome(self, case_id: str) -> str | None:
-        self.cases.visible(case_id, self.unit.caller.party)
+        """The case's outcome, for a participating party and for a party it was fed back to (one
+        that answered a hit without taking part); anyone else gets "no case"."""
+        party = self.unit.caller.party
+        if not self.cases.takes_part(case_id, party) and not CaseLogRepository(self.unit.session).told(
+            case_id, party
+        ):
+            raise unknown_case(case_id)
         return self.followup.outcome(case_id)
 
 

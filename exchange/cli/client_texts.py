@@ -16,6 +16,7 @@ import typer
 from exchange.cli.client import Role, Url, User, _client, _echo, _ok
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt
+from exchange.client import followup
 from exchange.client.texts import open_texts, seal_text
 from exchange.crypto.keys import unb64
 
@@ -34,8 +35,7 @@ def review(
 ) -> None:
     """Review a case's selection decision (jurist), with a sealed note."""
     c, store = _client(url, keystore, user, role)
-    sealed = seal_text(c, store.keys, case, "review-note", note)
-    _echo(_ok(c.post(f"/v1/cases/{case}/review", {"verdict": verdict, "note_sealed": sealed})))
+    _echo(followup.review(c, store.keys, case, verdict, note))
 
 
 @handled

@@ -273,10 +273,20 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
     )
     ok(client["vrbzo"].post(f"/v1/cases/{cid}/actions/{action['id']}", {"status": "done"}))
     say(f"   action point {action['kind']} for vrbzo, deadline {action['deadline'][:10]}: done")
+    for party, category, code in (
+        ("vrbzo", "brandveiligheid-bevinding", "brandonveilig"),
+        ("helmond", "brp-inschrijving", "onjuiste-inschrijving"),
+    ):
+        found = {"findings": [{"category": category, "code": code, "count": 1}]}
+        ok((coord if party == "helmond" else client[party]).post(f"/v1/cases/{cid}/findings", found))
+        say(f"   {party:<21} registers a finding: 1 x {code} in {category} (a count, never a person)")
     ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "follow-up"}))
     ok(coord.post(f"/v1/cases/{cid}/transitions", {"to": "feedback"}))
     told = ok(coord.post(f"/v1/cases/{cid}/feedback", {"outcome": "violation-found"}))
-    say(f"\n6. Feedback: outcome '{told['outcome']}' told to every contributor: {', '.join(told['told'])}")
+    say(
+        f"\n6. Feedback: outcome '{told['outcome']}' told to every party that contributed or answered a"
+        f" hit: {', '.join(told['told'])}"
+    )
     closing = seal_text(
         coord, keys["helmond"], cid, "closing-reason", "Enforcement started; follow-up completed."
     )

@@ -13,6 +13,7 @@ from exchange.cli import (
     admin,
     client,
     client_access,
+    client_followup,
     client_log,
     client_texts,
     convenant,
@@ -34,6 +35,7 @@ app.add_typer(admin.app, name="admin")
 client_texts.install(client.app)
 client_log.install(client.app)
 client_access.install(client.app)
+client_followup.install(client.app)
 app.add_typer(client.app, name="client")
 app.command("serve")(handled(admin.serve))
 

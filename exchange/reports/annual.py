@@ -6,8 +6,8 @@ report counts:
 
 - actions: cases whose move into the action phase was logged in the year, per coordinating
   municipality and per theme (the case's purpose);
-- findings: the abstracted outcome codes fed back in the year, and the kinds of follow-up actions
-  that fell due in it;
+- findings: the abstracted outcome codes fed back in the year, the kinds of follow-up actions
+  that fell due in it, and the counts the parties registered per category and violation code;
 - results per party: cases acted on with the party at the table, items it contributed, follow-up
   actions it owned and how many it completed on time;
 - follow-up: action points due in the year, completed on time, late, still open or overdue;
@@ -18,7 +18,7 @@ report counts:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from exchange.storage.readmodels import ActedCase, ActionPointFact, DecisionFact, YearRecords
@@ -50,6 +50,8 @@ class AnnualReport:
     feedback: dict[str, int]
     allowed_per_article: list[tuple[str, int]]
     denied_per_reason: list[tuple[str, int]]
+    #: Findings registered in the year, summed per "category/code", most found first.
+    violations: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def on_time_share(self) -> float | None:
@@ -67,6 +69,7 @@ class AnnualReport:
             ("follow-up-kinds", self.follow_up_kinds),
             ("allowed-per-article", self.allowed_per_article),
             ("denied-per-reason", self.denied_per_reason),
+            ("violations", self.violations),
         ):
             out.extend((section, key, n) for key, n in pairs)
         out.extend(("follow-up", k, v) for k, v in self.follow_up.items())
@@ -125,6 +128,9 @@ def annual_report(r: YearRecords, now: datetime) -> AnnualReport:
         )
         for p in parties
     ]
+    violations: Counter[str] = Counter()
+    for category, code, count in r.violations:
+        violations[f"{category}/{code}"] += count
     allowed: Counter[str] = Counter()
     denied: Counter[str] = Counter()
     for d in r.decisions:
@@ -146,4 +152,5 @@ def annual_report(r: YearRecords, now: datetime) -> AnnualReport:
         feedback=feedback,
         allowed_per_article=sorted(allowed.items(), key=lambda kv: (len(kv[0]), kv[0])),
         denied_per_reason=_ranked(denied),
+        violations=_ranked(violations),
     )

@@ -19,6 +19,7 @@ from exchange.clock import as_utc
 from exchange.storage.cases import CaseRepository
 from exchange.storage.models import (
     ActionPoint,
+    CaseFinding,
     CaseOutcome,
     CaseParty,
     CaseRow,
@@ -332,6 +333,14 @@ def year_records(session: Session, party: str, year: int) -> YearRecords:
             )
         ).scalars()
     )
+    records.violations = [
+        (category, code, count)
+        for category, code, count in session.execute(
+            select(CaseFinding.category, CaseFinding.code, CaseFinding.count).where(
+                CaseFinding.case_id.in_(own), CaseFinding.registered >= start, CaseFinding.registered < end
+            )
+        )
+    ]
     records.decisions = [
         DecisionFact(outcome == "allowed", tuple(a for a in articles.split(",") if a), reason)
         for outcome, articles, reason in session.execute(

@@ -3,6 +3,9 @@ indexes. The only place that writes their SQL.
 
 Visibility is decided here, once, for the API and the console alike: a case exists for a party only
 if the party takes part in it; anyone else gets the same "no case" as for an id that does not exist.
+The one exception is narrower still: a party told a case's outcome because it answered a hit reads
+that outcome and nothing else of the case (:meth:`exchange.cases.followup.FollowUpService.outcome`,
+ADR 0015).
 """
 
 from __future__ import annotations

@@ -264,6 +264,22 @@ class CaseOutcome(Base):
     decided: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class CaseFinding(Base):
+    """What one party found at a case's action: a count per (category, violation code) of the
+    covenant. Counts and codes only: no people, no addresses, no free text. A party's later
+    registration for the case replaces all of its earlier rows."""
+
+    __tablename__ = "case_findings"
+    case_id: Mapped[str] = mapped_column(String(64), ForeignKey("cases.id"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(128), primary_key=True)
+    code: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    registered: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The annual report counts findings registered in a year.
+    __table_args__ = (Index("ix_case_findings_registered", "registered"),)
+
+
 class ItemRetention(Base):
     """When an item's category retention ends (set at case closure); then its wraps are deleted."""
 

@@ -223,6 +223,8 @@ class YearRecords:
     action_points: list[ActionPointFact] = field(default_factory=list)  # due in the year
     contributions: list[str] = field(default_factory=list)  # provider of each item stored in the year
     decisions: list[DecisionFact] = field(default_factory=list)
+    #: Findings registered in the year, as (category, violation code, count): counts only.
+    violations: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,4 +162,12 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         "a party outside every covenant is refused by the column below",
         Refused("helmond", "employee", 403, "not-privacy-officer"),
     ),
+    ("POST", f"{CASE}/findings"): (
+        Refused("someren", "employee", 404, "not-found"),
+        Refused(POLICE, "jurist", 403, "not-employee-or-coordinator"),
+    ),
+    ("GET", f"{CASE}/findings"): (
+        Refused("someren", "employee", 404, "not-found"),
+        "every participant reads the case's findings (counts only), whatever its role",
+    ),
 }

@@ -66,6 +66,12 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"{CASE}/actions", None),
     ("POST", f"{CASE}/feedback", {"outcome": "no-action"}),
     ("GET", f"{CASE}/feedback", None),
+    (
+        "POST",
+        f"{CASE}/findings",
+        {"findings": [{"category": "uitkering-status", "code": "onrechtmatige-uitkering", "count": 1}]},
+    ),
+    ("GET", f"{CASE}/findings", None),
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),

@@ -76,7 +76,10 @@ def test_the_demo_plays_after_every_shipped_covenant_ended(
     assert f"deadline {day + timedelta(days=21)}: done" in p.stdout
     assert "demo covenants: copies of convenant/ with dates moved to today" in p.stdout
     assert re.search(r"witnessed by helmond and politie-oost-brabant; verify: ok, \d+ events", p.stdout)
-    assert "told to every contributor: politie-oost-brabant, vrbzo" in p.stdout
+    assert (
+        "told to every party that contributed or answered a hit: politie-oost-brabant, senzer, vrbzo"
+        in p.stdout
+    )
 
 
 def test_the_service_fixture_serves_after_every_shipped_covenant_ended(

@@ -29,7 +29,9 @@ def test_demo_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert facts["witnesses"] == 2
     assert facts["selection_hits"] == facts["signal_hits"] + 1  # the police's incidents join at selection
     text = "\n".join(lines)
-    assert "told to every contributor: politie-oost-brabant, vrbzo" in text
+    assert (
+        "told to every party that contributed or answered a hit: politie-oost-brabant, senzer, vrbzo" in text
+    )
     assert "disclosure" in text and "dossier-read" in text
     assert "(demo covenants: copies of convenant/ with dates moved to today" in text
     copy = (tmp_path / "demo" / "convenant" / "pit" / "2021" / "covenant.yaml").read_text(encoding="utf-8")

@@ -117,3 +117,18 @@ def test_totals_agree(cases: list[ActedCase], action_points: list[ActionPointFac
     assert all(p.actions_on_time <= p.actions_done <= p.actions_owned for p in r.per_party)
     assert r.feedback["contributors_told"] <= r.feedback["contributors"]
     assert r.on_time_share is None or 0 <= r.on_time_share <= 1
+
+
+def test_findings_are_summed_per_category_and_code() -> None:
+    """The counts parties registered are added up per category and violation code, most found first,
+    and exported one line each; a year without findings has none."""
+    given_records = records()
+    given_records.violations = [
+        ("uitkering-status", "onrechtmatige-uitkering", 2),
+        ("bag-gebruik", "brandonveilig", 1),
+        ("uitkering-status", "onrechtmatige-uitkering", 3),
+    ]
+    r = annual_report(given_records, NOW)
+    assert r.violations == [("uitkering-status/onrechtmatige-uitkering", 5), ("bag-gebruik/brandonveilig", 1)]
+    assert ("violations", "uitkering-status/onrechtmatige-uitkering", 5) in r.rows()
+    assert annual_report(records(), NOW).violations == []
