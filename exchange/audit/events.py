@@ -51,6 +51,9 @@ class Action(enum.StrEnum):
     CASE_VIEW = "case-view"  # someone viewed case metadata in the console
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
     REFUSAL = "refusal"  # an authenticated request refused by the covenant or the case's state
+    JOIN_REQUEST = "join-request"  # a new party asked to join a covenant (proof of possession)
+    JOIN_APPROVAL = "join-approval"  # the operator or the covenant's custodian approved a join
+    JOIN_REJECTION = "join-rejection"  # the operator or the covenant's custodian rejected a join
 
 
 class Outcome(enum.StrEnum):
