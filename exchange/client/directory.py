@@ -16,7 +16,7 @@ stays for parties that do not want to trust it; :func:`file_signers` reads those
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from exchange.client.http import ExchangeClient
 from exchange.crypto.envelope import SealedItem
-from exchange.crypto.keys import PartyKeys, key_id, unb64
+from exchange.crypto.keys import KeyVersion, PartyKeys, key_id, unb64
 from exchange.errors import ExchangeError, InvalidInputError, VerificationError
 
 ALGORITHMS = ("ed25519", "x25519")
@@ -168,10 +168,18 @@ def fetch_directory(client: ExchangeClient, party: str | None = None) -> KeyDire
     return check_directory(_answer(client.get(path)))
 
 
+def publishing_key(keys: PartyKeys) -> KeyVersion:
+    """The key to sign ``POST /v1/keys`` with: the hub still knows the version before the newest
+    rotation as current, so that one (while its secret is held); the current one otherwise."""
+    current = keys.current
+    before = [v for v in keys.versions if v.version < current.version and v.sign_secret is not None]
+    return before[-1] if before else current
+
+
 def publish_keys(client: ExchangeClient, keys: PartyKeys) -> list[str]:
-    """Register this party's keys after ``exchange keys rotate`` (``POST /v1/keys``); the request
-    must be signed with the key that is current at the hub, the one before the rotation. Returns the
-    key ids the hub added."""
+    """Register this party's keys after ``exchange keys rotate`` (``POST /v1/keys``); ``client``
+    signs with the key the hub has as current (:func:`publishing_key`). Returns the key ids the hub
+    added."""
     body = [v.to_data(keys.party) for v in keys.public()]
     added = _answer(client.request("POST", "/v1/keys", body))["added"]  # type: ignore[arg-type]  # a JSON list body
     return [str(k) for k in added]
@@ -184,3 +192,17 @@ def file_signers(path: Path) -> dict[str, bytes]:
         return {e["ed25519"]["kid"]: unb64(e["ed25519"]["public"], "key") for e in data}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInputError(f"cannot read the signers file {path}: {exc}") from None
+
+
+#: What verifies a provider's signature: a fixed mapping (a signers file) or one per item (the directory).
+Signers = Mapping[str, bytes] | Callable[[SealedItem], Mapping[str, bytes]]
+
+
+def keys_for(signers: Signers, item: SealedItem) -> Mapping[str, bytes]:
+    """The signing keys to verify ``item`` with."""
+    return signers(item) if callable(signers) else signers
+
+
+def signer_source(client: ExchangeClient, path: Path | None) -> Signers:
+    """The signers file at ``path`` when given, the hub's key directory (checked) otherwise."""
+    return file_signers(path) if path is not None else fetch_directory(client)
