@@ -20,6 +20,9 @@ PARTIES = ("someren", "senzer", "helmond", "politie-oost-brabant", "enexis", "wi
 CASE = "/v1/cases/case-0000000000000000"
 SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
 FLAG = "an-" + "0" * 32
+JOIN = "join-" + "0" * 20
+#: The one route signed with a key the hub does not know: :func:`signed` puts the signing key in its body.
+JOIN_PATH = "/v1/joins"
 #: Every route of the service, with a body that is valid in form: the security tests try each one.
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/whoami", None),
@@ -60,6 +63,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
+    ("GET", "/v1/keys?party=senzer", None),
+    ("POST", "/v1/keys", None),
+    ("POST", JOIN_PATH, {"party": "deurne", "name": "Gemeente Deurne", "covenant": "pit", "keys": []}),
+    ("GET", "/v1/joins", None),
+    ("POST", f"/v1/joins/{JOIN}/approval", {"approve": True}),
 ]
 
 
@@ -97,11 +105,14 @@ def signed(
     api: Api,
     method: str,
     path: str,
-    body: dict[str, str] | None,
+    body: dict[str, Any] | None,
     party: str = "someren",
     created: datetime | None = None,
     nonce: str | None = None,
 ) -> httpx.Request:
+    if path == JOIN_PATH and body is not None:
+        # A join presents the key that signs it (proof of possession): the signer's keys go in.
+        body = {**body, "keys": [v.to_data(str(body["party"])) for v in api.keys[party].public()]}
     content = json.dumps(body).encode() if body is not None else b""
     req = api.http.build_request(
         method, path, content=content, headers={"Content-Type": "application/json"} if body else {}
