@@ -63,8 +63,8 @@ def join(
     """Ask to join a covenant that lists your party, with your keystore's public keys (signed with
     its current key). It takes effect once the hub's operator and the covenant's custodian approve."""
     store = read_keystore(keystore, passphrase())
+    # The answer names the signing key id: the custodian and the operator compare it out of band.
     _echo(request_join(url, store.keys, covenant, name, user, role))
-    typer.echo(f"compare this signing key id out of band: {store.keys.current.sign_kid}", err=True)
 
 
 @joins_app.command("list")
