@@ -14,7 +14,7 @@ import typer
 from exchange.cli.client import Role, Url, User, _client, _echo
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
-from exchange.client.directory import fetch_directory, publish_keys, publishing_key
+from exchange.client.directory import DirectoryAnswerError, fetch_directory, publish_keys, publishing_key
 from exchange.client.http import ExchangeClient, Retry
 from exchange.client.joins import decide_join, pending_joins, request_join
 from exchange.crypto.keystore import read_keystore
@@ -29,8 +29,14 @@ def publish(url: Url, keystore: KeystoreOpt, user: User, role: Role) -> None:
     """Register your keys with the hub after 'exchange keys rotate': the new version becomes current,
     the previous one retired. Signed with the key the hub has as current."""
     store = read_keystore(keystore, passphrase())
-    c = ExchangeClient(url, publishing_key(store.keys), user, role, retry=Retry())
-    added = publish_keys(c, store.keys)
+    signer = publishing_key(store.keys)
+    try:
+        added = publish_keys(ExchangeClient(url, signer, user, role, retry=Retry()), store.keys)
+    except DirectoryAnswerError as exc:
+        if exc.status != 401 or signer is store.keys.current:
+            raise
+        # Published before: the hub has the newest version as current already.
+        added = publish_keys(ExchangeClient(url, store.keys.current, user, role, retry=Retry()), store.keys)
     typer.echo(f"registered {store.party} version {store.keys.current.version}: {len(added)} new key(s)")
 
 

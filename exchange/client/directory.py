@@ -40,6 +40,7 @@ class DirectoryAnswerError(ExchangeError):
     """The hub answered a key or join request with a problem."""
 
     def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
+        self.status = status
         super().__init__(f"the hub answered {status}: {problem.get('detail') or problem.get('title')}")
 
 

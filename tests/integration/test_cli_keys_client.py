@@ -64,6 +64,7 @@ def test_a_recipient_verifies_without_a_signers_file(request: pytest.FixtureRequ
     rotated = CliRunner().invoke(cli, ["keys", "rotate"], env=env)
     assert rotated.exit_code == 0, rotated.output
     assert "version 2" in run(base, tmp, *POLICE, "keys", "publish")
+    assert "0 new key(s)" in run(base, tmp, *POLICE, "keys", "publish")  # again: signed with the new key
     listed = run(base, tmp, *COORD, "keys", "list", "--party", POLICE[0]).splitlines()
     assert [line.split()[1:2] + line.split()[3:4] for line in listed] == [
         ["v1", "retired"],
