@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     #: Refused requests one user can put in the log per minute and process; the rest of the minute
     #: is counted in one event.
     refusals_per_minute: int = Field(default=30, ge=1, le=10_000)
+    #: Requests to join a covenant (``POST /v1/joins``, signed with a key the hub does not know yet):
+    #: at most ``join_pending_per_covenant`` pending at once per covenant, ``joins_per_hour`` new
+    #: ones an hour in all, and ``joins_per_source_per_hour`` attempts an hour from one network
+    #: address per process. Beyond a limit the hub answers 429 with Retry-After.
+    join_pending_per_covenant: int = Field(default=3, ge=1, le=1000)
+    joins_per_hour: int = Field(default=10, ge=1, le=10_000)
+    joins_per_source_per_hour: int = Field(default=5, ge=1, le=10_000)
     #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
     #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
     database_password: SecretStr | None = None

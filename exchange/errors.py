@@ -89,11 +89,23 @@ class Overloaded(ExchangeError):
     kind = "overloaded"
 
 
+class RateLimited(ExchangeError):
+    """Too many requests of one kind (joins from one source, or pending joins of a covenant); the
+    client tries again after ``retry_after`` seconds (HTTP 429 with ``Retry-After``)."""
+
+    kind = "rate-limited"
+
+    def __init__(self, *args: object, retry_after: int, code: str | None = None) -> None:
+        super().__init__(*args, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 #: Each family's HTTP status and title, most specific first. The API's problem documents, its
 #: middleware and the console's error pages all answer through :func:`http_status`, so one error
 #: gets one status wherever it surfaces.
 _HTTP: tuple[tuple[type[ExchangeError], int, str], ...] = (
     (PayloadTooLarge, 413, "Payload too large"),
+    (RateLimited, 429, "Too many requests"),
     (Overloaded, 503, "Overloaded"),
     # Before VerificationError, which means the caller's credentials did not verify: fail closed.
     (LogIntegrityError, 503, "Disclosure log failed verification"),

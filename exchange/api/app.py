@@ -23,6 +23,8 @@ from exchange.api.routes import (
     findings,
     followup,
     hits,
+    joins,
+    keys,
     log,
     operations,
     oversight,
@@ -57,6 +59,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestTimer, metrics=service.metrics)
     app.add_middleware(ReceiptHeader, signer=service.receipt_signer)
     routers = (
+        joins,
+        keys,
         findings,
         operations,
         cases,

@@ -59,12 +59,28 @@ class NotAuthenticated(VerificationError):
     """The request's signature is missing, malformed, unknown, expired, replayed or wrong."""
 
 
+@dataclass(frozen=True, slots=True)
+class PresentedKey:
+    """A key the request carries in its body, not a registered one: a join's proof of possession."""
+
+    party: str
+    kid: str
+    public: bytes
+
+
 class _Keys(HTTPSignatureKeyResolver):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, presented: PresentedKey | None = None) -> None:
         self.session = session
+        self.presented = presented
         self.found: dict[str, str] = {}
 
     def resolve_public_key(self, key_id: str) -> Any:
+        if self.presented is not None:
+            # Only the key in the body may sign; a registered key proves nothing about it.
+            if key_id != self.presented.kid:
+                raise NotAuthenticated("the request must be signed with the signing key in its body")
+            self.found[key_id] = self.presented.party
+            return ed25519_public_key(self.presented.public)
         key = signing_key(self.session, key_id)
         if key is None or key.status == "destroyed":
             raise NotAuthenticated("the signing key is not registered")
@@ -96,7 +112,10 @@ class RequestAuthenticator:
         self.run = run or (lambda unit: run_unit(sessions, unit))
         self._seen = 0
 
-    def authenticate(self, message: SignedMessage, body: bytes) -> Caller:
+    def authenticate(
+        self, message: SignedMessage, body: bytes, presented: PresentedKey | None = None
+    ) -> Caller:
+        """The verified caller. With ``presented``, the signature must be by that key (a join)."""
         names = [k.lower() for k, _ in message.headers]
         headers = {k.lower(): v for k, v in message.headers}
         if "signature" not in headers or "signature-input" not in headers:
@@ -104,7 +123,7 @@ class RequestAuthenticator:
         repeated = {n for n in names if names.count(n) > 1}
         _refuse_repeated(repeated, ("signature", "signature-input", *REQUIRED))
         with self.readers.begin() as session:
-            keys = _Keys(session)
+            keys = _Keys(session, presented)
             verifier = HTTPMessageVerifier(signature_algorithm=algorithms.ED25519, key_resolver=keys)
             try:
                 results = verifier.verify(

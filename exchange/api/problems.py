@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from exchange.errors import ExchangeError, Overloaded, PayloadTooLarge, StorageError, http_status
+from exchange.errors import ExchangeError, Overloaded, PayloadTooLarge, RateLimited, StorageError, http_status
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -60,7 +60,10 @@ def install(app: FastAPI, on_storage_error: Callable[[], None] | None = None) ->
             log.error("request failed: %s", type(exc).__name__)
         if isinstance(exc, StorageError) and on_storage_error is not None:
             on_storage_error()
-        return problem(status, title, exc.diagnostics(), exc.kind, exc.code)
+        response = problem(status, title, exc.diagnostics(), exc.kind, exc.code)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)  # RFC 9110 section 10.2.3
+        return response
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -141,6 +144,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown (or not yours)",
         409: "Conflicting retry",
         413: "Body too large",
+        429: "Too many requests of this kind (Retry-After)",
         503: "The log or store cannot record, or the service is at capacity (Retry-After); nothing was done",
     }
     return {s: {"description": words[s], **PROBLEM_SCHEMA} for s in sorted({*statuses, *ALWAYS})}

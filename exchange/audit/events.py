@@ -52,6 +52,9 @@ class Action(enum.StrEnum):
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
     REFUSAL = "refusal"  # an authenticated request refused by the covenant or the case's state
     ACCESS_REQUEST = "access-request"  # a privacy officer asked what the log holds about a subject
+    JOIN_REQUEST = "join-request"  # a new party asked to join a covenant (proof of possession)
+    JOIN_APPROVAL = "join-approval"  # the operator or the covenant's custodian approved a join
+    JOIN_REJECTION = "join-rejection"  # the operator or the covenant's custodian rejected a join
 
 
 class Outcome(enum.StrEnum):

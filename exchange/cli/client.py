@@ -18,6 +18,7 @@ from exchange.cli.convenant import DEFAULT_TREE, TreeOpt, load_covenants, requir
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
 from exchange.client.categories import check_provided, version_for
+from exchange.client.directory import keys_for, signer_source
 from exchange.client.dossier_html import OpenedItem, render
 from exchange.client.dossier_pdf import render_pdf
 from exchange.client.http import ExchangeClient, Retry
@@ -324,21 +325,19 @@ def dossier(
     role: Role,
     case: str,
     signers: Annotated[
-        Path, typer.Option(help="JSON of providers' public keys: export-public files merged.")
-    ],
+        Path | None, typer.Option(help="Providers' export-public files merged; default: the key directory.")
+    ] = None,
     html: Annotated[Path | None, typer.Option(help="Write a printable HTML page here.")] = None,
     pdf: Annotated[Path | None, typer.Option(help="Write a PDF here (needs a Unicode TTF font).")] = None,
 ) -> None:
     """Fetch your items in a case, verify and open them here; print them or write HTML and/or PDF."""
     c, store = _client(url, keystore, user, role)
     info = _ok(c.get(f"/v1/cases/{case}"))
-    keys: dict[str, bytes] = {}
-    for entry in json.loads(signers.read_text(encoding="utf-8")):
-        keys[entry["ed25519"]["kid"]] = unb64(entry["ed25519"]["public"], "key")
+    keys = signer_source(c, signers)
     opened = []
     for raw in _ok(c.get(f"/v1/cases/{case}/items"))["items"]:
         item = decode(base64.b64decode(raw))
-        text = open_item(item, store.keys, keys).decode("utf-8", errors="replace")
+        text = open_item(item, store.keys, keys_for(keys, item)).decode("utf-8", errors="replace")
         m = item.header.metadata
         opened.append(OpenedItem(m.item, m.provider, m.category, m.created, text))
     printed = datetime.now(UTC)

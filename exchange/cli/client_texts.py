@@ -7,7 +7,6 @@ readers before it is sent, and opened here; the hub never reads one (docs/specs/
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +16,13 @@ from exchange.cli.client import Role, Url, User, _client, _echo, _ok
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt
 from exchange.client import followup
+from exchange.client.directory import signer_source
 from exchange.client.texts import open_texts, seal_text
-from exchange.crypto.keys import unb64
 
-Signers = Annotated[Path, typer.Option(help="JSON of the writers' public keys: export-public files merged.")]
+Signers = Annotated[
+    Path | None,
+    typer.Option(help="The writers' export-public files merged; default: the hub's key directory."),
+]
 
 
 @handled
@@ -58,13 +60,12 @@ def update_action(
 
 
 @handled
-def texts(url: Url, keystore: KeystoreOpt, user: User, role: Role, case: str, signers: Signers) -> None:
+def texts(
+    url: Url, keystore: KeystoreOpt, user: User, role: Role, case: str, signers: Signers = None
+) -> None:
     """Open and print the case's reasons and notes sealed for your party (each read is logged)."""
     c, store = _client(url, keystore, user, role)
-    keys: dict[str, bytes] = {}
-    for entry in json.loads(signers.read_text(encoding="utf-8")):
-        keys[entry["ed25519"]["kid"]] = unb64(entry["ed25519"]["public"], "key")
-    for t in open_texts(c, store.keys, case, keys):
+    for t in open_texts(c, store.keys, case, signer_source(c, signers)):
         typer.echo(f"--- {t.kind} by {t.author} ({t.created}) [{t.id}]\n{t.text}")
 
 

@@ -11,9 +11,11 @@ import typer
 
 from exchange.cli import (
     admin,
+    admin_joins,
     client,
     client_access,
     client_followup,
+    client_keys,
     client_log,
     client_texts,
     convenant,
@@ -36,7 +38,9 @@ client_texts.install(client.app)
 client_log.install(client.app)
 client_access.install(client.app)
 client_followup.install(client.app)
+client_keys.install(client.app)
 app.add_typer(client.app, name="client")
+admin_joins.install(admin.app)
 app.command("serve")(handled(admin.serve))
 
 DEMO_DIR = Path("var/demo")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from exchange.client.directory import Signers, keys_for
 from exchange.client.http import ExchangeClient
 from exchange.crypto.envelope import ItemMetadata, Recipient, decode, encode, format_created, open_item, seal
 from exchange.crypto.keys import PartyKeys, unb64
@@ -81,15 +82,13 @@ def seal_text(
     return base64.b64encode(encode(seal(folded.encode("utf-8"), meta, readers, keys.current))).decode()
 
 
-def open_texts(
-    client: ExchangeClient, keys: PartyKeys, case_id: str, signers: Mapping[str, bytes]
-) -> list[OpenedText]:
+def open_texts(client: ExchangeClient, keys: PartyKeys, case_id: str, signers: Signers) -> list[OpenedText]:
     """The caller's texts of the case, verified with the writers' registered signing keys
-    (``signers``: key id to Ed25519 public key) and opened here."""
+    (``signers``: key id to Ed25519 public key, or the key directory) and opened here."""
     out = []
     for raw in _json(client.get(f"/v1/cases/{case_id}/texts"))["texts"]:
         item = decode(base64.b64decode(raw))
-        text = open_item(item, keys, signers).decode("utf-8", errors="replace")
+        text = open_item(item, keys, keys_for(signers, item)).decode("utf-8", errors="replace")
         m = item.header.metadata
         out.append(OpenedText(m.item, m.category, m.provider, m.created, text))
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.integration.api_support import CASE, FLAG
+from tests.integration.api_support import CASE, FLAG, JOIN, JOIN_PATH
 
 POLICE = "politie-oost-brabant"
 
@@ -169,5 +169,26 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
     ("GET", f"{CASE}/findings"): (
         Refused("someren", "employee", 404, "not-found"),
         "every participant reads the case's findings (counts only), whatever its role",
+    ),
+    ("GET", "/v1/keys?party=senzer"): (
+        "public keys of the parties in the caller's own covenants; a party outside them is not listed",
+        "public keys, the same for every role",
+    ),
+    ("POST", "/v1/keys"): (
+        "a party registers only its own keys, signed with its current key (test_keys_api.py)",
+        "a party's software publishes its keys in any role the party holds",
+    ),
+    ("POST", JOIN_PATH): (
+        "signed by the joining party's own new key: there is no other party to be "
+        "(test_joins_api.py tries another party's key, a party not in the covenant, one registered)",
+        "a party not yet registered holds no role; the covenant must list it (test_joins_api.py)",
+    ),
+    ("GET", "/v1/joins"): (
+        "lists only the joins of covenants whose custodian the caller's party is (empty for others)",
+        Refused("helmond", "employee", 403, "not-custodian-role"),
+    ),
+    ("POST", f"/v1/joins/{JOIN}/approval"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        Refused("helmond", "employee", 403, "not-custodian-role"),
     ),
 }

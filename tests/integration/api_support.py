@@ -29,6 +29,9 @@ PARTIES = (
 CASE = "/v1/cases/case-0000000000000000"
 SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
 FLAG = "an-" + "0" * 32
+JOIN = "join-" + "0" * 20
+#: The one route signed with a key the hub does not know: :func:`signed` puts the signing key in its body.
+JOIN_PATH = "/v1/joins"
 #: Every route of the service, with a body that is valid in form: the security tests try each one.
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/whoami", None),
@@ -85,6 +88,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
         {"name": "someren.example/witness", "old": 0, "size": 1, "cosignature": "\u2014 x AAAA"},
     ),
     ("POST", "/v1/access-requests", {"covenant": "pit", "pseudonyms": [SUBJECT]}),
+    ("GET", "/v1/keys?party=senzer", None),
+    ("POST", "/v1/keys", None),
+    ("POST", JOIN_PATH, {"party": "deurne", "name": "Gemeente Deurne", "covenant": "pit", "keys": []}),
+    ("GET", "/v1/joins", None),
+    ("POST", f"/v1/joins/{JOIN}/approval", {"approve": True}),
 ]
 
 
@@ -122,11 +130,14 @@ def signed(
     api: Api,
     method: str,
     path: str,
-    body: dict[str, str] | None,
+    body: dict[str, Any] | None,
     party: str = "someren",
     created: datetime | None = None,
     nonce: str | None = None,
 ) -> httpx.Request:
+    if path == JOIN_PATH and body is not None:
+        # A join presents the key that signs it (proof of possession): the signer's keys go in.
+        body = {**body, "keys": [v.to_data(str(body["party"])) for v in api.keys[party].public()]}
     content = json.dumps(body).encode() if body is not None else b""
     req = api.http.build_request(
         method, path, content=content, headers={"Content-Type": "application/json"} if body else {}

@@ -14,7 +14,18 @@ from exchange.client.http import sign_request
 from exchange.crypto.keys import PartyKeys
 from exchange.storage.schema import head_revision
 from tests.conftest import moved
-from tests.integration.api_support import DECISION, FLAG, NOW, ROUTES, SUBJECT, Api, assert_problem, signed
+from tests.integration.api_support import (
+    DECISION,
+    FLAG,
+    JOIN,
+    JOIN_PATH,
+    NOW,
+    ROUTES,
+    SUBJECT,
+    Api,
+    assert_problem,
+    signed,
+)
 from tests.integration.conftest import block_log_writes, unblock_log_writes
 
 
@@ -38,13 +49,39 @@ def test_unauthenticated(api: Api, method: str, path: str, body: dict[str, str] 
     assert r.headers["www-authenticate"].startswith("Signature")
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+@pytest.mark.parametrize(("method", "path", "body"), [r for r in ROUTES if r[1] != JOIN_PATH])
 def test_unregistered_key(api: Api, method: str, path: str, body: dict[str, str] | None) -> None:
-    """A request signed with a key the operator never registered is refused."""
+    """A request signed with a key the operator never registered is refused (every route but one:
+    see :func:`test_a_join_is_the_one_route_signed_with_an_unregistered_key`)."""
     stranger = PartyKeys.create("someren", NOW)
     req = api.http.build_request(method, path, content=json.dumps(body).encode() if body else b"")
     r = api.http.send(sign_request(req, stranger.current, "u-1", "employee"))
     assert_problem(r, 401, "not registered")
+
+
+def test_a_join_is_the_one_route_signed_with_an_unregistered_key(api: Api) -> None:
+    """The documented exception to the rule above: ``POST /v1/joins`` is signed with the new party's
+    own key, which the hub does not know yet, and is accepted only when the signature verifies under
+    the current key the body presents (proof of possession). Signed with any other key, unregistered
+    or registered, it is refused; so is every other route signed with the new key."""
+    body = next(b for _, p, b in ROUTES if p == JOIN_PATH)
+    newcomer = PartyKeys.create("deurne", NOW)
+    presented = {**(body or {}), "keys": [v.to_data("deurne") for v in newcomer.public()]}
+    content = json.dumps(presented).encode()
+    headers = {"Content-Type": "application/json"}
+    for other in (PartyKeys.create("deurne", NOW), api.keys["someren"]):
+        req = api.http.build_request("POST", JOIN_PATH, content=content, headers=headers)
+        r = api.http.send(sign_request(req, other.current, "u-1", "coordinator"))
+        assert_problem(r, 401, "signed with the signing key in its body")
+    req = api.http.build_request("POST", JOIN_PATH, content=content, headers=headers)
+    r = api.http.send(sign_request(req, newcomer.current, "u-1", "coordinator"))
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "pending" and r.json()["signing_key"] == newcomer.current.sign_kid
+    for method, path, _ in ROUTES:
+        if path != JOIN_PATH:
+            req = api.http.build_request(method, path)
+            r = api.http.send(sign_request(req, newcomer.current, "u-1", "coordinator"))
+            assert_problem(r, 401, "not registered")
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -286,7 +323,7 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
             "act-000000000000", "{action_id}"
         )
         template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
-        template = template.replace(FLAG, "{flag_id}")
+        template = template.replace(FLAG, "{flag_id}").replace(JOIN, "{join_id}")
         tried.add((method, template))
     assert have == tried
 
