@@ -51,6 +51,10 @@ class Action(enum.StrEnum):
     CASE_VIEW = "case-view"  # someone viewed case metadata in the console
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
     REFUSAL = "refusal"  # an authenticated request refused by the covenant or the case's state
+    PSEUDONYM_KEY_VERSION = "pseudonym-key-version"  # the custodian distributed a new key version
+    PSEUDONYM_KEY_COPY = "pseudonym-key-copy"  # a sealed copy of a key version stored for one party
+    PSEUDONYM_KEY_FETCH = "pseudonym-key-fetch"  # a party fetched its sealed copies
+    PSEUDONYM_KEY_PENDING = "pseudonym-key-pending"  # the custodian asked who lacks a copy
 
 
 class Outcome(enum.StrEnum):
