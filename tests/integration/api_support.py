@@ -60,6 +60,13 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
+    (
+        "PUT",
+        "/v1/covenants/pit/pseudonym-keys/1",
+        {"copies": [{"party": "senzer", "kid": "x25519_" + "0" * 24, "sealed": "AAAA"}]},
+    ),
+    ("GET", "/v1/covenants/pit/pseudonym-keys/pending", None),
+    ("GET", "/v1/covenants/pit/pseudonym-keys", None),
 ]
 
 
