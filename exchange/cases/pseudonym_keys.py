@@ -133,7 +133,9 @@ class PseudonymKeyService:
                 code="version-order",
             )
         if not is_new:
-            if previous_until is not None:
+            older = [v.accepted_until for n, v in known.items() if n < version]
+            # The same upload sent again (a retry after a lost answer) names the same overlap.
+            if previous_until is not None and previous_until not in older:
                 raise InvalidInputError(
                     f"version {version} was distributed already; its predecessor's overlap was set then, "
                     "leave out 'previous_accepted_until' when topping up"

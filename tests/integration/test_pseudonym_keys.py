@@ -307,3 +307,32 @@ def test_the_client_refuses_a_copy_not_signed_by_the_custodian(api: Api) -> None
         open_copies(relabelled, senzer, "pit")
     with pytest.raises(HubAnswerError, match="403"):
         fetch(api.client("senzer"), senzer, "kit")
+
+
+def test_roles_and_retries(api: Api) -> None:
+    """A party of the covenant in a role it may not hold is refused its copies; sending a new
+    version's upload again (a retry) is taken, another overlap for it is not."""
+    custodian = Custodian(api)
+    custodian.distribute()
+    assert_problem(api.client("enexis", "u-1", "coordinator").get(BASE), 403, "the role 'coordinator'")
+    key = PseudonymKey.generate("pit", 2)
+    senzer = api.keys["senzer"].current
+    copy = seal_copy(
+        key,
+        Recipient("senzer", senzer.box_kid, senzer.box_public),
+        "helmond",
+        api.keys["helmond"].current,
+        "2026-01-05T09:30:00Z",
+    )
+    until = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0).isoformat()
+    sealed = base64.b64encode(encode_copy(copy)).decode()
+    body = {
+        "copies": [{"party": "senzer", "kid": senzer.box_kid, "sealed": sealed}],
+        "previous_accepted_until": until,
+    }
+    coord = api.client("helmond", *COORD)
+    assert coord.request("PUT", f"{BASE}/2", body).json() == {"covenant": "pit", "version": 2, "stored": 1}
+    assert coord.request("PUT", f"{BASE}/2", body).status_code == 200
+    later = (datetime.now(UTC) + timedelta(days=9)).isoformat()
+    r = coord.request("PUT", f"{BASE}/2", {**body, "previous_accepted_until": later})
+    assert_problem(r, 400, "leave out 'previous_accepted_until' when topping up")
