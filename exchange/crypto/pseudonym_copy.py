@@ -1,7 +1,7 @@
 """Sealed pseudonym key copies v1: a covenant's pseudonym key, sealed by its custodian to one party's
 sealing key and signed, so the hub can store and hand it on but never use it.
 
-Format and rationale: docs/specs/pseudonym-keys.md.
+Format: docs/specs/pseudonym-keys.md; rationale: docs/adr/0013-pseudonym-keys-through-the-hub.md.
 
     version(1) = 0x01 | u16 H | header (RFC 8785 JSON, H bytes) | ciphertext (48) | wrap (80)
     | signature (64)
