@@ -5,8 +5,9 @@ docs/specs/pseudonym-keys.md."""
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from exchange.api import problems
@@ -28,6 +29,8 @@ from exchange.errors import InvalidInputError
 from exchange.storage.pseudonym_keys import KeyVersionInfo
 
 router = APIRouter(route_class=SignedRoute)
+#: A key version as the copy format and the database hold it (a signed 32-bit integer, from 1).
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The key version.", examples=[2])]
 _BASE = "/v1/covenants/{covenant}/pseudonym-keys"
 
 
@@ -47,7 +50,7 @@ def _decoded(sealed: str, party: str) -> bytes:
     response_model=DistributionOut,
     responses=problems.problem_responses(400, 401, 403, 409, 413, 503),
 )
-def distribute(covenant: str, version: int, body: DistributionIn, ctx: Ctx) -> Response:
+def distribute(covenant: str, version: Version, body: DistributionIn, ctx: Ctx) -> Response:
     """Store the custodian's sealed copies of a pseudonym key version (the custodian's coordinator or
     privacy officer only); a new version sets until when the previous one stays accepted."""
     require_identifier(covenant, "covenant")
