@@ -20,6 +20,7 @@ from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
 from exchange.crypto.pseudonym_copy import InvalidCopy, encode_copy, seal_copy
 from exchange.crypto.subjects import normalise_address
+from exchange.errors import InvalidInputError
 from exchange.storage.models import PseudonymKeyVersionRow
 from exchange.storage.parties import register_party
 from tests.integration.api_support import NOW, PARTIES, Api, assert_problem
@@ -336,3 +337,17 @@ def test_roles_and_retries(api: Api) -> None:
     later = (datetime.now(UTC) + timedelta(days=9)).isoformat()
     r = coord.request("PUT", f"{BASE}/2", {**body, "previous_accepted_until": later})
     assert_problem(r, 400, "leave out 'previous_accepted_until' when topping up")
+
+
+def test_topping_up_needs_the_custodians_key(api: Api) -> None:
+    """Software of the custodian without the distributed key cannot top up a rotated party, and says
+    why; a negative overlap is refused before anything is sent."""
+    Custodian(api).distribute()
+    rotate(api, "senzer")
+    fresh = Custodian(api)  # the custodian's party, but a keystore without PIT's key
+    with pytest.raises(
+        InvalidInputError, match="holds no pseudonym key v1 for 'pit', so it cannot top up senzer"
+    ):
+        fresh.distribute()
+    with pytest.raises(InvalidInputError, match="0 or more"):
+        fresh.distribute(new_version=True, overlap_days=-1)
