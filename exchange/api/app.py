@@ -28,6 +28,7 @@ from exchange.api.routes import (
     log,
     operations,
     oversight,
+    pseudonym_keys,
     texts,
 )
 from exchange.api.wiring import Service
@@ -59,6 +60,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestTimer, metrics=service.metrics)
     app.add_middleware(ReceiptHeader, signer=service.receipt_signer)
     routers = (
+        pseudonym_keys,
         joins,
         keys,
         findings,

@@ -55,6 +55,10 @@ class Action(enum.StrEnum):
     JOIN_REQUEST = "join-request"  # a new party asked to join a covenant (proof of possession)
     JOIN_APPROVAL = "join-approval"  # the operator or the covenant's custodian approved a join
     JOIN_REJECTION = "join-rejection"  # the operator or the covenant's custodian rejected a join
+    PSEUDONYM_KEY_VERSION = "pseudonym-key-version"  # the custodian distributed a new key version
+    PSEUDONYM_KEY_COPY = "pseudonym-key-copy"  # a sealed copy of a key version stored for one party
+    PSEUDONYM_KEY_FETCH = "pseudonym-key-fetch"  # a party fetched its sealed copies
+    PSEUDONYM_KEY_PENDING = "pseudonym-key-pending"  # the custodian asked who lacks a copy
 
 
 class Outcome(enum.StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from exchange.audit.events import Action, Outcome
+from exchange.cases.key_versions import refusal, require_accepted, unaccepted
 from exchange.cases.rules import covenant_in_force, require_open, require_party
 from exchange.cases.unit import Unit
 from exchange.crypto.pseudonym import parse_pseudonym
@@ -20,6 +21,7 @@ from exchange.policies.decision import Decision, DecisionRequest
 from exchange.policies.engine import LEGAL_TIMEZONE, DecisionEngine
 from exchange.policies.lookup import did_you_mean, provided_categories
 from exchange.storage.cases import CaseRepository, IndexRepository
+from exchange.storage.pseudonym_keys import PseudonymKeyRepository
 from exchange.storage.readmodels import CaseView
 from exchange.vocabulary import Caller, Category, PartyId
 
@@ -92,12 +94,15 @@ class HitService:
 
     def update_index(self, category: str, add: Iterable[str], remove: Iterable[str]) -> tuple[int, int]:
         """Add or remove subject pseudonyms in the caller's own index for one category."""
-        self._require_provided(category)
+        covenants = self._require_provided(category)
         add_list, remove_list = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
         if len(add_list) + len(remove_list) > MAX_INDEX_BATCH:
             raise InvalidInputError(f"at most {MAX_INDEX_BATCH} subjects per request; send batches")
         for subject in (*add_list, *remove_list):
             parse_pseudonym(subject)
+        # Removing an entry of a version no longer accepted is how an index is cleaned: only additions
+        # are checked.
+        self._require_accepted(covenants, add_list)
         party = self.unit.caller.party
         self.index.add(party, category, add_list)
         self.index.remove(party, category, remove_list)
@@ -109,9 +114,24 @@ class HitService:
         )
         return len(add_list), len(remove_list)
 
-    def _require_provided(self, category: str) -> None:
+    def _require_accepted(self, covenants: list[str], subjects: list[str]) -> None:
+        """An index is kept per category, not per covenant: a pseudonym is taken when one covenant
+        under which the party provides the category accepts its key version, or when one of them has
+        no version on record (docs/specs/pseudonym-keys.md)."""
+        repo = PseudonymKeyRepository(self.unit.session)
+        on_record = {cid: repo.versions(cid) for cid in covenants}
+        if not subjects or any(not v for v in on_record.values()):
+            return
+        now = self.unit.now
+        bad = set.intersection(*(unaccepted(v, subjects, now) for v in on_record.values()))
+        if bad:
+            cid = sorted(on_record)[0]
+            raise refusal(cid, bad, on_record[cid], now)
+
+    def _require_provided(self, category: str) -> list[str]:
         """A party keeps an index only for a category it provides under a covenant in force; a typo
-        would otherwise be stored under a name nobody asks about, and every answer be no-hit."""
+        would otherwise be stored under a name nobody asks about, and every answer be no-hit. Returns
+        the ids of the covenants under which it provides the category."""
         party = self.unit.caller.party
         mine = [c for c in self.pairs.decisions.in_force(self.unit.now) if PartyId(party) in c.parties]
         known = {str(k) for c in mine for k in c.categories}
@@ -128,6 +148,9 @@ class HitService:
                 f" (it provides: {listed})",
                 code="not-provider",
             )
+        return sorted(
+            {str(c.ref.id) for c in mine if category in {str(k) for k in provided_categories(c, party)}}
+        )
 
     def hits(self, case_id: str) -> list[HitAnswer]:
         """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the
@@ -137,6 +160,7 @@ class HitService:
         case = cases.visible(case_id, self.unit.caller.party)
         require_open(case)
         subjects = cases.subjects(case_id)
+        require_accepted(self.unit.session, case.covenant, subjects, self.unit.now)
         allowed = self.pairs(self.unit.caller, case, self.unit.now)
         if not allowed:
             return []

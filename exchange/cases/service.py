@@ -13,6 +13,7 @@ import uuid
 
 from exchange.audit.events import Action, Outcome
 from exchange.cases.followup import set_retention
+from exchange.cases.key_versions import require_accepted
 from exchange.cases.rules import (
     COORDINATOR,
     covenant_in_force,
@@ -76,6 +77,7 @@ class CaseService:
             )
         for subject in unique:
             parse_pseudonym(subject)
+        require_accepted(self.unit.session, str(covenant.ref), unique, now)
         case = self.cases.add(
             f"case-{uuid.uuid4().hex[:16]}",
             str(covenant.ref),

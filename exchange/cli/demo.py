@@ -28,6 +28,7 @@ from exchange.api.app import create_app
 from exchange.audit.checkpoint import NoteSigner
 from exchange.audit.witness import witness
 from exchange.client.http import ExchangeClient
+from exchange.client.pseudonym_keys import distribute, fetch
 from exchange.client.texts import open_texts, seal_text
 from exchange.config import Settings
 from exchange.crypto import sodium
@@ -42,7 +43,8 @@ from exchange.crypto.envelope import (
     seal,
 )
 from exchange.crypto.keys import PartyKeys, unb64
-from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
+from exchange.crypto.keystore import Keystore
+from exchange.crypto.pseudonym import pseudonymise
 from exchange.crypto.subjects import normalise_address
 from exchange.errors import ConfigurationError
 from exchange.policies.engine import LEGAL_TIMEZONE
@@ -161,7 +163,8 @@ def _console_links(base: str, keys: dict[str, PartyKeys], say: Callable[[str], N
 def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now: datetime) -> dict[str, Any]:
     coord = ExchangeClient(base, keys["helmond"].current, "coord-1", "coordinator")
     client = {p: ExchangeClient(base, keys[p].current, f"u-{p[:6]}", "employee") for p in PARTIES}
-    pkey = PseudonymKey.generate("pit")  # the covenant's pseudonym key, held by the parties only
+    stores = _pseudonym_keys(coord, client, keys, say)
+    pkey = stores["helmond"].pseudonym_key("pit")  # the covenant's pseudonym key, held by the parties only
 
     def ok(r: Any, status: int = 200) -> Any:
         if r.status_code != status:
@@ -184,9 +187,11 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
         ("politie-oost-brabant", "politie-incidenten"),
         ("vrbzo", "brandveiligheid-bevinding"),
     ):
-        other = str(pseudonymise(normalise_address("5701 AB 99"), pkey))
-        ok(client[party].post(f"/v1/index/{category}", {"add": [subject, other]}))
-    say("   Senzer, the police and VRBZO keep their hit/no-hit indexes up to date (pseudonyms only).")
+        own = stores[party].pseudonym_key("pit")  # the key this party fetched, not Helmond's copy
+        held = [str(pseudonymise(normalise_address(a), own)) for a in ("5701 AB 12a", "5701 AB 99")]
+        ok(client[party].post(f"/v1/index/{category}", {"add": held}))
+    say("   Senzer, the police and VRBZO keep their hit/no-hit indexes up to date (pseudonyms only),")
+    say("   each made with the key it fetched: the same address gives the same pseudonym.")
 
     def hits(label: str) -> list[Any]:
         answers: list[Any] = ok(coord.post(f"/v1/cases/{cid}/hits", {}))
@@ -308,6 +313,29 @@ def _play(base: str, keys: dict[str, PartyKeys], say: Callable[[str], None], now
     for c in (coord, *client.values()):
         c.close()
     return facts
+
+
+def _pseudonym_keys(
+    coord: ExchangeClient,
+    client: dict[str, ExchangeClient],
+    keys: dict[str, PartyKeys],
+    say: Callable[[str], None],
+) -> dict[str, Keystore]:
+    """Helmond, PIT's key custodian, makes the covenant's pseudonym key and seals a copy to each party
+    through the hub; every other party fetches and opens its own copy (docs/specs/pseudonym-keys.md)."""
+    stores = {p: Keystore(keys[p]) for p in PARTIES}
+
+    def keep(store: Keystore) -> None:  # a real custodian writes its keystore file here
+        stores["helmond"] = store
+
+    report = distribute(coord, stores["helmond"], "pit", keep)
+    for party in PARTIES:
+        if party != "helmond":
+            stores[party], _ = fetch(client[party], stores[party], "pit")
+    say(f"\n0. Pseudonym key. Helmond, PIT's key custodian, makes key v{report.new_version} and seals a copy")
+    say("   to each party's sealing key through the hub, which cannot open one; each party fetches its")
+    say(f"   own copy and checks Helmond signed it: {', '.join(p for p in PARTIES if p != 'helmond')}.")
+    return stores
 
 
 def _views(

@@ -17,6 +17,7 @@ from exchange.cli import (
     client_followup,
     client_keys,
     client_log,
+    client_pseudonym_keys,
     client_texts,
     convenant,
     keys,
@@ -39,6 +40,7 @@ client_log.install(client.app)
 client_access.install(client.app)
 client_followup.install(client.app)
 client_keys.install(client.app)
+client_pseudonym_keys.install(client.app)
 app.add_typer(client.app, name="client")
 admin_joins.install(admin.app)
 app.command("serve")(handled(admin.serve))

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -375,3 +376,35 @@ class AnomalyAcknowledgement(Base):
     acknowledged: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     log_index: Mapped[int] = mapped_column(BigInteger, nullable=False)
     __table_args__ = (Index("ix_anomaly_acknowledgements_party", "party"),)
+
+
+class PseudonymKeyVersionRow(Base):
+    """A pseudonym key version the custodian distributed through the hub, and until when it stays
+    accepted once a newer version superseded it (None while it is the newest). No key material."""
+
+    __tablename__ = "pseudonym_key_versions"
+    covenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    custodian: Mapped[str] = mapped_column(String(128), nullable=False)
+    distributed: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    accepted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PseudonymKeyCopyRow(Base):
+    """One party's sealed copy of a pseudonym key version, sealed to one of its X25519 keys and signed
+    by the custodian (docs/specs/pseudonym-keys.md). The hub cannot open it."""
+
+    __tablename__ = "pseudonym_key_copies"
+    covenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    custodian_kid: Mapped[str] = mapped_column(String(64), nullable=False)
+    stored: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["covenant", "version"], ["pseudonym_key_versions.covenant", "pseudonym_key_versions.version"]
+        ),
+        Index("ix_pseudonym_key_copies_party", "covenant", "party"),
+    )

@@ -191,4 +191,16 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         Refused("someren", "coordinator", 404, "not-found"),
         Refused("helmond", "employee", 403, "not-custodian-role"),
     ),
+    ("PUT", "/v1/covenants/pit/pseudonym-keys/1"): (
+        Refused("someren", "coordinator", 403, "not-custodian"),
+        Refused("helmond", "employee", 403, "not-custodian-role"),
+    ),
+    ("GET", "/v1/covenants/pit/pseudonym-keys/pending"): (
+        Refused("someren", "coordinator", 403, "not-custodian"),
+        Refused("helmond", "employee", 403, "not-custodian-role"),
+    ),
+    ("GET", "/v1/covenants/pit/pseudonym-keys"): (
+        "a party's own sealed copies only; a party outside the covenant is refused (not-a-party)",
+        "a party's software fetches its copies in any role the party holds",
+    ),
 }

@@ -93,6 +93,13 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", JOIN_PATH, {"party": "deurne", "name": "Gemeente Deurne", "covenant": "pit", "keys": []}),
     ("GET", "/v1/joins", None),
     ("POST", f"/v1/joins/{JOIN}/approval", {"approve": True}),
+    (
+        "PUT",
+        "/v1/covenants/pit/pseudonym-keys/1",
+        {"copies": [{"party": "senzer", "kid": "x25519_" + "0" * 24, "sealed": "AAAA"}]},
+    ),
+    ("GET", "/v1/covenants/pit/pseudonym-keys/pending", None),
+    ("GET", "/v1/covenants/pit/pseudonym-keys", None),
 ]
 
 

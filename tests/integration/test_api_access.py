@@ -65,7 +65,9 @@ def _call(
     # A user of its own per row and caller: refusals are logged at most 30 a minute per user.
     user = "u-" + hashlib.sha256(repr((caller, method, path)).encode()).hexdigest()[:12]
     client = api.client(caller[0], user, caller[1])
-    return client.get(real) if method == "GET" else client.post(real, body or {})  # type: ignore[arg-type]
+    if method == "GET":
+        return client.get(real)
+    return client.request(method, real, body or {})  # type: ignore[arg-type]
 
 
 def _code(r: httpx.Response) -> str:

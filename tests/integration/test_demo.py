@@ -44,3 +44,7 @@ def test_demo_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     files = b"".join(p.read_bytes() for p in (tmp_path / "demo").glob("exchange.db*"))  # the WAL too
     assert b"overcrowding" not in files and b"Enforcement started" not in files  # reasons are sealed
     assert "opens the reasons sealed for it: 1 ('Enforcement started; follow-up completed.')" in text
+    # The pseudonym key reached every party through the hub, sealed: five copies stored, four fetched.
+    assert "Helmond, PIT's key custodian, makes key v1" in text
+    assert blob.count(b'"action":"pseudonym-key-copy"') == 5
+    assert blob.count(b'"action":"pseudonym-key-fetch"') == 4
