@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,7 +125,17 @@ class HitOut(BaseModel):
     subject: str
     provider: str
     category: str
-    hit: bool
+    hit: bool = Field(
+        description="True for state 'hit' only; kept for clients that read a boolean.", examples=[False]
+    )
+    state: Literal["hit", "no-hit", "no-index"] = Field(
+        description=(
+            "'hit': the provider's index for the category holds the subject; 'no-hit': its index does "
+            "not; 'no-index': the provider has never published an index for the category, so the hub "
+            "cannot say (docs/specs/hit-states.md)."
+        ),
+        examples=["no-index"],
+    )
     form: str
     articles: list[str]
     log_index: int

@@ -58,6 +58,7 @@ class Outcome(enum.StrEnum):
     DENIED = "denied"
     HIT = "hit"
     NO_HIT = "no-hit"
+    NO_INDEX = "no-index"  # a hit/no-hit answer: the provider keeps no index for the category
     DONE = "done"
     FAILED = "failed"
 

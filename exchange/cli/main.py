@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from exchange.cli import admin, client, client_texts, convenant, keys, log
+from exchange.cli import admin, client, client_node, client_texts, convenant, keys, log
 from exchange.cli.errors import handled
 from exchange.errors import InvalidInputError
 from exchange.policies.decision import DecisionRequest
@@ -23,6 +23,7 @@ app.add_typer(log.app, name="log")
 app.add_typer(log.db_app, name="db")
 app.add_typer(admin.app, name="admin")
 client_texts.install(client.app)
+client_node.install(client.app)
 app.add_typer(client.app, name="client")
 app.command("serve")(handled(admin.serve))
 

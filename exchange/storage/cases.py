@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from exchange.clock import as_utc
 from exchange.errors import NotFoundError
-from exchange.storage.models import CaseParty, CaseRow, CaseSubject, HitIndexEntry, SelectionReview
+from exchange.storage.models import (
+    CaseParty,
+    CaseRow,
+    CaseSubject,
+    HitIndexEntry,
+    HitIndexPublication,
+    SelectionReview,
+)
 from exchange.storage.readmodels import CaseView, ReviewView
 
 #: Rows per statement when a party changes its index (a bound on statement size, not on the request).
@@ -27,6 +34,7 @@ INDEX_CHUNK = 5000
 _CASES = cast(Table, CaseRow.__table__)
 _CASE_PARTIES = cast(Table, CaseParty.__table__)
 _CASE_SUBJECTS = cast(Table, CaseSubject.__table__)
+_PUBLISHED = cast(Table, HitIndexPublication.__table__)
 _CASE_COLUMNS = (
     _CASES.c.id,
     _CASES.c.covenant,
@@ -46,6 +54,10 @@ _SUBJECTS = (
     select(_CASE_SUBJECTS.c.subject)
     .where(_CASE_SUBJECTS.c.case_id == bindparam("case"))
     .order_by(_CASE_SUBJECTS.c.subject)
+)
+# Which of the providers asked about publish an index, per category (hot path: one small read).
+_PUBLISHED_BY = select(_PUBLISHED.c.party, _PUBLISHED.c.category).where(
+    _PUBLISHED.c.party.in_(bindparam("parties", expanding=True))
 )
 
 
@@ -186,6 +198,20 @@ class IndexRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def publish(self, party: str, category: str, now: datetime) -> None:
+        """Record that ``party`` keeps an index for ``category`` (once; later updates keep the first time)."""
+        dialect = self.session.get_bind().dialect.name
+        stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(
+            HitIndexPublication
+        ).on_conflict_do_nothing()
+        self.session.execute(stmt, [{"party": party, "category": category, "first": now}])
+
+    def published(self, providers: Sequence[str]) -> set[tuple[str, str]]:
+        """The (provider, category) pairs of these providers that have published an index."""
+        return {
+            (p, c) for p, c in self.session.connection().execute(_PUBLISHED_BY, {"parties": list(providers)})
+        }
 
     def add(self, party: str, category: str, subjects: Sequence[str]) -> None:
         dialect = self.session.get_bind().dialect.name

@@ -197,6 +197,18 @@ class HitIndexEntry(Base):
     __table_args__ = (Index("ix_hit_subject", "subject", "party", "category"),)
 
 
+class HitIndexPublication(Base):
+    """A party has published an index for a category (its first ``POST /v1/index/{category}``, even
+    an empty one): from then on its answers for that category are hit or no-hit, before it never
+    published one they are no-index (docs/specs/hit-states.md). Kept when every entry is removed: an
+    empty index still answers no-hit."""
+
+    __tablename__ = "hit_index_published"
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class EnrichmentRequestRow(Base):
     """The case table asks a provider for one category on the case's subjects."""
 
