@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from exchange import __version__
 from exchange.api import problems
 from exchange.api.middleware import BodyLimit, InFlightLimit, RequestTimer
-from exchange.api.routes import cases, dossier, followup, hits, operations, oversight, texts
+from exchange.api.routes import cases, dossier, followup, hits, node, operations, oversight, texts
 from exchange.api.wiring import Service
 from exchange.config import Settings, refuse_weak_secrets
 from exchange.console.pages import install as install_console
@@ -43,7 +43,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(InFlightLimit, limit=settings.max_in_flight, on_shed=service.metrics.shed.inc)
     app.add_middleware(RequestTimer, metrics=service.metrics)
-    for router in (operations, cases, hits, dossier, texts, followup, oversight):
+    for router in (operations, cases, hits, dossier, texts, followup, oversight, node):
         app.include_router(router.router)
     install_console(app, service)
     return app

@@ -51,6 +51,7 @@ class Action(enum.StrEnum):
     CASE_VIEW = "case-view"  # someone viewed case metadata in the console
     INDEX_UPDATE = "index-update"  # a party changed its hit/no-hit index (counts only)
     REFUSAL = "refusal"  # an authenticated request refused by the covenant or the case's state
+    FORWARD = "forward"  # a coordinator forwarded a sealed signal to a partner (digest, no content)
 
 
 class Outcome(enum.StrEnum):

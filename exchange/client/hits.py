@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from exchange.client.forwards import hub_json
 from exchange.client.http import ExchangeClient
-from exchange.client.texts import HubAnswerError
+from exchange.protocol import NOT_IN_PHASE_HEADER
 
-NOT_IN_PHASE_HEADER = "Exchange-Not-In-Phase"
 STATES = ("hit", "no-hit", "no-index")
 
 
@@ -46,7 +46,4 @@ def state_of(answer: dict[str, Any]) -> str:
 def query_hits(client: ExchangeClient, case_id: str) -> HitReport:
     """Ask the hub for the case's answers (each one logged there before it answers)."""
     r = client.post(f"/v1/cases/{case_id}/hits", {})
-    if r.status_code != 200:
-        problem = r.json() if "json" in r.headers.get("content-type", "") else {}
-        raise HubAnswerError(r.status_code, problem)
-    return HitReport(r.json(), not_in_phase(r.headers.get(NOT_IN_PHASE_HEADER)))
+    return HitReport(hub_json(r), not_in_phase(r.headers.get(NOT_IN_PHASE_HEADER)))

@@ -368,3 +368,39 @@ class AnomalyAcknowledgement(Base):
     acknowledged: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     log_index: Mapped[int] = mapped_column(BigInteger, nullable=False)
     __table_args__ = (Index("ix_anomaly_acknowledgements_party", "party"),)
+
+
+class ForwardRow(Base):
+    """A signal a coordinator forwarded to the partner it belongs to, without a case: sealed by the
+    sender's client for the recipient's keys (a dossier envelope); the hub holds ciphertext, the
+    digest the log records, and when the recipient first opened it. Spec: docs/specs/forwards.md."""
+
+    __tablename__ = "forwards"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sender_party: Mapped[str] = mapped_column(String(128), nullable=False)
+    sender_user: Mapped[str] = mapped_column(String(128), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(128), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(128), nullable=False)
+    covenant: Mapped[str] = mapped_column(String(128), nullable=False)  # id/version
+    header: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    digest: Mapped[str] = mapped_column(String(71), nullable=False)  # sha256:<64 hex>
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    opened: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    shredded: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_forwards_recipient", "recipient", "opened"),
+        Index("ix_forwards_until", "until"),
+    )
+
+
+class ForwardWrap(Base):
+    """The recipient's sealed copy of a forward's key, one per key. Deleting them shreds the forward."""
+
+    __tablename__ = "forward_wraps"
+    forward_id: Mapped[str] = mapped_column(String(128), ForeignKey("forwards.id"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    wrap: Mapped[bytes] = mapped_column(LargeBinary(80), nullable=False)

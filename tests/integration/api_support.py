@@ -60,6 +60,14 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/console/tickets", {}),
     ("GET", "/v1/anomalies", None),
     ("POST", f"/v1/anomalies/{FLAG}/acknowledgement", {"note": "Checked with the team; expected."}),
+    ("GET", "/v1/inbox", None),
+    ("GET", "/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit", None),
+    (
+        "POST",
+        "/v1/forwards",
+        {"to": "senzer", "purpose": "uitkeringsfraude", "covenant": "pit", "envelope": "AAAA"},
+    ),
+    ("GET", "/v1/forwards/fwd-" + "0" * 32, None),
 ]
 
 

@@ -13,6 +13,7 @@ from exchange.api.idempotency import idempotent
 from exchange.api.schemas import HitOut, IndexIn, IndexOut
 from exchange.cases.hits import HitService
 from exchange.cases.unit import Unit
+from exchange.protocol import NOT_IN_PHASE_HEADER
 
 router = APIRouter(route_class=SignedRoute)
 
@@ -33,11 +34,9 @@ def update_index(category: str, body: IndexIn, ctx: Ctx, idempotency_key: IdemKe
     return idempotent(ctx, idempotency_key, f"{category}|{body.model_dump_json()}".encode(), work)
 
 
-#: The response header listing the (provider, category) pairs the covenant allows the caller for the
-#: case's purpose in another phase than the case's: ``provider/category`` separated by ", ", empty
-#: when there are none. A header, so the body stays the array of answers that clients already read
-#: (docs/specs/hit-states.md, docs/adr/0016-hit-states-and-not-in-phase.md).
-NOT_IN_PHASE_HEADER = "Exchange-Not-In-Phase"
+# The pairs allowed only in another phase go in a header (exchange.protocol.NOT_IN_PHASE_HEADER):
+# ``provider/category`` separated by ", ", empty when there are none. A header, so the body stays
+# the array of answers that clients already read (docs/adr/0016-hit-states-and-not-in-phase.md).
 
 _HITS_RESPONSES = problems.problem_responses(400, 401, 404, 409, 503)
 _HITS_RESPONSES[200] = {
