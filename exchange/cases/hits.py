@@ -58,6 +58,28 @@ class HitResult:
     not_in_phase: OtherPhasePairs
 
 
+class KnownIndexes:
+    """The (provider, category) indexes this process has seen published. A publication is never
+    withdrawn (an emptied index answers no-hit), so a pair once seen stays true in every process and
+    needs no invalidation; only pairs not seen yet are read from the database. On the hot path that
+    means no query at all once every provider asked about has published its indexes."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def published(self, index: IndexRepository, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``pairs`` have a published index."""
+        wanted = set(pairs)
+        missing = wanted - self._seen
+        if missing:
+            found = index.published()
+            with self._lock:
+                self._seen |= found
+            return (wanted - missing) | (found & missing)
+        return wanted
+
+
 class AllowedPairs:
     """The (provider, category) pairs a caller may ask about in a case, with their decisions.
 
@@ -72,6 +94,8 @@ class AllowedPairs:
         self.decisions = decisions
         self._cache: dict[tuple[object, ...], tuple[Pairs, OtherPhasePairs]] = {}
         self._lock = threading.Lock()
+        #: Published indexes, process-wide like the pairs (they share this object's lifetime).
+        self.indexes = KnownIndexes()
 
     def __call__(self, c: Caller, case: CaseView, now: datetime) -> Pairs:
         return self.both(c, case, now)[0]
@@ -177,7 +201,7 @@ class HitService:
             return HitResult([], elsewhere)
         providers = sorted({p for p, _, _ in allowed})
         held = self.index.held(subjects, providers)
-        published = self.index.published(providers)
+        published = self.pairs.indexes.published(self.index, ((p, str(k)) for p, k, _ in allowed))
         # The answers share who asked, when, in which case and trace: one event is made and checked,
         # and each answer derives its own from it.
         base = self.unit.event(Action.HIT_QUERY, Outcome.NO_HIT, case)

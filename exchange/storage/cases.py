@@ -34,7 +34,6 @@ INDEX_CHUNK = 5000
 _CASES = cast(Table, CaseRow.__table__)
 _CASE_PARTIES = cast(Table, CaseParty.__table__)
 _CASE_SUBJECTS = cast(Table, CaseSubject.__table__)
-_PUBLISHED = cast(Table, HitIndexPublication.__table__)
 _CASE_COLUMNS = (
     _CASES.c.id,
     _CASES.c.covenant,
@@ -55,10 +54,10 @@ _SUBJECTS = (
     .where(_CASE_SUBJECTS.c.case_id == bindparam("case"))
     .order_by(_CASE_SUBJECTS.c.subject)
 )
-# Which of the providers asked about publish an index, per category (hot path: one small read).
-_PUBLISHED_BY = select(_PUBLISHED.c.party, _PUBLISHED.c.category).where(
-    _PUBLISHED.c.party.in_(bindparam("parties", expanding=True))
-)
+# Every published (party, category) pair: a table of at most parties x categories rows, read on the
+# hot path only when an asked pair was not seen published before, as driver SQL (no parameters, no
+# statement to compile: a tenth of a Core select's cost here, and the same text on both databases).
+_PUBLISHED_ALL = "SELECT party, category FROM hit_index_published"
 
 
 def unknown_case(case_id: str) -> NotFoundError:
@@ -207,11 +206,9 @@ class IndexRepository:
         ).on_conflict_do_nothing()
         self.session.execute(stmt, [{"party": party, "category": category, "first": now}])
 
-    def published(self, providers: Sequence[str]) -> set[tuple[str, str]]:
-        """The (provider, category) pairs of these providers that have published an index."""
-        return {
-            (p, c) for p, c in self.session.connection().execute(_PUBLISHED_BY, {"parties": list(providers)})
-        }
+    def published(self) -> set[tuple[str, str]]:
+        """Every (party, category) pair that has published an index."""
+        return {(p, c) for p, c in self.session.connection().exec_driver_sql(_PUBLISHED_ALL)}
 
     def add(self, party: str, category: str, subjects: Sequence[str]) -> None:
         dialect = self.session.get_bind().dialect.name

@@ -99,3 +99,24 @@ def test_the_header_parser() -> None:
         ("uwv", "uitkering-status"),
     ]
     assert not_in_phase("") == [] and not_in_phase(None) == []
+
+
+def test_a_first_publication_turns_no_index_into_hit_or_no_hit(api: Api) -> None:
+    """The hub remembers published indexes per process; a provider that publishes after an answer
+    said no-index answers hit or no-hit on the very next query (nothing stale is remembered)."""
+    case_id = open_case(api)
+    coord = api.client("helmond", "coord-1", "coordinator")
+
+    def police_brp() -> dict[str, str]:
+        r = coord.post(f"/v1/cases/{case_id}/hits", {}).json()
+        return {
+            a["subject"]: a["state"]
+            for a in r
+            if (a["provider"], a["category"]) == (POLICE, "brp-inschrijving")
+        }
+
+    assert police_brp() == {A: "no-index", B: "no-index"}
+    api.client(POLICE).post("/v1/index/brp-inschrijving", {"add": [A]})
+    assert police_brp() == {A: "hit", B: "no-hit"}
+    api.client(POLICE).post("/v1/index/brp-inschrijving", {"remove": [A]})
+    assert police_brp() == {A: "no-hit", B: "no-hit"}
