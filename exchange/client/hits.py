@@ -36,11 +36,12 @@ def not_in_phase(value: str | None) -> list[tuple[str, str]]:
 
 
 def state_of(answer: dict[str, Any]) -> str:
-    """An answer's state; a hub from before the three states sends only ``hit``."""
+    """An answer's state. A hub from before the three states sends only ``hit``; a state this client
+    does not know says nothing it can rely on, so it reads as ``no-index``."""
     state = answer.get("state")
-    if isinstance(state, str) and state in STATES:
-        return state
-    return "hit" if answer.get("hit") else "no-hit"
+    if state is None:
+        return "hit" if answer.get("hit") else "no-hit"
+    return state if state in STATES else "no-index"
 
 
 def query_hits(client: ExchangeClient, case_id: str) -> HitReport:

@@ -92,15 +92,6 @@ def test_a_caller_with_no_pair_now_still_learns_the_pairs_of_other_phases(api: A
     assert "Exchange-Not-In-Phase" in r.headers
 
 
-def test_the_header_parser() -> None:
-    """The client reads provider/category pairs and ignores an empty or absent header."""
-    assert not_in_phase("senzer/bijstand-status, uwv/uitkering-status") == [
-        ("senzer", "bijstand-status"),
-        ("uwv", "uitkering-status"),
-    ]
-    assert not_in_phase("") == [] and not_in_phase(None) == []
-
-
 def test_a_first_publication_turns_no_index_into_hit_or_no_hit(api: Api) -> None:
     """The hub remembers published indexes per process; a provider that publishes after an answer
     said no-index answers hit or no-hit on the very next query (nothing stale is remembered)."""

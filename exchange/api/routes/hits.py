@@ -36,7 +36,7 @@ def update_index(category: str, body: IndexIn, ctx: Ctx, idempotency_key: IdemKe
 
 # The pairs allowed only in another phase go in a header (exchange.protocol.NOT_IN_PHASE_HEADER):
 # ``provider/category`` separated by ", ", empty when there are none. A header, so the body stays
-# the array of answers that clients already read (docs/adr/0016-hit-states-and-not-in-phase.md).
+# the array of answers that clients already read (docs/adr/0016-hit-states-and-forwarded-signals.md).
 
 _HITS_RESPONSES = problems.problem_responses(400, 401, 404, 409, 503)
 _HITS_RESPONSES[200] = {
