@@ -210,3 +210,20 @@ def test_the_envelope_returned_carries_only_the_recipients_wraps(fapi: Api) -> N
     item = decode(base64.b64decode(got["envelope"]))
     assert {p for p, _ in item.header.recipients} == {"senzer"}
     assert item.header.metadata.category == "signal-forward"
+
+
+def test_who_may_call_the_forward_routes(fapi: Api) -> None:
+    """Only a coordinator of a party that may coordinate forwards; a party that may not hold the role
+    is refused with role-not-held; each refusal is logged with its reason code."""
+    query = "/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit"
+    r = fapi.client("senzer", "c-1", "coordinator").get(query.replace("to=senzer", "to=helmond"))
+    assert r.status_code == 403 and r.json()["type"].endswith("/denied")
+    r = fapi.client("helmond", "u-1", "employee").get(query)
+    assert_problem(r, 403, "only a coordinator forwards a signal")
+    assert [e.reason_code for e in events(fapi, Action.REFUSAL)] == ["role-not-held", "not-coordinator"]
+    sent = forward_signal(
+        fapi.client(*COORD), fapi.keys["helmond"], "senzer", "uitkeringsfraude", "pit", SIGNAL
+    )
+    r = fapi.client("senzer", "c-1", "coordinator").get(f"/v1/forwards/{sent['id']}")
+    assert r.status_code == 403 and r.json()["type"].endswith("/denied")
+    assert events(fapi, Action.REFUSAL)[-1].reason_code == "role-not-held"
