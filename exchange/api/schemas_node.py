@@ -62,7 +62,7 @@ class InboxForwardOut(BaseModel):
 class InboxOut(BaseModel):
     party: str = Field(description="The caller's party; an inbox shows only its own.", examples=["senzer"])
     at: datetime = Field(
-        description="The hub's moment of this read (overdue is as of then).", examples=["2026-11-30T16:00:00Z"]
+        description="The hub's moment of this read (overdue as of then).", examples=["2026-11-30T16:00:00Z"]
     )
     enrichment_requests: list[InboxRequestOut] = Field(
         description="Open enrichment requests addressed to the party, in cases not closed.", examples=[[]]
