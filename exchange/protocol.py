@@ -45,3 +45,11 @@ IDEMPOTENCY_KEY: Final = r"^[A-Za-z0-9._:-]{8,200}$"
 
 #: RFC 9110 section 10.2.3: how long to wait before retrying a 503.
 RETRY_AFTER_HEADER: Final = "Retry-After"
+
+#: The dossier envelope ``category`` of a forwarded signal; its ``case`` and ``item`` are both the
+#: forward's id, ``fwd-`` and 32 lowercase hex digits (docs/specs/forwards.md).
+FORWARD_CATEGORY: Final = "signal-forward"
+FORWARD_ID: Final = re.compile(r"^fwd-[0-9a-f]{32}$")
+#: The response header of a hit/no-hit query listing the (provider, category) pairs the covenant
+#: allows the caller for the case's purpose only in another phase (docs/specs/hit-states.md).
+NOT_IN_PHASE_HEADER: Final = "Exchange-Not-In-Phase"

@@ -26,6 +26,7 @@ from exchange.api.routes import (
     joins,
     keys,
     log,
+    node,
     operations,
     oversight,
     pseudonym_keys,
@@ -60,6 +61,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestTimer, metrics=service.metrics)
     app.add_middleware(ReceiptHeader, signer=service.receipt_signer)
     routers = (
+        node,
         pseudonym_keys,
         joins,
         keys,

@@ -7,7 +7,7 @@ Every field has a description and an example (:func:`F`), so the OpenAPI documen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -186,7 +186,13 @@ class HitOut(BaseModel):
     subject: str = F("The subject's pseudonym", SUBJECT_EXAMPLE)
     provider: str = F("The party whose index was asked", "senzer")
     category: str = F("The data category", "bijstand-status")
-    hit: bool = F("Whether the provider holds data on the subject in this category", True)
+    hit: bool = F("True for state 'hit' only; kept for clients that read a boolean", False)
+    state: Literal["hit", "no-hit", "no-index"] = F(
+        "'hit': the provider's index for the category holds the subject; 'no-hit': its index does "
+        "not; 'no-index': the provider has never published an index for the category, so the hub "
+        "cannot say (docs/specs/hit-states.md)",
+        "no-index",
+    )
     form: str = F("What the covenant allows next: 'hit' (only this answer) or 'content'", "hit")
     articles: list[str] = F("The covenant articles that allow the question", ["7"])
     log_index: int = F("The index of this answer's event in the disclosure log", 1043)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 #: Actions that disclose or reveal something about a subject to another party (what a burst counts).
-DISCLOSING = frozenset(("hit-query", "disclosure", "dossier-read", "decision"))
+DISCLOSING = frozenset(("hit-query", "disclosure", "dossier-read", "decision", "forward"))
 #: Actions that should name the case they serve.
 CASE_BOUND = frozenset(("decision", "hit-query", "disclosure"))
 #: Domain separation for flag ids; a new rule set that changes what a flag is gets a new label.

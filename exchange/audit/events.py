@@ -59,6 +59,7 @@ class Action(enum.StrEnum):
     PSEUDONYM_KEY_COPY = "pseudonym-key-copy"  # a sealed copy of a key version stored for one party
     PSEUDONYM_KEY_FETCH = "pseudonym-key-fetch"  # a party fetched its sealed copies
     PSEUDONYM_KEY_PENDING = "pseudonym-key-pending"  # the custodian asked who lacks a copy
+    FORWARD = "forward"  # a coordinator forwarded a sealed signal to a partner (digest, no content)
 
 
 class Outcome(enum.StrEnum):
@@ -66,6 +67,7 @@ class Outcome(enum.StrEnum):
     DENIED = "denied"
     HIT = "hit"
     NO_HIT = "no-hit"
+    NO_INDEX = "no-index"  # a hit/no-hit answer: the provider keeps no index for the category
     DONE = "done"
     FAILED = "failed"
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from exchange.audit.events import Action, Outcome, TextRef
+from exchange.cases.forwards import shred_expired_forwards
 from exchange.cases.rules import (
     COORDINATOR,
     covenant_in_force,
@@ -200,9 +201,9 @@ def set_retention(unit: Unit, covenant: Covenant, case: CaseView) -> None:
 
 
 def shred_expired(unit: Unit) -> list[str]:
-    """Delete every wrap of items and sealed texts past retention at the unit's moment: nobody can
-    open them any more. Logged per item and per text, by the unit's caller (the operator's retention
-    job); returns their ids, items first."""
+    """Delete every wrap of items, sealed texts and forwarded signals past retention at the unit's
+    moment: nobody can open them any more. Logged per item, text and forward, by the unit's caller
+    (the operator's retention job); returns their ids, items first, forwards last."""
     followup = FollowUpRepository(unit.session)
     shredded = []
     for item_id, case_id, category in followup.expired(unit.now):
@@ -229,4 +230,4 @@ def shred_expired(unit: Unit) -> list[str]:
             text=TextRef(text_id, digest),
         )
         shredded.append(text_id)
-    return shredded
+    return shredded + shred_expired_forwards(unit)

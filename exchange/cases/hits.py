@@ -6,6 +6,7 @@ appended before the answers are returned.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,18 +29,57 @@ from exchange.vocabulary import Caller, Category, PartyId
 MAX_INDEX_BATCH = 100_000
 
 
+#: An answer's three states (docs/specs/hit-states.md): the provider's index for the category holds
+#: the subject, does not hold it, or the provider never published an index for that category.
+HIT, NO_HIT, NO_INDEX = "hit", "no-hit", "no-index"
+_OUTCOME = {HIT: Outcome.HIT, NO_HIT: Outcome.NO_HIT, NO_INDEX: Outcome.NO_INDEX}
+
+
 @dataclass(frozen=True, slots=True)
 class HitAnswer:
     subject: str
     provider: str
     category: str
     hit: bool
+    state: str  # hit | no-hit | no-index
     form: str  # what the covenant allows next: hit (only this answer) or content (enrichment)
     articles: tuple[str, ...]
     log_index: int
 
 
 Pairs = list[tuple[str, Category, Decision]]
+#: (provider, category) pairs the covenant allows the caller for the case's purpose in another phase.
+OtherPhasePairs = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class HitResult:
+    """The logged answers, and the pairs that are not allowed in this phase (no lookup, no event)."""
+
+    answers: list[HitAnswer]
+    not_in_phase: OtherPhasePairs
+
+
+class KnownIndexes:
+    """The (provider, category) indexes this process has seen published. A publication is never
+    withdrawn (an emptied index answers no-hit), so a pair once seen stays true in every process and
+    needs no invalidation; only pairs not seen yet are read from the database. On the hot path that
+    means no query at all once every provider asked about has published its indexes."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def published(self, index: IndexRepository, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``pairs`` have a published index."""
+        wanted = set(pairs)
+        missing = wanted - self._seen
+        if missing:
+            found = index.published()
+            with self._lock:
+                self._seen |= found
+            return (wanted - missing) | (found & missing)
+        return wanted
 
 
 class AllowedPairs:
@@ -54,10 +94,20 @@ class AllowedPairs:
 
     def __init__(self, decisions: DecisionEngine) -> None:
         self.decisions = decisions
-        self._cache: dict[tuple[object, ...], Pairs] = {}
+        self._cache: dict[tuple[object, ...], tuple[Pairs, OtherPhasePairs]] = {}
         self._lock = threading.Lock()
+        #: Published indexes, process-wide like the pairs (they share this object's lifetime).
+        self.indexes = KnownIndexes()
 
     def __call__(self, c: Caller, case: CaseView, now: datetime) -> Pairs:
+        return self.both(c, case, now)[0]
+
+    def other_phases(self, c: Caller, case: CaseView, now: datetime) -> OtherPhasePairs:
+        """The pairs the covenant allows the caller for the case's purpose, but not in its phase."""
+        return self.both(c, case, now)[1]
+
+    def both(self, c: Caller, case: CaseView, now: datetime) -> tuple[Pairs, OtherPhasePairs]:
+        """The allowed pairs with their decisions, and the pairs allowed only in another phase."""
         day = now.astimezone(LEGAL_TIMEZONE).date()
         key = (self.decisions.generation, case.covenant, c.party, c.role, case.purpose, case.phase, day)
         cached = self._cache.get(key)
@@ -67,6 +117,8 @@ class AllowedPairs:
         # Checked on a miss only: a key is cached only after its caller passed this check.
         require_party(covenant, c)
         allowed: Pairs = []
+        elsewhere: OtherPhasePairs = []
+        others = [p for p in covenant.phases if p != case.phase]
         for provider in covenant.parties:
             if provider == c.party:
                 continue
@@ -77,11 +129,16 @@ class AllowedPairs:
                 d = self.decisions.decide(request)
                 if d.allowed:
                     allowed.append((str(provider), category, d))
+                elif any(
+                    self.decisions.decide(dataclasses.replace(request, phase=p)).allowed for p in others
+                ):
+                    elsewhere.append((str(provider), str(category)))
+        entry = (allowed, elsewhere)
         with self._lock:
             if len(self._cache) >= self.LIMIT:
                 self._cache.clear()
-            self._cache[key] = allowed
-        return allowed
+            self._cache[key] = entry
+        return entry
 
 
 class HitService:
@@ -104,6 +161,7 @@ class HitService:
         # are checked.
         self._require_accepted(covenants, add_list)
         party = self.unit.caller.party
+        self.index.publish(party, category, self.unit.now)
         self.index.add(party, category, add_list)
         self.index.remove(party, category, remove_list)
         self.unit.record(
@@ -152,36 +210,48 @@ class HitService:
             {str(c.ref.id) for c in mine if category in {str(k) for k in provided_categories(c, party)}}
         )
 
-    def hits(self, case_id: str) -> list[HitAnswer]:
-        """For each of the case's subjects, hit or no-hit per (party, category) the covenant lets the
-        caller ask about in this case's purpose and phase; every other pair is simply absent.
-        One log event per answer."""
+    def hits(self, case_id: str) -> HitResult:
+        """For each of the case's subjects, hit, no-hit or no-index per (party, category) the covenant
+        lets the caller ask about in this case's purpose and phase, one log event per answer; and the
+        pairs allowed for the purpose only in another phase, listed without a lookup or an event.
+        Every other pair is simply absent."""
         cases = CaseRepository(self.unit.session)
         case = cases.visible(case_id, self.unit.caller.party)
         require_open(case)
         subjects = cases.subjects(case_id)
         require_accepted(self.unit.session, case.covenant, subjects, self.unit.now)
-        allowed = self.pairs(self.unit.caller, case, self.unit.now)
+        allowed, elsewhere = self.pairs.both(self.unit.caller, case, self.unit.now)
         if not allowed:
-            return []
-        held = self.index.held(subjects, sorted({p for p, _, _ in allowed}))
+            return HitResult([], elsewhere)
+        providers = sorted({p for p, _, _ in allowed})
+        held = self.index.held(subjects, providers)
+        published = self.pairs.indexes.published(self.index, ((p, str(k)) for p, k, _ in allowed))
         # The answers share who asked, when, in which case and trace: one event is made and checked,
         # and each answer derives its own from it.
         base = self.unit.event(Action.HIT_QUERY, Outcome.NO_HIT, case)
         pairs = [
-            (p, category, d.policy_digest, d.articles, d.legal_grounds, str(d.form))
+            (
+                p,
+                category,
+                d.policy_digest,
+                d.articles,
+                d.legal_grounds,
+                str(d.form),
+                (p, category) in published,
+            )
             for p, category, d in allowed
         ]
-        pending: list[tuple[str, str, str, tuple[str, ...], str, bool]] = []
+        pending: list[tuple[str, str, str, tuple[str, ...], str, str]] = []
         events = []
         for subject in subjects:
             about = base.derive(subject=subject)  # the pseudonym is checked once per subject
-            for provider, category, digest, articles, grounds, form in pairs:
-                hit = (provider, category, subject) in held
-                pending.append((subject, provider, category, articles, form, hit))
+            for provider, category, digest, articles, grounds, form, indexed in pairs:
+                held_here = (provider, category, subject) in held
+                state = (HIT if held_here else NO_HIT) if indexed else NO_INDEX
+                pending.append((subject, provider, category, articles, form, state))
                 events.append(
                     about.derive(
-                        outcome=Outcome.HIT if hit else Outcome.NO_HIT,
+                        outcome=_OUTCOME[state],
                         counterparty=provider,
                         category=category,
                         policy_digest=digest,
@@ -191,9 +261,10 @@ class HitService:
                 )
         # One event per answer, appended together: the answers are returned only after they are logged.
         indexes = self.unit.record_all(events)
-        return [
-            HitAnswer(subject, provider, category, hit, form, articles, index)
-            for (subject, provider, category, articles, form, hit), index in zip(
+        answers = [
+            HitAnswer(subject, provider, category, state == HIT, state, form, articles, index)
+            for (subject, provider, category, articles, form, state), index in zip(
                 pending, indexes, strict=True
             )
         ]
+        return HitResult(answers, elsewhere)

@@ -238,18 +238,6 @@ def index(
 
 @app.command()
 @handled
-def hits(url: Url, keystore: KeystoreOpt, user: User, role: Role, case: str) -> None:
-    """Hit/no-hit for a case's subjects, for the pairs the covenant allows you to ask about."""
-    c, _ = _client(url, keystore, user, role)
-    for a in _ok(c.post(f"/v1/cases/{case}/hits", {})):
-        typer.echo(
-            f"{a['subject'][:14]}...  {a['provider']:<24} {a['category']:<28} "
-            f"{'HIT' if a['hit'] else 'no-hit':<7} art. {', '.join(a['articles'])}"
-        )
-
-
-@app.command()
-@handled
 def request(
     url: Url,
     keystore: KeystoreOpt,

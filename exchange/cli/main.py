@@ -17,6 +17,7 @@ from exchange.cli import (
     client_followup,
     client_keys,
     client_log,
+    client_node,
     client_pseudonym_keys,
     client_texts,
     convenant,
@@ -41,6 +42,7 @@ client_access.install(client.app)
 client_followup.install(client.app)
 client_keys.install(client.app)
 client_pseudonym_keys.install(client.app)
+client_node.install(client.app)
 app.add_typer(client.app, name="client")
 admin_joins.install(admin.app)
 app.command("serve")(handled(admin.serve))

@@ -19,7 +19,7 @@ from exchange.storage import audit_queries as q
 from exchange.storage.acknowledgements import AcknowledgementRepository
 
 LIMIT = 500
-OUTCOMES = ("allowed", "denied", "hit", "no-hit", "done", "failed")
+OUTCOMES = ("allowed", "denied", "hit", "no-hit", "no-index", "done", "failed")
 ACTIONS = tuple(str(a) for a in Action)
 
 

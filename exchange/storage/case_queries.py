@@ -154,7 +154,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> Ca
         key = (provider or "", category or "", subject or "")
         if key not in latest or latest[key][0] < idx:
             latest[key] = (idx, outcome)
-    hits: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"hit": 0, "no-hit": 0})
+    hits: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"hit": 0, "no-hit": 0, "no-index": 0})
     for (provider, category, _subject), (_idx, outcome) in latest.items():
         hits[(provider, category)][outcome] += 1
     queried_at = session.execute(
@@ -211,7 +211,7 @@ def case_detail(session: Session, party: str, case_id: str, now: datetime) -> Ca
         reviews=tuple(cases.reviews(case_id)),
         hits=tuple(
             sorted(
-                (HitCount(p, k, v["hit"], v["no-hit"]) for (p, k), v in hits.items()),
+                (HitCount(p, k, v["hit"], v["no-hit"], v["no-index"]) for (p, k), v in hits.items()),
                 key=lambda h: (h.hit == 0, h.provider, h.category),
             )
         ),

@@ -201,6 +201,18 @@ class HitIndexEntry(Base):
     __table_args__ = (Index("ix_hit_subject", "subject", "party", "category"),)
 
 
+class HitIndexPublication(Base):
+    """A party has published an index for a category (its first ``POST /v1/index/{category}``, even
+    an empty one): from then on its answers for that category are hit or no-hit, before it never
+    published one they are no-index (docs/specs/hit-states.md). Kept when every entry is removed: an
+    empty index still answers no-hit."""
+
+    __tablename__ = "hit_index_published"
+    party: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class EnrichmentRequestRow(Base):
     """The case table asks a provider for one category on the case's subjects."""
 
@@ -408,3 +420,39 @@ class PseudonymKeyCopyRow(Base):
         ),
         Index("ix_pseudonym_key_copies_party", "covenant", "party"),
     )
+
+
+class ForwardRow(Base):
+    """A signal a coordinator forwarded to the partner it belongs to, without a case: sealed by the
+    sender's client for the recipient's keys (a dossier envelope); the hub holds ciphertext, the
+    digest the log records, and when the recipient first opened it. Spec: docs/specs/forwards.md."""
+
+    __tablename__ = "forwards"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sender_party: Mapped[str] = mapped_column(String(128), nullable=False)
+    sender_user: Mapped[str] = mapped_column(String(128), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(128), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(128), nullable=False)
+    covenant: Mapped[str] = mapped_column(String(128), nullable=False)  # id/version
+    header: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    digest: Mapped[str] = mapped_column(String(71), nullable=False)  # sha256:<64 hex>
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    opened: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    shredded: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_forwards_recipient", "recipient", "opened"),
+        Index("ix_forwards_until", "until"),
+    )
+
+
+class ForwardWrap(Base):
+    """The recipient's sealed copy of a forward's key, one per key. Deleting them shreds the forward."""
+
+    __tablename__ = "forward_wraps"
+    forward_id: Mapped[str] = mapped_column(String(128), ForeignKey("forwards.id"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), nullable=False)
+    wrap: Mapped[bytes] = mapped_column(LargeBinary(80), nullable=False)

@@ -131,6 +131,7 @@ class HitCount:
     category: str
     hit: int
     no_hit: int
+    no_index: int = 0  # answers while the provider had published no index for the category
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,4 +203,20 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         "a party's own sealed copies only; a party outside the covenant is refused (not-a-party)",
         "a party's software fetches its copies in any role the party holds",
     ),
+    ("GET", "/v1/inbox"): (
+        "only what waits for the caller's own party (metadata)",
+        "the role rules of the separate routes leave out what the role may not read",
+    ),
+    ("GET", "/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit"): (
+        Refused("enexis", "employee", 403, "not-coordinator"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("POST", "/v1/forwards"): (
+        Refused("enexis", "employee", 403, "not-coordinator"),
+        Refused("helmond", "employee", 403, "not-coordinator"),
+    ),
+    ("GET", "/v1/forwards/fwd-" + "0" * 32): (
+        "another party's forward answers 404 like an unknown one (test_forwards_api.py)",
+        "the flow's roles decide who opens it (test_forwards_api.py)",
+    ),
 }

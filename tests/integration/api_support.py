@@ -100,6 +100,14 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ),
     ("GET", "/v1/covenants/pit/pseudonym-keys/pending", None),
     ("GET", "/v1/covenants/pit/pseudonym-keys", None),
+    ("GET", "/v1/inbox", None),
+    ("GET", "/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit", None),
+    (
+        "POST",
+        "/v1/forwards",
+        {"to": "senzer", "purpose": "uitkeringsfraude", "covenant": "pit", "envelope": "AAAA"},
+    ),
+    ("GET", "/v1/forwards/fwd-" + "0" * 32, None),
 ]
 
 

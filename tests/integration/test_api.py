@@ -323,7 +323,11 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
             "act-000000000000", "{action_id}"
         )
         template = template.replace("/v1/index/bijstand-status", "/v1/index/{category}")
-        template = template.replace(FLAG, "{flag_id}").replace(JOIN, "{join_id}")
+        template = (
+            template.replace(FLAG, "{flag_id}")
+            .replace(JOIN, "{join_id}")
+            .replace("fwd-" + "0" * 32, "{forward_id}")
+        )
         template = template.replace("/v1/covenants/pit/", "/v1/covenants/{covenant}/")
         template = template.replace("/pseudonym-keys/1", "/pseudonym-keys/{version}")
         tried.add((method, template))

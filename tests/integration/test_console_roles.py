@@ -99,6 +99,8 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     assert "genomen; reden gegeven door helmond (coord-1)" in text  # the selection decision was taken
     assert "Three signals of overcrowding." not in text  # its reason is sealed: the hub has no text
     assert "<td>politie-oost-brabant</td><td>politie-incidenten</td><td>1</td><td>0</td>" in text  # a hit
+    # Senzer never published an index: its answer is counted as no-index, not as no-hit.
+    assert "<td>senzer</td><td>bijstand-status</td><td>0</td><td>0</td><td>1</td>" in text
     assert "politie-incidenten" in text and "violation-found" in text
     assert "2 meldingen overlast" not in text  # the sealed content never appears
     assert A not in text and "5701" not in text  # neither pseudonyms nor addresses

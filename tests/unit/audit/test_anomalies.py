@@ -219,3 +219,13 @@ def test_events_of_one_request_need_not_be_adjacent() -> None:
     a2 = Row(2, T0, "tr-a", "hit-query", "hit", "helmond", "u-1", "case-1", "v1:" + "C" * 43)
     (flag,) = find([a, b, a2], Thresholds(burst_requests=1))
     assert (flag.requests, flag.subjects, flag.events) == (2, 3, 3)
+
+
+def test_forwards_count_towards_a_burst_but_need_no_case() -> None:
+    """A forwarded signal discloses to another party, so many of them are a burst; one has no case
+    by design, so it is never an outside-case flag."""
+    log = Log()
+    for i in range(51):
+        log.request(i * 5, 1, action="forward", outcome="done", case=None)
+    (flag,) = find(log.rows, LIMITS)
+    assert (flag.kind, flag.requests) == (Kind.BURST, 51)
