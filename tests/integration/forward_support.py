@@ -1,5 +1,5 @@
-"""A service whose PIT covenant has a signal-phase flow from Helmond to Senzer: the shipped covenants
-have none from a coordinator's party to a partner, so forwarding is refused with them everywhere."""
+"""A service whose PIT covenant also lets Helmond forward a bijstand-status signal to Senzer (besides the
+shipped signaal flows), in the roles coordinator and employee, as the forwarding tests expect."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.conftest import convenant_today
 
 #: Helmond may pass a benefit-fraud signal to Senzer before any case is opened (test-only flow).
 FLOW = """
-  - id: signaal-naar-senzer
+  - id: signaal-bijstand-naar-senzer
     from: helmond
     to: senzer
     categories: [bijstand-status]

@@ -60,7 +60,7 @@ def test_test_command_prints_coverage() -> None:
     """`convenant test` prints per-article coverage and passes on the shipped covenants."""
     p = run("convenant", "test", "convenant")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "coverage per article" in p.stdout and "22 of 22 scenarios pass" in p.stdout
+    assert "coverage per article" in p.stdout and "25 of 25 scenarios pass" in p.stdout
 
 
 def test_diff_and_register_commands(tmp_path: Path) -> None:

@@ -176,10 +176,14 @@ def test_a_forward_without_a_flow_is_refused_and_the_refusal_logged(fapi: Api) -
         assert session.execute(select(ForwardRow)).first() is None
 
 
-def test_the_shipped_covenants_allow_no_forward(api: Api) -> None:
-    """The shipped covenants have no signal-phase flow from a coordinator's party to a partner."""
-    r = api.client(*COORD).get("/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit")
-    assert_problem(r, 403, "no flow from 'helmond' to 'senzer'")
+def test_the_shipped_pit_covenant_allows_exactly_its_signal_flows(api: Api) -> None:
+    """PIT 2021 lets a municipality forward a benefit signal to Senzer and a fire-safety signal to the
+    safety region (flows signaal-naar-*); nothing goes to the police that way."""
+    coord = api.client(*COORD)
+    r = coord.get("/v1/forwards/recipients?to=senzer&purpose=uitkeringsfraude&covenant=pit")
+    assert r.status_code == 200 and [x["party"] for x in r.json()] == ["senzer"], r.text
+    r = coord.get("/v1/forwards/recipients?to=politie-oost-brabant&purpose=uitkeringsfraude&covenant=pit")
+    assert_problem(r, 403, "no flow from 'helmond' to 'politie-oost-brabant'")
 
 
 def test_forwards_are_shredded_at_retention(fapi: Api) -> None:
