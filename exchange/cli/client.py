@@ -22,6 +22,7 @@ from exchange.client.directory import keys_for, signer_source
 from exchange.client.dossier_html import OpenedItem, render
 from exchange.client.dossier_pdf import render_pdf
 from exchange.client.http import ExchangeClient, Retry
+from exchange.client.log import ReceiptChecker, fetch_keys
 from exchange.client.texts import seal_text
 from exchange.crypto.envelope import (
     ItemMetadata,
@@ -57,7 +58,11 @@ class ServiceError(ExchangeError):
 def _client(url: str, keystore: Path, user: str, role: str) -> tuple[ExchangeClient, Keystore]:
     store = read_keystore(keystore, passphrase())
     # A 503 that says when to come back (the hub at capacity) is tried again a few times.
-    return ExchangeClient(url, store.keys.current, user, role, retry=Retry()), store
+    client = ExchangeClient(url, store.keys.current, user, role, retry=Retry())
+    if os.environ.get("EXCHANGE_VERIFY_RECEIPTS") == "1":  # every answer's receipt, checked
+        keys = fetch_keys(client)
+        ReceiptChecker(keys.origin, keys.receipt).install(client)
+    return client, store
 
 
 def _ok(response: Any, *expected: int) -> Any:
