@@ -8,8 +8,8 @@ and the covenant's versions; no user id enters, so none can come out. The answer
 - cases: the cases that named the subject, with the coordinating party, purpose and opening day;
 - disclosures: hits, items disclosed, items read and feedback, grouped by recipient, provider,
   kind, category, purpose, articles and legal grounds, with the days (Amsterdam) and a count;
-- no-hits: hit/no-hit answers that found nothing, as counts per asking party, asked party and
-  category, never one by one;
+- no-hits: hit/no-hit answers that found nothing (no-hit, or no-index: the provider keeps no
+  index), as counts per asking party, asked party and category, never one by one;
 - withheld: every category some version of the covenant marks ``confidential`` (police data under
   the Wpg, signals of organised crime), each with the parties that provide it. The list is the same
   for every subject, whether or not anything of the category was exchanged about this one: not
@@ -218,7 +218,7 @@ def access_answer(
                 cases[e.case] = CaseOpened(e.case, coordinator, names.purpose(e.purpose, e.covenant), _day(e))
             shown += 1
             continue
-        if e.action == "hit-query" and e.outcome == "no-hit" and e.category is not None:
+        if e.action == "hit-query" and e.outcome in ("no-hit", "no-index") and e.category is not None:
             no_hits[(e.actor_party, e.counterparty or "", e.category, e.covenant)] += 1
             shown += 1
             continue

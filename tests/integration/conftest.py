@@ -121,3 +121,51 @@ def api(db: Db) -> Iterator[Api]:
     app = create_app(settings, db.engine)
     with TestClient(app) as http:
         yield Api(http, db, keys)
+
+
+#: Tests whose behaviour does not depend on the database: they run on SQLite only, to keep the suite
+#: within its time. The signature checks of the security matrix are made before any SQL but the
+#: nonce's (its replay test stays on both databases); the files of the signed-API steps test rules
+#: made in Python over the same repositories that the end-to-end flows (test_end_to_end_client.py),
+#: the workflow files and the PostgreSQL-specific tests (test_workers_pg.py, test_query_plans.py)
+#: run on PostgreSQL too.
+SQLITE_ONLY_TESTS = frozenset(
+    {
+        "test_api.py::test_unauthenticated",
+        "test_api.py::test_unregistered_key",
+        "test_api.py::test_tampered_request",
+        "test_api.py::test_expired_and_future_signatures",
+    }
+)
+SQLITE_ONLY_FILES = frozenset(
+    {
+        "test_access_requests_api.py",
+        "test_cli_access.py",
+        "test_cli_followup.py",
+        "test_cli_keys_client.py",
+        "test_cli_log_http.py",
+        "test_cli_node.py",
+        "test_cli_pseudonym_keys.py",
+        "test_findings_api.py",
+        "test_forwards_api.py",
+        "test_hit_states_api.py",
+        "test_inbox_api.py",
+        "test_joins_api.py",
+        "test_keys_api.py",
+        "test_log_http.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL variants of :data:`SQLITE_ONLY_TESTS` and :data:`SQLITE_ONLY_FILES`."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        file = item.path.name
+        test = f"{file}::{getattr(item, 'originalname', item.name)}"
+        pg = "[postgresql" in item.name
+        (drop if pg and (file in SQLITE_ONLY_FILES or test in SQLITE_ONLY_TESTS) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
