@@ -56,7 +56,7 @@ def test_another_partys_case_answers_like_a_missing_one(
     does not exist, give the same status and the same problem document (ids aside)."""
     real = open_case(api)
     missing = "case-" + "f" * 16
-    outsider = api.client("senzer", "u-9", "coordinator")
+    outsider = api.client("someren", "u-9", "coordinator")
     answers = []
     for case_id in (real, missing):
         r = outsider.request(method, path.replace(CASE.rsplit("/", 1)[1], case_id), body)
