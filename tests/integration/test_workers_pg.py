@@ -21,6 +21,7 @@ from exchange.storage.parties import register_party
 from exchange.storage.schema import upgrade
 from tests.conftest import convenant_today
 from tests.integration.conftest import ORIGIN
+from tests.integration.test_operations import receipt_key as receipt_key_file
 from tests.pgserver import PostgresServer
 from tests.service_process import ServiceProcess
 
@@ -47,6 +48,7 @@ def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None
     token = secrets.token_urlsafe(32)
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
+    receipt_key = receipt_key_file(tmp_path)
     server = ServiceProcess(
         {
             "EXCHANGE_DATABASE_URL": url,
@@ -54,6 +56,7 @@ def test_two_workers_one_tree(pg_server: PostgresServer, tmp_path: Path) -> None
             "EXCHANGE_LOG_ORIGIN": ORIGIN,
             "EXCHANGE_MODE": "production",
             "EXCHANGE_METRICS_TOKEN": token,
+            "EXCHANGE_RECEIPT_KEY_FILE": str(receipt_key),
             "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
         },
         workers=2,
