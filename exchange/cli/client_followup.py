@@ -19,6 +19,7 @@ from exchange.cli.convenant import DEFAULT_TREE, TreeOpt, load_covenants
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt
 from exchange.client import followup
+from exchange.client.http import ExchangeClient
 from exchange.errors import InvalidInputError
 from exchange.policies.engine import LEGAL_TIMEZONE
 from exchange.policies.model import Covenant
@@ -36,6 +37,11 @@ feedback_app = typer.Typer(
 
 def _covenant(tree: Path, ref: str) -> Covenant:
     return followup.covenant_of([v.covenant for v in load_covenants(tree)], ref)
+
+
+def _case_covenant(c: ExchangeClient, tree: Path, case: str) -> Covenant:
+    """The covenant version the case runs under, as the party's own files have it (for names)."""
+    return _covenant(tree, _ok(c.get(f"/v1/cases/{case}"))["covenant"])
 
 
 def _print(lines: list[str]) -> None:
@@ -117,8 +123,7 @@ def actions_list(
     if as_json:
         _echo(found)
         return
-    info = _ok(c.get(f"/v1/cases/{case}"))
-    _print(followup.action_lines(_covenant(convenant_dir, info["covenant"]), found))
+    _print(followup.action_lines(_case_covenant(c, convenant_dir, case), found))
 
 
 @findings_app.command("add")
@@ -145,7 +150,7 @@ def findings_add(
         raise InvalidInputError("give one or more --finding CATEGORY:CODE=COUNT, or --none to withdraw")
     rows = [followup.parse_finding(f) for f in finding or []]
     c, _ = _client(url, keystore, user, role)
-    covenant = _covenant(convenant_dir, _ok(c.get(f"/v1/cases/{case}"))["covenant"])
+    covenant = _case_covenant(c, convenant_dir, case)
     mine = followup.register_findings(c, covenant, case, rows)
     if as_json:
         _echo(mine)
@@ -170,7 +175,7 @@ def findings_list(
     if as_json:
         _echo(found)
         return
-    covenant = _covenant(convenant_dir, _ok(c.get(f"/v1/cases/{case}"))["covenant"])
+    covenant = _case_covenant(c, convenant_dir, case)
     _print(followup.finding_lines(covenant, found))
 
 
@@ -193,7 +198,7 @@ def feedback_give(
     if as_json:
         _echo(answer)
         return
-    covenant = _covenant(convenant_dir, _ok(c.get(f"/v1/cases/{case}"))["covenant"])
+    covenant = _case_covenant(c, convenant_dir, case)
     _print(followup.feedback_lines(covenant, answer))
 
 
