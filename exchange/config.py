@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     join_pending_per_covenant: int = Field(default=3, ge=1, le=1000)
     joins_per_hour: int = Field(default=10, ge=1, le=10_000)
     joins_per_source_per_hour: int = Field(default=5, ge=1, le=10_000)
+    #: How often (seconds) each worker looks for covenant versions the signatories approved; the
+    #: worker that records the last approval installs it at once.
+    policy_refresh_seconds: float = Field(default=1.0, ge=0.05, le=3600)
     #: The database password, if not in the URL (e.g. from the file ``exchange_database_password`` in
     #: ``EXCHANGE_SECRETS_DIR``, where a container's secrets are mounted).
     database_password: SecretStr | None = None

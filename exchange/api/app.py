@@ -30,6 +30,7 @@ from exchange.api.routes import (
     operations,
     oversight,
     pseudonym_keys,
+    revisions,
     texts,
 )
 from exchange.api.wiring import Service
@@ -75,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         oversight,
         log,
         access,
+        revisions,
     )
     for router in routers:
         app.include_router(router.router)

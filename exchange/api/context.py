@@ -237,7 +237,9 @@ def any_role_context(request: Request, caller: Authed) -> RequestContext:
     operation = getattr(request.scope.get("route"), "name", None) or "unknown"
     case = request.path_params.get("case_id")
     slot = request.scope.get(SLOT)
-    return RequestContext(service_of(request), caller, new_trace(), datetime.now(UTC), operation, case, slot)
+    service = service_of(request)
+    service.policies.refresh()
+    return RequestContext(service, caller, new_trace(), datetime.now(UTC), operation, case, slot)
 
 
 def request_context(request: Request, caller: Authed) -> RequestContext:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from exchange.api.auth import RequestAuthenticator
 from exchange.api.metrics import Metrics
+from exchange.api.policy_watch import PolicyWatcher
 from exchange.api.receipts import checkpoint_verifier, load_receipt_signer
 from exchange.api.refusals import RefusalLog
 from exchange.cases.hits import AllowedPairs
@@ -37,6 +38,9 @@ class Service:
         #: The covenant versions as read from their files (the jurist's pages show them).
         self.versions = covenants(settings.convenant_dir)
         self.decisions = DecisionEngine(compile_covenant(v.covenant) for v in self.versions)
+        #: The versions the signatories approved over the API, installed now and as they come.
+        self.policies = PolicyWatcher(self.decisions, self.readers, settings.policy_refresh_seconds)
+        self.policies.start()
         self.pairs = AllowedPairs(self.decisions)
         self.log = AuditLog(settings.log_origin)
         self.writer = GroupCommitter(self.sessions)

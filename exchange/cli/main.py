@@ -19,6 +19,7 @@ from exchange.cli import (
     client_log,
     client_node,
     client_pseudonym_keys,
+    client_revisions,
     client_texts,
     convenant,
     keys,
@@ -43,6 +44,7 @@ client_followup.install(client.app)
 client_keys.install(client.app)
 client_pseudonym_keys.install(client.app)
 client_node.install(client.app)
+client_revisions.install(client.app, convenant.app)
 app.add_typer(client.app, name="client")
 admin_joins.install(admin.app)
 app.command("serve")(handled(admin.serve))

@@ -10,6 +10,7 @@ says so; it is logged without request values, which may identify a case.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -42,13 +43,41 @@ class _Installed:
     table: DecisionTable
     flows: FlowIndex
     phases: frozenset[str]
+    #: The first day it is no longer in force: its own ``effective_until``, or the day a later
+    #: version of the same covenant takes effect, whichever comes first (a revision supersedes it).
+    until: date | None = None
+    #: The later version that ends it before its own ``effective_until``, if one does.
+    superseded_by: str | None = None
+
+    def in_force_on(self, day: date) -> bool:
+        c = self.policy.covenant
+        return c.effective_from <= day and (self.until is None or day < self.until)
 
     @classmethod
     def build(cls, policy: CompiledPolicy) -> _Installed:
         c = policy.covenant
         return cls(
-            policy, DecisionTable(policy.policy_text), FlowIndex(c), frozenset(str(p) for p in c.phases)
+            policy,
+            DecisionTable(policy.policy_text),
+            FlowIndex(c),
+            frozenset(str(p) for p in c.phases),
+            c.effective_until,
         )
+
+
+def _windows(versions: list[_Installed]) -> tuple[_Installed, ...]:
+    """The versions of one covenant by effective date, each ending where the next one starts if that
+    is before its own ``effective_until`` (an approved revision takes over on its ``effective_from``)."""
+    versions = sorted(versions, key=lambda v: v.policy.covenant.effective_from)
+    out = []
+    for i, v in enumerate(versions):
+        own = v.policy.covenant.effective_until
+        nxt = versions[i + 1].policy.covenant if i + 1 < len(versions) else None
+        if nxt is not None and (own is None or nxt.effective_from < own):
+            out.append(dataclasses.replace(v, until=nxt.effective_from, superseded_by=nxt.label))
+        else:
+            out.append(dataclasses.replace(v, until=own, superseded_by=None))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +108,9 @@ class DecisionEngine:
                 cref = inst.policy.covenant.ref
                 versions = [v for v in current.get(cref.id, []) if v.policy.covenant.ref != cref]
                 versions.append(inst)
-                versions.sort(key=lambda v: v.policy.covenant.effective_from)
                 current[cref.id] = versions
                 history[inst.policy.digest] = inst
-            self._snapshot = _Snapshot({k: tuple(v) for k, v in current.items()}, history)
+            self._snapshot = _Snapshot({k: _windows(v) for k, v in current.items()}, history)
 
     @property
     def generation(self) -> int:
@@ -92,6 +120,11 @@ class DecisionEngine:
     @property
     def policies(self) -> list[CompiledPolicy]:
         return [v.policy for vs in self._snapshot.current.values() for v in vs]
+
+    @property
+    def digests(self) -> frozenset[PolicyDigest]:
+        """The digests of the versions installed now."""
+        return frozenset(v.policy.digest for vs in self._snapshot.current.values() for v in vs)
 
     def history(self, digest: PolicyDigest) -> CompiledPolicy | None:
         inst = self._snapshot.history.get(digest)
@@ -104,12 +137,12 @@ class DecisionEngine:
         if isinstance(found, tuple):
             return None
         day = moment.astimezone(LEGAL_TIMEZONE).date()
-        return found.policy.covenant if found.policy.covenant.in_force_on(day) else None
+        return found.policy.covenant if found.in_force_on(day) else None
 
     def in_force(self, moment: datetime) -> list[Covenant]:
         """Every covenant version in force at ``moment`` (legal day, Amsterdam time)."""
         day = moment.astimezone(LEGAL_TIMEZONE).date()
-        return [p.covenant for p in self.policies if p.covenant.in_force_on(day)]
+        return [v.policy.covenant for vs in self._snapshot.current.values() for v in vs if v.in_force_on(day)]
 
     def holds_role(self, party: str, role: str, moment: datetime) -> bool:
         """Whether some covenant version in force at ``moment`` lets ``party`` act in ``role``."""
@@ -148,10 +181,15 @@ class DecisionEngine:
         if version:
             for v in versions:
                 if v.policy.covenant.ref.version == version:
-                    return v
-            return "unknown-covenant", f"covenant '{cid}' has no version '{version}'"
+                    # A version a revision replaced hands over: a case opened under it continues
+                    # under the revision (docs/specs/covenant-revisions.md).
+                    if v.superseded_by is None or v.until is None or day < v.until:
+                        return v
+                    break
+            else:
+                return "unknown-covenant", f"covenant '{cid}' has no version '{version}'"
         for v in versions:
-            if v.policy.covenant.in_force_on(day):
+            if v.in_force_on(day):
                 return v
         return "not-in-force", f"no version of {cid.upper()} is in force on {day.isoformat()}"
 
@@ -169,8 +207,8 @@ def _validity_problem(inst: _Installed, day: date) -> tuple[str, str] | None:
             "not-in-force",
             f"{c.label} is not yet in force on {day} (it takes effect on {c.effective_from})",
         )
-    if c.effective_until is not None and day >= c.effective_until:
-        return "not-in-force", f"{c.label} is no longer in force on {day} (it ended on {c.effective_until})"
+    if inst.until is not None and day >= inst.until:
+        return "not-in-force", f"{c.label} is no longer in force on {day} (it ended on {inst.until})"
     return None
 
 

@@ -117,3 +117,13 @@ def overlap_problems(covenants: list[Covenant]) -> list[Problem]:
                         )
                     )
     return problems
+
+
+def bundle_files(directory: Path) -> dict[str, str]:
+    """The files of one version directory as a bundle (``exchange convenant publish``): every file
+    :data:`~exchange.policies.bundle.BUNDLE_FILES` names that is present."""
+    from exchange.policies.bundle import BUNDLE_FILES
+
+    if not (directory / COVENANT_FILE).is_file():
+        raise CovenantFileError([Problem(str(directory), 0, f"no {COVENANT_FILE} in this directory")])
+    return {name: _read_text(directory / name) for name in BUNDLE_FILES if (directory / name).is_file()}
