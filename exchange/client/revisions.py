@@ -91,7 +91,32 @@ def detail_lines(v: dict[str, Any]) -> list[str]:
         lines.append(f"  scenarios: {s.get('passed')} of {s.get('total')} pass")
         if s.get("untested_flows"):
             lines.append("  flows without a scenario: " + ", ".join(s["untested_flows"]))
-    impact = v.get("impact") or {}
-    for line in impact.get("lines", ()):
-        lines.append(f"  {line}")
+    return lines + impact_lines(v.get("impact") or {})
+
+
+def impact_lines(impact: dict[str, Any], limit: int = 20) -> list[str]:
+    """A proposal's impact report as lines: what changes for past decisions and hit/no-hit answers,
+    by case and party (the report holds no subjects)."""
+    if not impact:
+        return []
+    d, a = impact["decisions"], impact["answers"]
+    lines = [
+        f"  impact against {impact.get('against_label') or 'the logged outcomes'}: "
+        f"{d['changed']} of {d['replayed']} past decisions change; of {a['replayed']} hit/no-hit "
+        f"answers {a['no_longer_answered']} would no longer be given, {a['newly_answered']} would now be",
+    ]
+    for r in a["rows"][:limit]:
+        change = "now answered" if r["change"] == "newly-answered" else "no longer answered"
+        lines.append(
+            f"    case {r['case']}: {r['requester']} ({r['role']}) <- {r['provider']} '{r['category']}' "
+            f"in {r['phase']}: {change} ({r['answers']} answer(s))"
+        )
+    for r in d["rows"][:limit]:
+        now = "allowed" if r["now_allowed"] else f"denied ({r['now_code']})"
+        lines.append(
+            f"    decision #{r['index']}: {r['requester']} ({r['role']}) <- {r['provider']} "
+            f"'{r['category']}' in {r['phase']}: now {now}"
+        )
+    lines.append("  cases affected: " + (", ".join(impact.get("cases", ())) or "none"))
+    lines.append("  parties affected: " + (", ".join(impact.get("parties", ())) or "none"))
     return lines

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.integration.api_support import CASE, FLAG, JOIN, JOIN_PATH
+from tests.integration.api_support import CASE, FLAG, JOIN, JOIN_PATH, VERSION
 
 POLICE = "politie-oost-brabant"
 
@@ -190,6 +190,27 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
     ("POST", f"/v1/joins/{JOIN}/approval"): (
         Refused("someren", "coordinator", 404, "not-found"),
         Refused("helmond", "employee", 403, "not-custodian-role"),
+    ),
+    ("POST", "/v1/covenant-versions"): (
+        "only a jurist of the covenant's key custodian proposes; test_revisions_api.py proposes as "
+        "Senzer's jurist (403 not-custodian) with a real bundle",
+        "test_revisions_api.py proposes as Helmond's privacy officer (403 not-custodian)",
+    ),
+    ("GET", "/v1/covenant-versions"): (
+        "lists only the proposals of covenants the caller's party takes part in (empty for others)",
+        "every role of a party to the covenant may read its proposals (they are the covenant's text)",
+    ),
+    ("GET", VERSION): (
+        "a party outside the covenant gets 404 as for an unknown version (test_revisions_api.py)",
+        "every role of a party to the covenant may read its proposals (they are the covenant's text)",
+    ),
+    ("POST", f"{VERSION}/approval"): (
+        "test_revisions_api.py: a case-by-case partner gets 403 not-signatory on a real proposal",
+        "test_revisions_api.py: Senzer's employee gets 403 not-approver-role on a real proposal",
+    ),
+    ("POST", f"{VERSION}/withdrawal"): (
+        "test_revisions_api.py: Senzer's jurist (not the custodian) gets 403 not-custodian",
+        "only the custodian's jurist withdraws; test_revisions_api.py tries another party's jurist",
     ),
     ("PUT", "/v1/covenants/pit/pseudonym-keys/1"): (
         Refused("someren", "coordinator", 403, "not-custodian"),

@@ -30,6 +30,8 @@ CASE = "/v1/cases/case-0000000000000000"
 SUBJECT = "v1:KXfsiYLC-_oXZ-l23DKAUBL4dKMb-hnpXBSvJEO8CXs"
 FLAG = "an-" + "0" * 32
 JOIN = "join-" + "0" * 20
+#: A covenant version's path: its digest.
+VERSION = "/v1/covenant-versions/sha256:" + "0" * 64
 #: The one route signed with a key the hub does not know: :func:`signed` puts the signing key in its body.
 JOIN_PATH = "/v1/joins"
 #: Every route of the service, with a body that is valid in form: the security tests try each one.
@@ -93,6 +95,15 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", JOIN_PATH, {"party": "deurne", "name": "Gemeente Deurne", "covenant": "pit", "keys": []}),
     ("GET", "/v1/joins", None),
     ("POST", f"/v1/joins/{JOIN}/approval", {"approve": True}),
+    (
+        "POST",
+        "/v1/covenant-versions",
+        {"files": {"covenant.yaml": "id: pit\n"}, "digest": "sha256:" + "0" * 64},
+    ),
+    ("GET", "/v1/covenant-versions", None),
+    ("GET", VERSION, None),
+    ("POST", f"{VERSION}/approval", {}),
+    ("POST", f"{VERSION}/withdrawal", {}),
     (
         "PUT",
         "/v1/covenants/pit/pseudonym-keys/1",
