@@ -5,7 +5,7 @@ Pure: takes log events (as the log stores them) and compiled versions; the CLI r
 "was" is the logged outcome, or, when an old version is given, what that version decides about the
 same request. Validity dates are ignored on purpose: the question is what the rules say about the
 same requests, not whether a version was in force then. The report names cases, parties, categories
-and articles, never a subject (docs/covenants.md, "Impact of a revision").
+and articles, never a subject (docs/specs/covenant-format.md, "Impact of a revision").
 """
 
 from __future__ import annotations
