@@ -95,3 +95,13 @@ def test_pit_2021_against_2016_changes_the_demo_answers(demo_db: Path) -> None:
     assert logged.returncode == 0, logged.stderr
     assert "0 of 5 past PIT decisions would change under PIT 2021" in logged.stdout
     assert f"{answers} past PIT hit/no-hit answers replayed: 0 would no longer be given" in logged.stdout
+
+
+def test_wrong_options_are_refused_before_the_log_is_read(tmp_path: Path) -> None:
+    """An unknown format, and a version of another covenant to compare with, exit 2 and say why."""
+    db = tmp_path / "absent.db"
+    fmt = impact(db, "convenant/pit/2021", "--format", "xml")
+    assert fmt.returncode == 2 and "--format is text or json, not 'xml'" in fmt.stderr
+    other = impact(db, "convenant/pit/2021", "--against", "convenant/kit/2020")
+    assert other.returncode == 2 and "different covenants: 'kit' and 'pit'" in other.stderr
+    assert not db.exists()
