@@ -3,17 +3,21 @@ decisions and hit/no-hit answers the demo logged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.cli.demo import run_demo
 from tests.conftest import ROOT
+from tests.integration.conftest import Db
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +31,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where / "exchange.db"
 
 
-def impact(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def impact(db: Path, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
-    env["EXCHANGE_DATABASE_URL"] = f"sqlite:///{db}"
+    env["EXCHANGE_DATABASE_URL"] = url or f"sqlite:///{db}"
     return subprocess.run(
         [sys.executable, "-m", "exchange.cli.main", "convenant", "impact", *args],
         capture_output=True,
@@ -105,3 +109,39 @@ def test_wrong_options_are_refused_before_the_log_is_read(tmp_path: Path) -> Non
     other = impact(db, "convenant/pit/2021", "--against", "convenant/kit/2020")
     assert other.returncode == 2 and "different covenants: 'kit' and 'pit'" in other.stderr
     assert not db.exists()
+
+
+def test_the_log_is_read_on_either_database(db: Db) -> None:
+    """The command streams the covenant's decisions and answers from SQLite or PostgreSQL; another
+    covenant's answers and other actions are not counted."""
+    t = datetime(2022, 3, 1, 10, tzinfo=UTC)
+    base = Event(
+        t,
+        "tr-q",
+        Action.HIT_QUERY,
+        Actor("helmond", "coord-1", "coordinator"),
+        Outcome.NO_HIT,
+        case="case-1",
+        purpose="onrechtmatige-bewoning",
+        phase="selection",
+        covenant="pit/2021",
+        articles=("4",),
+    )
+    answers = [
+        base.derive(subject=s, counterparty=p, category=k)
+        for s in ("v1:" + "A" * 43, "v1:" + "B" * 43)
+        for p, k in (("senzer", "bijstand-status"), ("politie-oost-brabant", "politie-incidenten"))
+    ]
+    other = dataclasses.replace(answers[0], covenant="kit/2020", case="case-2")
+    view = Event(t, "tr-v", Action.CASE_VIEW, Actor("helmond", "po-1", "privacy-officer"), Outcome.DONE)
+    with db.sessions.begin() as s:
+        db.log.append_leaves(s, [*answers, other, view])
+    out = impact(Path("unused"), "convenant/pit/2021", "--against", "convenant/pit/2016", url=db.url)
+    assert out.returncode == 0, out.stderr
+    assert (
+        "case case-1: helmond (coordinator) <- senzer 'bijstand-status' for 'onrechtmatige-bewoning' in "
+        "selection: would now be answered (art. 4) [2 subject(s), 2 answer(s)]"
+    ) in out.stdout
+    assert "politie-incidenten' for 'onrechtmatige-bewoning' in selection" not in out.stdout
+    assert "4 past PIT hit/no-hit answers replayed" in out.stdout
+    assert "cases affected: case-1\n" in out.stdout
