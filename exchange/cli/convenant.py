@@ -183,9 +183,9 @@ def impact(
 ) -> None:
     """Replay the decisions and hit/no-hit answers in the log under a revised version.
 
-    Lists the decisions whose outcome would change, the answers that would no longer be given and
-    the pairs that would now be answered (counted per case, never a subject), then the cases and
-    parties affected. Validity dates are ignored: the question is what the rules say.
+    Lists what would change (answers counted per case, never a subject), then the cases and parties.
+
+    Without --against, what was is the logged outcome. Validity dates are ignored.
     """
     from sqlalchemy import select
 

@@ -5,7 +5,7 @@ Pure: takes log events (as the log stores them) and compiled versions; the CLI r
 "was" is the logged outcome, or, when an old version is given, what that version decides about the
 same request. Validity dates are ignored on purpose: the question is what the rules say about the
 same requests, not whether a version was in force then. The report names cases, parties, categories
-and articles, never a subject (docs/covenants.md, "Impact of a revision").
+and articles, never a subject (docs/specs/covenant-format.md, "Impact of a revision").
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ DEFAULT_LIMIT = 500
 
 @dataclass(frozen=True, slots=True)
 class ImpactRow:
+    """One logged decision whose outcome the revised version changes (``index`` is its log index)."""
+
     index: int
     request: DecisionRequest
     was_allowed: bool
@@ -92,6 +94,7 @@ class ImpactReport:
 
     @property
     def changed(self) -> bool:
+        """Whether the revision changes any decision or answer."""
         return bool(self.decisions_changed or self.answers_changed)
 
     @property
@@ -108,7 +111,7 @@ class ImpactReport:
         """Lines for a terminal: the changed decisions and answers (at most ``limit`` of each),
         then a summary naming the cases and parties."""
         cid = self.covenant.split("/")[0].upper()
-        was = f"{self.against_label}" if self.against_label else "the logged outcomes"
+        was = self.against_label or "the logged outcomes"
         lines = [f"Impact of {self.label} compared with {was}:"]
         lines += [row.render() for row in self.decisions_changed[:limit]]
         lines += [_more(len(self.decisions_changed), limit, "decision")]

@@ -13,7 +13,6 @@ a pseudonym. The subjects are counted per changed row, distinct within a case.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -102,9 +101,11 @@ class _Group:
 
 @dataclass(slots=True)
 class _Row:
+    """One changed row while it is being counted; ``decision`` is the new version's."""
+
+    decision: Decision
     subjects: set[int] = field(default_factory=set)
     answers: int = 0
-    decision: Decision | None = None
     articles: tuple[str, ...] = ()
 
 
@@ -161,8 +162,10 @@ class AnswerReplay:
                 if (pair in was) == (pair in now):
                     continue
                 kind = NO_LONGER if pair in was else NEWLY
-                row = rows.setdefault((group.case, requester, role, *pair, purpose, phase, kind), _Row())
-                row.decision = self._decide(self.new, group, pair)
+                key = (group.case, requester, role, *pair, purpose, phase, kind)
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _Row(self._decide(self.new, group, pair))
                 logged = group.answered.get(pair)
                 if kind == NO_LONGER and logged is not None:
                     # Exactly the logged answers of this pair would not be given.
@@ -176,8 +179,10 @@ class AnswerReplay:
                     row.articles = row.decision.articles
                 elif self.old is not None:
                     row.articles = self._decide(self.old, group, pair).articles
-                elif logged is not None:
-                    row.articles = logged.articles
+                else:
+                    # Without an old version a pair is lost only when it was answered: the log has
+                    # the articles it was answered under.
+                    row.articles = logged.articles if logged is not None else ()
         out = []
         for (case, requester, role, provider, category, purpose, phase, kind), row in sorted(rows.items()):
             d = row.decision
@@ -193,8 +198,8 @@ class AnswerReplay:
                     kind,
                     len(row.subjects),
                     row.answers,
-                    d.code if d is not None else "",
-                    d.reason if d is not None else "",
+                    d.code,
+                    d.reason,
                     row.articles,
                 )
             )
@@ -229,13 +234,3 @@ class AnswerReplay:
             # Validity dates are ignored: the question is what these rules say about the same query.
             d = self._decided[key] = self.engine.decide_under(policy.digest, request)
         return d
-
-
-def replay_answers(
-    events: Iterable[dict[str, Any]], engine: DecisionEngine, new: CompiledPolicy, old: CompiledPolicy | None
-) -> tuple[int, list[AnswerChange]]:
-    """Replay ``hit-query`` events (already of ``new``'s covenant); return (replayed, changed rows)."""
-    r = AnswerReplay(engine, new, old)
-    for e in events:
-        r.add(e)
-    return r.replayed, r.changes()
