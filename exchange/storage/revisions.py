@@ -168,7 +168,7 @@ class RevisionRepository:
         query = select(CovenantVersionRow.version, CovenantVersionRow.state).where(
             CovenantVersionRow.covenant == covenant
         )
-        return dict(self.session.execute(query).tuples())
+        return {str(version): str(state) for version, state in self.session.execute(query)}
 
     def approve(self, digest: str, party: str, user: str, role: str, now: datetime) -> None:
         self.session.add(CovenantApprovalRow(digest=digest, party=party, user=user, role=role, approved=now))
@@ -192,7 +192,7 @@ class RevisionRepository:
             .where(CovenantVersionRow.state == APPROVED)
             .order_by(CovenantVersionRow.digest)
         )
-        return [CompiledRow(*r) for r in self.session.execute(query).tuples()]
+        return [CompiledRow(d, m, p, c) for d, m, p, c in self.session.execute(query)]
 
     def approved_digests(self) -> frozenset[str]:
         """The digests of the approved versions (a worker's cheap check for news)."""
@@ -216,6 +216,6 @@ def past_answers(session: Session, covenant: str, limit: int) -> list[tuple[int,
         .order_by(LogEntry.idx.desc())
         .limit(limit)
     )
-    rows = [(int(idx), json.loads(event)) for idx, event in session.execute(query).tuples()]
+    rows = [(int(idx), json.loads(event)) for idx, event in session.execute(query)]
     rows.reverse()
     return rows

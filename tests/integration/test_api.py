@@ -330,6 +330,7 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
         )
         template = template.replace("/v1/covenants/pit/", "/v1/covenants/{covenant}/")
         template = template.replace("/pseudonym-keys/1", "/pseudonym-keys/{version}")
+        template = template.replace("sha256:" + "0" * 64, "{digest}")
         tried.add((method, template))
     assert have == tried
 

@@ -44,6 +44,7 @@ def approve(api: Api, digest: str, party: str, role: str = "privacy-officer") ->
 
 
 def senzer_benefits(api: Api) -> dict[str, Any]:
+    assert DECISION is not None
     r = api.client("someren").post("/v1/decisions", DECISION)
     assert r.status_code == 200, r.text
     return dict(r.json())
