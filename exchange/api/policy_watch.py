@@ -81,7 +81,7 @@ class PolicyWatcher:
             ref = str(compiled.covenant.ref)
             if compiled.digest != row.digest:
                 problems.append(f"{ref}: its stored texts hash to {compiled.digest}, not {row.digest}")
-            elif ref in by_ref and by_ref[ref] != compiled.digest and row.digest not in self._installed:
+            elif ref in by_ref and by_ref[ref] != compiled.digest:
                 problems.append(
                     f"{ref}: the covenant files hold another version with this label "
                     f"({by_ref[ref]}); remove it from the files or relabel it"

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from exchange.client.http import ExchangeClient
-from exchange.client.texts import HubAnswerError, seal_text
+from exchange.client.texts import hub_answer, seal_text
 from exchange.crypto.keys import PartyKeys
 from exchange.errors import InvalidInputError
 from exchange.policies.model import Covenant
@@ -53,14 +53,6 @@ VERDICTS = ("approved", "concerns")
 Finding = tuple[str, str, int]
 
 
-def _answer(response: Any, *expected: int) -> Any:
-    if response.status_code not in (expected or (200,)):
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"title": response.text[:200]}
-        raise HubAnswerError(response.status_code, problem if isinstance(problem, dict) else {})
-    return response.json()
 
 
 # -- steps -----------------------------------------------------------------------------------------
@@ -75,7 +67,7 @@ def add_action(client: ExchangeClient, case_id: str, kind: str, owner: str, dead
             f"kind must be one of {', '.join(sorted(ACTION_KIND_NAMES))}; nothing was sent"
         )
     body = {"kind": kind, "owner": owner, "deadline": deadline.isoformat()}
-    return _answer(client.post(f"/v1/cases/{case_id}/actions", body), 201)
+    return hub_answer(client.post(f"/v1/cases/{case_id}/actions", body), 201)
 
 
 def update_action(
@@ -87,11 +79,11 @@ def update_action(
     body: dict[str, Any] = {"status": status}
     if reason is not None:
         body["reason_sealed"] = seal_text(client, keys, case_id, "action-reason", reason)
-    return _answer(client.post(f"/v1/cases/{case_id}/actions/{action_id}", body))
+    return hub_answer(client.post(f"/v1/cases/{case_id}/actions/{action_id}", body))
 
 
 def actions(client: ExchangeClient, case_id: str) -> list[Any]:
-    return list(_answer(client.get(f"/v1/cases/{case_id}/actions")))
+    return list(hub_answer(client.get(f"/v1/cases/{case_id}/actions")))
 
 
 def register_findings(
@@ -101,11 +93,11 @@ def register_findings(
     against ``covenant`` first, so a typo is refused before anything is sent."""
     check_findings(covenant, found)
     body = {"findings": [{"category": c, "code": k, "count": n} for c, k, n in found]}
-    return list(_answer(client.post(f"/v1/cases/{case_id}/findings", body))["findings"])
+    return list(hub_answer(client.post(f"/v1/cases/{case_id}/findings", body))["findings"])
 
 
 def findings(client: ExchangeClient, case_id: str) -> list[Any]:
-    return list(_answer(client.get(f"/v1/cases/{case_id}/findings"))["findings"])
+    return list(hub_answer(client.get(f"/v1/cases/{case_id}/findings"))["findings"])
 
 
 def give_feedback(client: ExchangeClient, case_id: str, outcome: str) -> Any:
@@ -115,11 +107,11 @@ def give_feedback(client: ExchangeClient, case_id: str, outcome: str) -> Any:
         raise InvalidInputError(
             f"outcome must be one of {', '.join(sorted(OUTCOME_NAMES))}; nothing was sent"
         )
-    return _answer(client.post(f"/v1/cases/{case_id}/feedback", {"outcome": outcome}))
+    return hub_answer(client.post(f"/v1/cases/{case_id}/feedback", {"outcome": outcome}))
 
 
 def feedback(client: ExchangeClient, case_id: str) -> Any:
-    return _answer(client.get(f"/v1/cases/{case_id}/feedback"))
+    return hub_answer(client.get(f"/v1/cases/{case_id}/feedback"))
 
 
 def review(client: ExchangeClient, keys: PartyKeys, case_id: str, verdict: str, note: str) -> Any:
@@ -127,14 +119,15 @@ def review(client: ExchangeClient, keys: PartyKeys, case_id: str, verdict: str, 
     if verdict not in VERDICTS:
         raise InvalidInputError("verdict must be 'approved' or 'concerns'; nothing was sent")
     sealed = seal_text(client, keys, case_id, "review-note", note)
-    return _answer(client.post(f"/v1/cases/{case_id}/review", {"verdict": verdict, "note_sealed": sealed}))
+    return hub_answer(client.post(f"/v1/cases/{case_id}/review", {"verdict": verdict, "note_sealed": sealed}))
 
 
 def close(client: ExchangeClient, keys: PartyKeys, case_id: str, reason: str) -> Any:
     """The coordinator closes the case, from any phase, with a closing reason sealed here (the
     protocol asks for one: docs/api.md, case steps)."""
     sealed = seal_text(client, keys, case_id, "closing-reason", reason)
-    return _answer(client.post(f"/v1/cases/{case_id}/transitions", {"to": "closed", "reason_sealed": sealed}))
+    body = {"to": "closed", "reason_sealed": sealed}
+    return hub_answer(client.post(f"/v1/cases/{case_id}/transitions", body))
 
 
 # -- reading -----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from exchange.client.http import ExchangeClient
-from exchange.client.texts import HubAnswerError
+from exchange.client.texts import hub_answer
 from exchange.crypto.envelope import Recipient, format_created
 from exchange.crypto.keys import unb64
 from exchange.crypto.keystore import Keystore
@@ -39,14 +39,6 @@ class Distribution:
     unregistered: tuple[str, ...]
 
 
-def _json(response: Any, *expected: int) -> Any:
-    if response.status_code not in (expected or (200,)):
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"title": response.text[:200]}
-        raise HubAnswerError(response.status_code, problem if isinstance(problem, dict) else {})
-    return response.json()
 
 
 def _base(covenant: str) -> str:
@@ -78,7 +70,7 @@ def _upload(
     body: dict[str, Any] = {"copies": copies}
     if previous_until is not None:
         body["previous_accepted_until"] = previous_until.isoformat()
-    _json(client.request("PUT", f"{_base(key.covenant)}/{key.version}", body))
+    hub_answer(client.request("PUT", f"{_base(key.covenant)}/{key.version}", body))
 
 
 def distribute(
@@ -103,7 +95,7 @@ def distribute(
     if overlap_days < 0:
         raise InvalidInputError("the overlap is a number of days, 0 or more")
     created = format_created(now)
-    pending = _json(client.get(f"{_base(covenant)}/pending"))
+    pending = hub_answer(client.get(f"{_base(covenant)}/pending"))
     on_record = [int(v["version"]) for v in pending["versions"]]
     recipients = {
         p["party"]: Recipient(p["party"], p["kid"], unb64(p["public"], "public key"))
@@ -176,7 +168,7 @@ def fetch(
     """Fetch this party's copies, open them (:func:`open_copies`) and add every version the keystore
     lacks. Returns the keystore and the versions added; a version the keystore holds with another key
     is refused, never replaced."""
-    answer = _json(client.get(_base(covenant)))
+    answer = hub_answer(client.get(_base(covenant)))
     added = []
     for key in open_copies(answer, store, covenant, pinned):
         held = [k for k in store.pseudonym_keys if k.covenant == covenant and k.version == key.version]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.client.http import ExchangeClient
-from exchange.client.texts import HubAnswerError
+from exchange.client.texts import hub_answer
 from exchange.policies.bundle import CheckedBundle, check_bundle
 from exchange.policies.files import bundle_files
 
@@ -26,14 +26,6 @@ _YOURS = {
 }
 
 
-def _answer(response: Any, *expected: int) -> Any:
-    if response.status_code not in (expected or (200,)):
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"title": response.text[:200]}
-        raise HubAnswerError(response.status_code, problem if isinstance(problem, dict) else {})
-    return response.json()
 
 
 def prepare(directory: Path) -> CheckedBundle:
@@ -43,25 +35,25 @@ def prepare(directory: Path) -> CheckedBundle:
 
 def propose(client: ExchangeClient, bundle: CheckedBundle) -> Any:
     body = {"files": bundle.files, "digest": str(bundle.compiled.digest)}
-    return _answer(client.post(BASE, body), 201)
+    return hub_answer(client.post(BASE, body), 201)
 
 
 def approve(client: ExchangeClient, digest: str) -> Any:
-    return _answer(client.post(f"{BASE}/{digest}/approval", {}))
+    return hub_answer(client.post(f"{BASE}/{digest}/approval", {}))
 
 
 def withdraw(client: ExchangeClient, digest: str) -> Any:
-    return _answer(client.post(f"{BASE}/{digest}/withdrawal", {}))
+    return hub_answer(client.post(f"{BASE}/{digest}/withdrawal", {}))
 
 
 def listing(client: ExchangeClient, state: str | None = None) -> list[Any]:
     path = BASE if state is None else f"{BASE}?state={state}"
-    versions: list[Any] = _answer(client.get(path))["versions"]
+    versions: list[Any] = hub_answer(client.get(path))["versions"]
     return versions
 
 
 def show(client: ExchangeClient, digest: str) -> Any:
-    return _answer(client.get(f"{BASE}/{digest}"))
+    return hub_answer(client.get(f"{BASE}/{digest}"))
 
 
 def summary_line(v: dict[str, Any]) -> str:

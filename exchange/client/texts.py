@@ -45,6 +45,18 @@ class OpenedText:
     text: str
 
 
+def hub_answer(response: Any, *expected: int) -> Any:
+    """The hub's JSON answer if its status is one of ``expected`` (200 by default); otherwise
+    :class:`HubAnswerError` with the hub's problem."""
+    if response.status_code not in (expected or (200,)):
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"title": response.text[:200]}
+        raise HubAnswerError(response.status_code, problem if isinstance(problem, dict) else {})
+    return response.json()
+
+
 def _json(response: Any) -> Any:
     if response.status_code != 200:
         try:
