@@ -60,15 +60,14 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the service exited: {self.stop()[-2000:]}")
+                raise RuntimeError(f"the service exited: {self.stop()[-6000:]}")
             try:
                 if httpx.get(self.base + "/ready", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the service did not become ready")
+        raise RuntimeError(f"the service did not become ready: {self.stop()[-6000:]}")
 
     def stop(self) -> str:
         """Terminate (then kill) the process; its stderr."""
