@@ -146,6 +146,7 @@ SQLITE_ONLY_FILES = frozenset(
         "test_cli_log_http.py",
         "test_cli_node.py",
         "test_cli_pseudonym_keys.py",
+        "test_cli_revisions.py",
         "test_findings_api.py",
         "test_forwards_api.py",
         "test_hit_states_api.py",
