@@ -32,8 +32,10 @@ typecheck: $(STAMP)
 system-packages:
 	bash tests/install_system_packages.sh
 
+## TEST_WORKERS: test processes (pytest-xdist); the machines have two cores
+TEST_WORKERS ?= 2
 unit: $(STAMP) system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## bench: print performance figures as ratios against raw primitives measured in the same run
 bench: $(STAMP)

@@ -6,6 +6,7 @@ import atexit
 import functools
 import json
 import logging
+import os
 import shutil
 import tempfile
 from datetime import date, datetime, timedelta
@@ -86,7 +87,21 @@ class _LogCollector(logging.Handler):
 _COLLECTOR = _LogCollector()
 
 
+#: Under pytest-xdist (``make test`` runs two workers) each worker writes its records here at its end
+#: and the controller scans them all with its own; the directory is made before the workers start,
+#: which inherit the environment.
+_GATE_DIR = "EXCHANGE_TEST_LOG_GATE_DIR"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not _is_worker(config) and _GATE_DIR not in os.environ:
+        gate = tempfile.mkdtemp(prefix="exchange-log-gate-")
+        atexit.register(shutil.rmtree, gate, ignore_errors=True)
+        os.environ[_GATE_DIR] = gate
     root = logging.getLogger()
     root.addHandler(_COLLECTOR)
     if root.level > logging.INFO or root.level == logging.NOTSET:
@@ -96,6 +111,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from tests.logscan import scan
 
+    if _is_worker(session.config):
+        worker = session.config.workerinput["workerid"]  # type: ignore[attr-defined]  # set by xdist
+        Path(os.environ[_GATE_DIR], f"{worker}.jsonl").write_text("\n".join(_COLLECTOR.lines))
+        return
+    for part in sorted(Path(os.environ.get(_GATE_DIR, "/nonexistent")).glob("*.jsonl")):
+        _COLLECTOR.lines += [line for line in part.read_text().splitlines() if line]
     findings = scan("\n".join(_COLLECTOR.lines))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
