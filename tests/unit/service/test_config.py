@@ -71,7 +71,11 @@ def test_generated_tokens_pass_even_with_a_word_inside(raw: bytes, word: str, at
         ("postgresql+psycopg://exchange:postgres@db/exchange", True),
         ("postgresql+psycopg://exchange:changeme@db/exchange", True),
         ("postgresql+psycopg://exchange:s3cr3t@db/exchange", True),  # too short
-        (f"postgresql+psycopg://exchange:{secrets.token_urlsafe(24)}@db/exchange", False),
+        pytest.param(
+            f"postgresql+psycopg://exchange:{secrets.token_urlsafe(24)}@db/exchange",
+            False,
+            id="random-password",
+        ),
         ("not a url", True),
     ],
 )
@@ -94,9 +98,9 @@ def _key(tmp_path: Path, content: str, mode: int = 0o600) -> Path:
     ("content", "mode", "message"),
     [
         (None, 0o600, "does not exist"),
-        (secrets.token_hex(32), 0o644, "readable by others"),
+        pytest.param(secrets.token_hex(32), 0o644, "readable by others", id="random-key-0644"),
         ("not hex", 0o600, "does not hold a hex key"),
-        (secrets.token_hex(16), 0o600, "32-byte"),
+        pytest.param(secrets.token_hex(16), 0o600, "32-byte", id="random-16-byte-key"),
         ("00" * 32, 0o600, "placeholder key"),
     ],
 )
