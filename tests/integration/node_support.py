@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from exchange.crypto import sodium
 from exchange.crypto.keys import PartyKeys
-from exchange.crypto.keystore import Keystore, KdfParams, write_keystore
+from exchange.crypto.keystore import KdfParams, Keystore, write_keystore
 from exchange.node.accounts import add_user
 from exchange.node.runtime import NodeRuntime, start
 from exchange.node.settings import NodeSettings, PasswordProfile
