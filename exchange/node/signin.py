@@ -131,6 +131,12 @@ def sign_out(session: Session, token: str | None, now: datetime) -> None:
         session.delete(row)
 
 
+def drop_session(session: Session, token: str | None) -> None:
+    """Delete the session ``token`` names, if any, without an audit entry (it is being replaced)."""
+    if token:
+        session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(token)))
+
+
 def end_sessions_of(session: Session, user_id: int) -> None:
     session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
 

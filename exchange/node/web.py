@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from exchange.node.hub import LISTS, inbox_counts
 from exchange.node.runtime import NodeRuntime
-from exchange.node.signin import SignedIn, SignInFailed, csrf_matches, current, sign_in, sign_out
+from exchange.node.signin import (
+    SignedIn,
+    SignInFailed,
+    csrf_matches,
+    current,
+    drop_session,
+    sign_in,
+    sign_out,
+)
 
 HERE = Path(__file__).parent
 COOKIE = "exchange_node"
@@ -118,6 +126,9 @@ def create_app(rt: NodeRuntime) -> FastAPI:
                 token, _ = sign_in(s, name.strip(), password, rt.clock(), rt.policy)
             except SignInFailed:
                 failed = True
+            else:
+                # A sign-in replaces whatever session this browser held: no token outlives it.
+                drop_session(s, request.cookies.get(COOKIE))
         if failed:
             return page("signin.html", csrf=expected, signed_out=False, failed=True, name=name.strip())
         response = RedirectResponse("/start", 303)

@@ -251,3 +251,14 @@ def test_a_hub_answering_503_gives_a_dutch_message(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_new_sign_in_replaces_the_browsers_previous_session(node: Node) -> None:
+    """Signing in again in the same browser leaves one session, and the old token is dead."""
+    _try(node)
+    old = node.client.cookies[COOKIE]
+    assert _try(node) == "/start"
+    assert node.client.cookies[COOKIE] != old
+    with node.runtime.sessions.begin() as s:
+        assert s.get(SessionRow, token_hash(old)) is None
+        assert len(s.scalars(select(SessionRow)).all()) == 1
