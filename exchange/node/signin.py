@@ -137,9 +137,5 @@ def drop_session(session: Session, token: str | None) -> None:
         session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(token)))
 
 
-def end_sessions_of(session: Session, user_id: int) -> None:
-    session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
-
-
 def csrf_matches(expected: str, given: str | None) -> bool:
     return bool(given) and secrets.compare_digest(expected.encode(), (given or "").encode())

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.node.hub import LISTS, inbox_counts
+from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import (
     SignedIn,
@@ -49,8 +50,6 @@ HEADERS = {
 
 
 def environment() -> Environment:
-    from exchange.node.i18n import translations
-
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
