@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,17 +18,33 @@ from exchange.node.signin import token_hash
 from exchange.node.store import AuditRow, SessionRow, UserRow
 from exchange.node.web import COOKIE, PRE_COOKIE
 from tests.integration.node_support import PASSWORD, Node, make_node, node_settings
+from tests.pgserver import PostgresServer
 
 FAILED = "Aanmelden is niet gelukt"
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = make_node(node_settings(tmp_path))
+def _node(tmp_path: Path, url: str | None) -> Iterator[Node]:
+    n = make_node(node_settings(tmp_path, store_url=url))
     n.add("j.jansen", "coordinator", "privacy-officer")
     yield n
     n.client.close()
     n.runtime.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
+    """A node on a fresh store: the tests of accounts and sessions run on SQLite and PostgreSQL."""
+    url = None
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        url = server.create_database(f"n{uuid.uuid4().hex[:12]}")
+    yield from _node(tmp_path, url)
+
+
+@pytest.fixture
+def sqlite_node(tmp_path: Path) -> Iterator[Node]:
+    """For what does not depend on the store (headers, pages, the hub's absence): SQLite only."""
+    yield from _node(tmp_path, None)
 
 
 def _csrf(html: str) -> str:
@@ -65,10 +82,10 @@ def test_sign_in_shows_the_start_page_with_name_roles_and_party(node: Node) -> N
     assert ("sign-in", _user_id(node)) in _audit(node)
 
 
-def test_cookies_are_secure_httponly_and_strict(node: Node) -> None:
+def test_cookies_are_secure_httponly_and_strict(sqlite_node: Node) -> None:
     """Both the pre-session and the session cookie carry Secure, HttpOnly and SameSite=Strict."""
-    form = node.client.get("/aanmelden")
-    r = node.client.post("/aanmelden", data={"name": "j.jansen", "password": PASSWORD, "csrf": _csrf(form.text)})
+    form = sqlite_node.client.get("/aanmelden")
+    r = sqlite_node.client.post("/aanmelden", data={"name": "j.jansen", "password": PASSWORD, "csrf": _csrf(form.text)})
     cookies = form.headers.get_list("set-cookie") + r.headers.get_list("set-cookie")
     session = [c for c in cookies if c.startswith(f"{COOKIE}=")]
     pre = [c for c in cookies if c.startswith(f"{PRE_COOKIE}=")]
@@ -174,23 +191,23 @@ def test_a_disabled_user_cannot_sign_in_and_loses_open_sessions(node: Node) -> N
     assert FAILED in _try(node)
 
 
-def test_the_store_keeps_only_a_hash_of_the_session_token(node: Node) -> None:
+def test_the_store_keeps_only_a_hash_of_the_session_token(sqlite_node: Node) -> None:
     """The cookie's token is nowhere in the store."""
-    _try(node)
-    token = node.client.cookies[COOKIE]
-    raw = (Path(node.runtime.settings.data_dir) / "node.db").read_bytes()
-    wal = Path(node.runtime.settings.data_dir) / "node.db-wal"
+    _try(sqlite_node)
+    token = sqlite_node.client.cookies[COOKIE]
+    raw = (Path(sqlite_node.runtime.settings.data_dir) / "node.db").read_bytes()
+    wal = Path(sqlite_node.runtime.settings.data_dir) / "node.db-wal"
     raw += wal.read_bytes() if wal.exists() else b""
     assert len(raw) > 0 and token.encode() not in raw
-    with node.runtime.sessions.begin() as s:
+    with sqlite_node.runtime.sessions.begin() as s:
         assert s.get(SessionRow, token_hash(token)) is not None
 
 
 @pytest.mark.parametrize("path", ["/aanmelden", "/start", "/", "/nergens", "/static/node.css"])
-def test_every_response_carries_the_security_headers(node: Node, path: str) -> None:
+def test_every_response_carries_the_security_headers(sqlite_node: Node, path: str) -> None:
     """CSP without inline script or style, no framing, no referrer, on pages and static files."""
-    _try(node)
-    r = node.client.get(path)
+    _try(sqlite_node)
+    r = sqlite_node.client.get(path)
     csp = r.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp and "script-src" not in csp
@@ -200,24 +217,24 @@ def test_every_response_carries_the_security_headers(node: Node, path: str) -> N
         assert r.headers["cache-control"] == "no-store"
 
 
-def test_the_refusal_page_carries_the_headers_too(node: Node) -> None:
+def test_the_refusal_page_carries_the_headers_too(sqlite_node: Node) -> None:
     """Even a 403 is not framable."""
-    r = node.client.post("/aanmelden", data={})
+    r = sqlite_node.client.post("/aanmelden", data={})
     assert r.status_code == 403 and r.headers["x-frame-options"] == "DENY"
 
 
-def test_pages_have_no_inline_script_or_style(node: Node) -> None:
+def test_pages_have_no_inline_script_or_style(sqlite_node: Node) -> None:
     """What the CSP would block is not there to begin with."""
-    _try(node)
+    _try(sqlite_node)
     for path in ("/aanmelden", "/start"):
-        html = node.client.get(path).text
+        html = sqlite_node.client.get(path).text
         assert "<script" not in html and "style=" not in html and "<style" not in html
 
 
-def test_an_unreachable_hub_gives_a_dutch_message(node: Node) -> None:
+def test_an_unreachable_hub_gives_a_dutch_message(sqlite_node: Node) -> None:
     """Nothing listens at the hub's address: the start page says so and still works."""
-    _try(node)
-    page = node.client.get("/start")
+    _try(sqlite_node)
+    page = sqlite_node.client.get("/start")
     assert page.status_code == 200
     assert "De uitwisselingsdienst is nu niet bereikbaar" in page.text
 
