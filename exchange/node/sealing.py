@@ -4,7 +4,7 @@ The node's data key is derived, not stored: HKDF-SHA256 (RFC 5869, :func:`exchan
 hkdf_sha256`) over the X25519 secret of one key version in the party's keystore, with a fixed salt
 and the party and version as ``info``. The keystore format has no slot for extra keys, and a derived
 key needs none: whoever opens the keystore can derive it, and nobody else can. The store records
-which key version it was derived from (see :mod:`exchange.node.datakey`), so a rotation does not
+which key version it was derived from (:func:`exchange.node.runtime.bind_data_key`), so a rotation does not
 orphan data; that version's secret must be kept until the data is re-sealed.
 
 A sealed value is ``VERSION_BYTE || nonce (24) || XSalsa20-Poly1305 ciphertext`` (PyNaCl's
