@@ -23,7 +23,8 @@ class HubStatus:
     #: None when the hub gave no answer we could use; then ``problem`` says which kind.
     counts: dict[str, int] | None
     overdue: int = 0
-    #: "unreachable" (no connection or no answer) or "refused" (the hub answered with a problem).
+    #: "unreachable" (no connection or no answer), "refused" (the hub answered with a problem), or
+    #: "no-role" (none of the user's roles is one the covenants allow the party: the hub is not asked).
     problem: str | None = None
     status: int | None = None
 

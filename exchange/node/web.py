@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from exchange.node.hub import LISTS, inbox_counts
+from exchange.node.hub import LISTS, HubStatus, inbox_counts
 from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import (
@@ -142,12 +142,19 @@ def create_app(rt: NodeRuntime) -> FastAPI:
             who = who_is(s, request)
         if who is None:
             return RedirectResponse("/aanmelden", 303)
-        hub = inbox_counts(
-            rt.settings.hub_url,
-            rt.keystore.keys.current,
-            who.account.name,
-            who.account.roles[0],
-            rt.settings.hub_timeout_seconds,
+        # The node asserts to the hub only a role the user holds *and* the covenants still allow the
+        # party: roles stored before a covenant revision may no longer be allowed.
+        allowed = [r for r in who.account.roles if r in rt.party.roles]
+        hub = (
+            inbox_counts(
+                rt.settings.hub_url,
+                rt.keystore.keys.current,
+                who.account.name,
+                allowed[0],
+                rt.settings.hub_timeout_seconds,
+            )
+            if allowed
+            else HubStatus(None, problem="no-role")
         )
         return page("start.html", who=who, hub=hub, lists=LISTS, idle_minutes=max_idle // 60)
 

@@ -279,3 +279,14 @@ def test_a_new_sign_in_replaces_the_browsers_previous_session(node: Node) -> Non
     with node.runtime.sessions.begin() as s:
         assert s.get(SessionRow, token_hash(old)) is None
         assert len(s.scalars(select(SessionRow)).all()) == 1
+
+
+def test_a_role_the_covenants_no_longer_allow_is_not_asserted_to_the_hub(node: Node) -> None:
+    """A role stored before a covenant revision took it away: the hub is not asked, the page says why."""
+    _try(node)
+    with node.runtime.sessions.begin() as s:
+        user = s.scalars(select(UserRow).where(UserRow.name == "j.jansen")).one()
+        user.roles = "case-keeper"  # as if a revision had dropped the role
+    page = node.client.get("/start")
+    assert page.status_code == 200
+    assert "Geen van uw rollen is een rol die de convenanten uw organisatie toestaan" in page.text
