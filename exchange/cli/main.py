@@ -24,6 +24,7 @@ from exchange.cli import (
     convenant,
     keys,
     log,
+    node,
 )
 from exchange.cli.errors import handled
 from exchange.errors import InvalidInputError
@@ -48,6 +49,7 @@ client_revisions.install(client.app, convenant.app)
 app.add_typer(client.app, name="client")
 admin_joins.install(admin.app)
 app.command("serve")(handled(admin.serve))
+node.install(app)
 
 DEMO_DIR = Path("var/demo")
 

@@ -34,6 +34,8 @@ class HubAnswerError(ExchangeError):
 
     def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
         super().__init__(f"the hub answered {status}: {problem.get('detail') or problem.get('title')}")
+        #: The HTTP status the hub answered with (503: busy or not ready; try again later).
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert findings == [], findings
 
 
+_WIPED: list[bool] = []
+
+
+def _fresh_artifacts() -> None:
+    """Empty the screenshot directory once per run, not once per module: each browser test module
+    has its own browser, and the second must not delete the first one's screenshots."""
+    if not _WIPED:
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        _WIPED.append(True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
@@ -98,8 +110,7 @@ def browser() -> Iterator[Browser]:
         pytest.fail(
             "Debian's chromium package is not installed: run 'make test' (it installs it) or apt-get install chromium"
         )
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    _fresh_artifacts()
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:

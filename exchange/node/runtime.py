@@ -1,0 +1,118 @@
+"""Starting a node: settings, covenants, keystore, store and data key, checked before it serves.
+
+A node that cannot open its keystore, finds no party of that name in the covenants, or holds data its
+keystore cannot open refuses to start with a :class:`ConfigurationError` that says why and what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.crypto.keystore import Keystore, KeystoreError, WrongPassphrase, read_keystore
+from exchange.errors import ConfigurationError
+from exchange.node.party import PartyProfile, party_profile
+from exchange.node.sealing import DataKey, SealedDataError, derive_data_key, open_sealed, seal
+from exchange.node.settings import NodeSettings
+from exchange.node.signin import Policy
+from exchange.node.store import MetaRow, make_engine, sessions, upgrade
+from exchange.policies.files import load_tree
+
+#: Sealed under the data key at the first start; opened at every later one.
+CHECK_PLAINTEXT = b"exchange-node-store-v1"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class NodeRuntime:
+    settings: NodeSettings
+    party: PartyProfile
+    keystore: Keystore
+    data_key: DataKey
+    engine: Engine
+    sessions: sessionmaker[Any]
+    policy: Policy
+    clock: Callable[[], datetime] = field(default=_now)
+
+
+def load_party(settings: NodeSettings) -> PartyProfile:
+    party = settings.require_party()
+    tree = settings.convenant_dir
+    if not tree.is_dir():
+        raise ConfigurationError(
+            f"no covenant directory at {tree}; set EXCHANGE_NODE_CONVENANT_DIR to the covenant tree"
+        )
+    return party_profile((v.covenant for v in load_tree(tree)), party)
+
+
+def open_store(settings: NodeSettings) -> tuple[Engine, sessionmaker[Any]]:
+    engine = make_engine(settings.database_url())
+    upgrade(engine)
+    return engine, sessions(engine)
+
+
+def open_party_keystore(settings: NodeSettings, party: str) -> Keystore:
+    passphrase = settings.read_passphrase()
+    try:
+        store = read_keystore(settings.keystore, passphrase)
+    except WrongPassphrase:
+        raise ConfigurationError(
+            f"the passphrase does not open the keystore {settings.keystore}; the node does not start. "
+            "Check the file EXCHANGE_NODE_PASSPHRASE_FILE names"
+        ) from None
+    except KeystoreError as exc:
+        raise ConfigurationError(f"cannot open the keystore: {exc}; the node does not start") from None
+    if store.party != party:
+        raise ConfigurationError(
+            f"the keystore {settings.keystore} belongs to '{store.party}', not to '{party}' "
+            "(EXCHANGE_NODE_PARTY)"
+        )
+    return store
+
+
+def bind_data_key(session: Session, store: Keystore) -> DataKey:
+    """The store's data key: on first use derived from the keystore's current key version and
+    recorded; later from the recorded version, checked by opening the sealed check value."""
+    version_row = session.get(MetaRow, "data_key_version")
+    if version_row is None:
+        key = derive_data_key(store, store.keys.current.version)
+        check = base64.b64encode(seal(key, CHECK_PLAINTEXT)).decode("ascii")
+        session.add(MetaRow(key="data_key_version", value=str(key.version)))
+        session.add(MetaRow(key="data_key_check", value=check))
+        return key
+    key = derive_data_key(store, int(version_row.value))
+    check_row = session.get(MetaRow, "data_key_check")
+    try:
+        if check_row is None or open_sealed(key, base64.b64decode(check_row.value)) != CHECK_PLAINTEXT:
+            raise SealedDataError()
+    except (SealedDataError, ValueError):
+        raise ConfigurationError(
+            "this keystore does not open the node's store (its data key check failed); "
+            "is EXCHANGE_NODE_KEYSTORE the keystore this store was made with?"
+        ) from None
+    return key
+
+
+def start(settings: NodeSettings, clock: Callable[[], datetime] = _now) -> NodeRuntime:
+    """Everything the node needs to serve, or a :class:`ConfigurationError` saying what is wrong."""
+    party = load_party(settings)
+    keystore = open_party_keystore(settings, party.id)
+    engine, factory = open_store(settings)
+    with factory.begin() as session:
+        data_key = bind_data_key(session, keystore)
+    policy = Policy(
+        max_failures=settings.max_failed_sign_ins,
+        lockout=timedelta(minutes=settings.lockout_minutes),
+        idle=timedelta(minutes=settings.idle_timeout_minutes),
+        profile=settings.password_profile,
+    )
+    return NodeRuntime(settings, party, keystore, data_key, engine, factory, policy, clock)

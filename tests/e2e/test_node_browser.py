@@ -1,0 +1,165 @@
+"""The party node's workspace in a real browser (headless Chromium) against a real hub: a
+coordinator of Helmond fails a sign-in, signs in, sees the start page with the hub's counts, and
+signs out; a node whose hub is away says so. axe-core checks every page against WCAG 2.1 AA, and a
+screenshot of every page lands in build/e2e/node-*.png."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from exchange.cli.demo import _free_port, _Server
+from exchange.crypto.keystore import Keystore, write_keystore
+from exchange.node.accounts import add_user
+from exchange.node.runtime import start
+from exchange.node.settings import NodeSettings, PasswordProfile
+from exchange.node.web import create_app
+from tests.conftest import convenant_today
+from tests.e2e.conftest import Site, shot
+from tests.integration.node_support import FAST, NO_HUB, PASSPHRASE, PASSWORD
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@dataclass
+class Nodes:
+    base: str  # a Helmond node talking to the test's hub
+    offline: str  # a Helmond node whose hub cannot be reached
+
+
+def _serve(site: Site, directory: Path, hub_url: str) -> tuple[str, _Server]:
+    directory.mkdir(parents=True, exist_ok=True)
+    keystore = directory / "helmond.keystore"
+    write_keystore(keystore, Keystore(site.keys["helmond"]), PASSPHRASE, FAST)
+    (directory / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
+    settings = NodeSettings(
+        hub_url=hub_url,
+        party="helmond",
+        keystore=keystore,
+        passphrase_file=directory / "passphrase",
+        data_dir=directory / "node",
+        convenant_dir=convenant_today(),
+        password_profile=PasswordProfile.TESTS_ONLY,
+        hub_timeout_seconds=5.0,
+    )
+    runtime = start(settings)
+    with runtime.sessions.begin() as s:
+        add_user(
+            s,
+            runtime.party,
+            "h.smit",
+            ["coordinator", "privacy-officer"],
+            PASSWORD,
+            runtime.clock(),
+            PasswordProfile.TESTS_ONLY,
+            display_name="Hanna Smit",
+        )
+    port = _free_port()
+    server = _Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the node did not start")
+        time.sleep(0.05)
+    # localhost: Chromium keeps Secure cookies over plain HTTP only there.
+    return f"http://localhost:{port}", server
+
+
+@pytest.fixture(scope="module")
+def nodes(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+    root = tmp_path_factory.mktemp("nodes")
+    online, s1 = _serve(site, root / "online", site.server.base)
+    offline, s2 = _serve(site, root / "offline", NO_HUB)
+    try:
+        yield Nodes(online, offline)
+    finally:
+        s1.should_exit = s2.should_exit = True
+
+
+def accessible(page: Page) -> None:
+    """No WCAG 2.1 A or AA violation that axe-core can find on the page as it is now."""
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def no_errors(page: Page) -> None:
+    """No CSP violation, script error or failed load."""
+    assert page.errors == []  # type: ignore[attr-defined]  # collected by the page fixture
+
+
+def sign_in(page: Page, base: str, password: str = PASSWORD) -> None:
+    page.goto(base + "/aanmelden")
+    page.get_by_label("Gebruikersnaam").fill("h.smit")
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Aanmelden").click()
+
+
+def test_a_coordinator_signs_in_sees_the_start_page_and_signs_out(page: Page, nodes: Nodes) -> None:
+    page.goto(nodes.base + "/")
+    expect(page).to_have_url(nodes.base + "/aanmelden")
+    expect(page.locator("h1")).to_have_text("Aanmelden")
+    expect(page.locator("header")).to_contain_text("Gemeente Helmond")
+    accessible(page)
+    shot(page, "node-01-aanmelden")
+
+    sign_in(page, nodes.base, password="niet het goede wachtwoord")
+    expect(page.get_by_role("alert")).to_contain_text("Aanmelden is niet gelukt")
+    expect(page.get_by_label("Gebruikersnaam")).to_have_value("h.smit")
+    accessible(page)
+    shot(page, "node-02-aanmelden-mislukt")
+
+    sign_in(page, nodes.base)
+    expect(page).to_have_url(nodes.base + "/start")
+    expect(page.locator("h1")).to_have_text("Welkom, Hanna Smit")
+    expect(page.locator("dl")).to_contain_text("coördinator, privacyfunctionaris")
+    counts = page.locator("#hub-counts")
+    expect(counts).to_be_visible()  # the hub answered, signed with Helmond's keys
+    expect(counts).to_contain_text("verrijkingsverzoeken te beantwoorden")
+    assert "exchange_node" not in page.evaluate("document.cookie")  # HttpOnly
+    accessible(page)
+    shot(page, "node-03-start")
+
+    page.get_by_role("button", name="Afmelden").click()
+    expect(page.get_by_role("status")).to_have_text("U bent afgemeld.")
+    accessible(page)
+    shot(page, "node-04-afgemeld")
+    page.goto(nodes.base + "/start")
+    expect(page).to_have_url(nodes.base + "/aanmelden")
+    no_errors(page)
+
+
+def test_the_start_page_says_when_the_hub_is_away(page: Page, nodes: Nodes) -> None:
+    sign_in(page, nodes.offline)
+    expect(page.locator("#hub-status")).to_contain_text("De uitwisselingsdienst is nu niet bereikbaar")
+    accessible(page)
+    shot(page, "node-05-start-hub-onbereikbaar")
+    no_errors(page)
+
+
+def test_the_pages_work_by_keyboard_and_reflow_at_320_pixels(page: Page, nodes: Nodes) -> None:
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.goto(nodes.base + "/aanmelden")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("h.smit")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(nodes.base + "/start")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scrolling
+    accessible(page)
+    shot(page, "node-06-start-320px")
+    page.goto(nodes.base + "/nergens")
+    expect(page.locator("h1")).to_have_text("Pagina niet gevonden")
+    accessible(page)
+    shot(page, "node-07-niet-gevonden")
