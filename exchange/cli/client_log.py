@@ -23,11 +23,11 @@ import typer
 from exchange.audit.checkpoint import NoteVerifier, parse_note
 from exchange.audit.receipt import check_indexes, check_origin, log_indexes, open_receipt
 from exchange.cli.client import Role, Url, User, _client, _echo
-from exchange.cli.errors import EXIT_FAILED, handled
+from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt
+from exchange.cli.log_mirror import run_mirror
 from exchange.client.log import check_receipt_in_log, fetch_checkpoint, fetch_keys, prove_entry, public_key
-from exchange.client.mirror import mirror as mirror_log
-from exchange.errors import InvalidInputError, VerificationError
+from exchange.errors import InvalidInputError
 
 log_app = typer.Typer(
     help="Check the hub's disclosure log: checkpoints, proofs, receipts.", no_args_is_help=True
@@ -152,23 +152,7 @@ def mirror(
     extends the one mirrored before, with the log's public key alone. Exits 1 when the hub contradicts
     itself or the mirror; the mirror then keeps its last verified state."""
     c, _ = _client(url, keystore, user, role)
-    try:
-        report = mirror_log(
-            c,
-            directory,
-            _verifier(origin, log_public),
-            check_index or (),
-            lambda line: typer.echo(line, err=True),
-        )
-    except VerificationError as exc:
-        typer.echo(f"FAILED: {exc.diagnostics()}", err=True)
-        raise typer.Exit(EXIT_FAILED) from None
-    since = f" (was {report.old_size})" if report.old_size else ""
-    own = f"; entries {', '.join(map(str, report.checked))} proved" if report.checked else ""
-    typer.echo(
-        f"OK: the log of {report.size} entries{since} only grew; "
-        f"{report.fetched} tiles fetched, {report.held} full tiles held{own}"
-    )
+    run_mirror(c, directory, _verifier(origin, log_public), check_index or ())
 
 
 def install(app: typer.Typer) -> None:

@@ -191,7 +191,8 @@ def test_database_mode_and_http_mode_share_one_witness_state(
 
 def test_a_party_mirrors_the_log_and_sees_it_rewritten(hub: tuple[str, Path, PartyKeys], db: Db) -> None:
     """`exchange client log mirror` mirrors the tree with the log's public key alone, proves the
-    party's own entry, and on the next run only the new tiles; a hub whose new tile contradicts its
+    party's own entry, and on the next run only the new tiles (`exchange log verify --from` checks
+    the same without a database); a hub whose new tile contradicts its
     own tile above fails with exit 1 and a one-line reason, and the mirror keeps its state."""
     from sqlalchemy import text
 
@@ -208,6 +209,12 @@ def test_a_party_mirrors_the_log_and_sees_it_rewritten(hub: tuple[str, Path, Par
         in out
     )
     assert "checkpoint of 300 entries verified" in out
+    verify = ["log", "verify", "--from", base, "--log-public", str(tmp / "log-public"), "--quiet"]
+    assert (
+        run(base, tmp, *verify).strip()
+        == "OK: the log of 300 entries only grew; 3 tiles fetched, 1 full tiles held"
+    )
+    assert "give --log-public" in run(base, tmp, "log", "verify", "--from", base, ok=False)
     with db.sessions.begin() as s:
         db.log.append_many(s, [ev(i) for i in range(300, 600)])
     sign(db)
