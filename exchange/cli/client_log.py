@@ -147,12 +147,15 @@ def mirror(
         list[int] | None,
         typer.Option("--check-index", help="An entry your party took part in: prove it too (repeatable)."),
     ] = None,
+    recheck: Annotated[
+        bool, typer.Option(help="Also fetch every held tile again and check it is byte-identical.")
+    ] = False,
 ) -> None:
     """Mirror the log's tree as hash tiles in DIRECTORY and check that the hub's newest checkpoint
     extends the one mirrored before, with the log's public key alone. Exits 1 when the hub contradicts
     itself or the mirror; the mirror then keeps its last verified state."""
     c, _ = _client(url, keystore, user, role)
-    run_mirror(c, directory, _verifier(origin, log_public), check_index or ())
+    run_mirror(c, directory, _verifier(origin, log_public), check_index or (), recheck=recheck)
 
 
 def install(app: typer.Typer) -> None:

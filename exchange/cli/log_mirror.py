@@ -26,6 +26,7 @@ def run_mirror(
     log_key: NoteVerifier,
     check: Iterable[int] = (),
     quiet: bool = False,
+    recheck: bool = False,
 ) -> None:
     """Mirror into ``directory``, print the verdict; exit 1 when a check fails."""
 
@@ -34,7 +35,7 @@ def run_mirror(
             typer.echo(line, err=True)
 
     try:
-        report = mirror(client, directory, log_key, check, progress)
+        report = mirror(client, directory, log_key, check, progress, recheck)
     except VerificationError as exc:
         typer.echo(f"FAILED: {exc.diagnostics()}", err=True)
         raise typer.Exit(EXIT_FAILED) from None

@@ -143,10 +143,13 @@ def mirror(
     log_key: NoteVerifier,
     check: Iterable[int] = (),
     progress: Callable[[str], None] = lambda _: None,
+    recheck: bool = False,
 ) -> MirrorReport:
     """Bring the mirror in ``directory`` up to the hub's newest checkpoint, checking that the log only
-    grew, and prove the party's own entries ``check``. Raises :class:`MirrorError` (or another
-    :class:`~exchange.errors.VerificationError`) and keeps the old state when a check fails."""
+    grew, and prove the party's own entries ``check``. With ``recheck``, also fetch every held full
+    tile again and compare it byte for byte: the hub serves the tree it signed to everyone, not only
+    to new mirrors. Raises :class:`MirrorError` (or another :class:`~exchange.errors.VerificationError`)
+    and keeps the old state when a check fails."""
     store = TileDirectory(directory)
     store.discard()  # the tiles of an interrupted run were never vouched for
     old = store.checkpoint(log_key)
@@ -175,6 +178,8 @@ def mirror(
         fetched += _bind_full_tiles(client, store, m, n, read, progress)
         if old is not None:
             _check_prefix(old, n, read)
+        if recheck:
+            fetched += _recheck_held(client, store, m)
         checked = tuple(_check_own(client, new, read, i) for i in check)
         store.commit(note)
     finally:
@@ -223,6 +228,21 @@ def _bind_full_tiles(
             store.stage(tile, data)
             if fetched % PROGRESS_EVERY == 0:
                 progress(f"{fetched} tiles fetched; at {tile.path()}")
+    return fetched
+
+
+def _recheck_held(client: ExchangeClient, store: TileDirectory, m: int) -> int:
+    """Fetch every full tile held since size ``m`` again; each must be byte-identical."""
+    fetched = 0
+    for level in levels(m):
+        for index in range(full_tiles(m, level)):
+            tile = Tile(level, index)
+            fetched += 1
+            if fetch_tile(client, tile) != store.held(tile):
+                raise MirrorError(
+                    f"the hub now serves {tile.path()} otherwise than the copy mirrored at {m} entries: "
+                    "its stored tree was altered"
+                )
     return fetched
 
 

@@ -197,3 +197,22 @@ def test_a_cut_back_log_is_refused(api: Api, tmp_path: Path) -> None:
         s.add(LogCheckpoint(size=200, root=root, note=note, created=datetime.now(UTC)))
     with pytest.raises(MirrorError, match="has 200 entries, fewer than the 300 mirrored"):
         mirror(client, tmp_path, key)
+
+
+def test_recheck_catches_a_held_tile_altered_without_a_new_checkpoint(api: Api, tmp_path: Path) -> None:
+    """A leaf hash altered in the database under a held tile, with no new checkpoint: the signed tree
+    is unchanged, so a plain run passes without fetching the held tile; a recheck fetches it again
+    and sees the hub serve it otherwise than mirrored."""
+    client, key = api.client("helmond"), api.db.signer.verifier
+    grow(api, 600)
+    mirror(client, tmp_path, key)
+    with api.db.sessions.begin() as s:
+        s.execute(text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 5"), {"h": bytes(32)})
+    assert mirror(client, tmp_path, key).fetched == 2  # the right edge only
+    with pytest.raises(MirrorError, match="now serves tile/0/000 otherwise than the copy mirrored at 600"):
+        mirror(client, tmp_path, key, recheck=True)
+    with api.db.sessions.begin() as s:
+        s.execute(
+            text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 5"), {"h": leaf_hash(ev(5).canonical())}
+        )
+    assert mirror(client, tmp_path, key, recheck=True).fetched == 4
