@@ -26,6 +26,7 @@ from exchange.api.routes import (
     joins,
     keys,
     log,
+    log_tiles,
     node,
     operations,
     oversight,
@@ -75,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         followup,
         oversight,
         log,
+        log_tiles,
         access,
         revisions,
     )

@@ -4,7 +4,9 @@ public key it got from the operator (never from the hub alone).
 - ``checkpoint``: the newest signed checkpoint, its signature verified, and who cosigned it;
 - ``prove INDEX``: one event the party took part in, proved to be in the signed tree;
 - ``receipt VALUE``: an ``Exchange-Receipt`` header checked with the receipt key, against the
-  response body it came with (``--body``) and, with ``--prove``, against the log itself.
+  response body it came with (``--body``) and, with ``--prove``, against the log itself;
+- ``mirror DIR``: the log's tree mirrored as hash tiles in DIR and checked to have only grown since
+  the last run, with the party's own entries (``--check-index``) proved against it.
 
 The logic is in :mod:`exchange.client.log`; :mod:`exchange.cli.main` adds these with :func:`install`.
 """
@@ -23,6 +25,7 @@ from exchange.audit.receipt import check_indexes, check_origin, log_indexes, ope
 from exchange.cli.client import Role, Url, User, _client, _echo
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt
+from exchange.cli.log_mirror import run_mirror
 from exchange.client.log import check_receipt_in_log, fetch_checkpoint, fetch_keys, prove_entry, public_key
 from exchange.errors import InvalidInputError
 
@@ -131,11 +134,36 @@ def receipt(
     _echo(result)
 
 
+@handled
+def mirror(
+    url: Url,
+    keystore: KeystoreOpt,
+    user: User,
+    role: Role,
+    origin: Origin,
+    log_public: LogPublic,
+    directory: Annotated[Path, typer.Argument(help="The mirror's directory (made on the first run).")],
+    check_index: Annotated[
+        list[int] | None,
+        typer.Option("--check-index", help="An entry your party took part in: prove it too (repeatable)."),
+    ] = None,
+    recheck: Annotated[
+        bool, typer.Option(help="Also fetch every held tile again and check it is byte-identical.")
+    ] = False,
+) -> None:
+    """Mirror the log's tree as hash tiles in DIRECTORY and check that the hub's newest checkpoint
+    extends the one mirrored before, with the log's public key alone. Exits 1 when the hub contradicts
+    itself or the mirror; the mirror then keeps its last verified state."""
+    c, _ = _client(url, keystore, user, role)
+    run_mirror(c, directory, _verifier(origin, log_public), check_index or (), recheck=recheck)
+
+
 def install(app: typer.Typer) -> None:
     """Add ``exchange client log`` to ``exchange client``."""
     log_app.command()(checkpoint)
     log_app.command()(prove)
     log_app.command()(receipt)
+    log_app.command()(mirror)
     app.add_typer(log_app, name="log")
 
 

@@ -19,6 +19,7 @@ from exchange.audit.witness import WitnessState, witness
 from exchange.cli.common import audit_log, create_log_key, database, log_signer, log_verifier
 from exchange.cli.errors import EXIT_FAILED, handled
 from exchange.cli.keys import KeystoreOpt, passphrase
+from exchange.cli.log_mirror import verify_from
 from exchange.client.http import ExchangeClient, Retry
 from exchange.client.witness import WitnessKey, witness_over_http
 from exchange.config import load_settings
@@ -101,9 +102,30 @@ def verify(
         ),
     ] = None,
     log_public: LogPublic = None,
+    from_url: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Check the hub at this address instead of a database: its signed checkpoint and hash "
+            "tiles, with the log's public key alone (--log-public), signed with --keystore.",
+        ),
+    ] = None,
+    mirror: Annotated[
+        Path | None,
+        typer.Option(help="With --from: a mirror directory kept between runs (default: a fresh one)."),
+    ] = None,
+    keystore: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="EXCHANGE_KEYSTORE", help="With --from: the party keystore that signs the requests."
+        ),
+    ] = None,
+    user: Annotated[str, typer.Option(help="With --from: the user that signs the requests.")] = "auditor",
+    role: Annotated[str, typer.Option(help="With --from: the role asserted in the requests.")] = "auditor",
 ) -> None:
     """Recompute every leaf hash, subtree and root; check every signed checkpoint and the newest
-    cosignature each witness left in this database.
+    cosignature each witness left in this database. With --from URL, check a hub over HTTP instead:
+    its tiles give its signed root, and, with --mirror, the tree only grew since the last run.
 
     Needs only the log's public key (--log-public); without it, the key is derived from the log's
     signing key (EXCHANGE_LOG_KEY_FILE). Exits 1 naming the first bad entry if anything was altered,
@@ -111,6 +133,13 @@ def verify(
     party's own state file (--witnessed), which still counts if the stored cosignatures were deleted.
     """
     settings = load_settings()
+    if from_url is not None:
+        if log_public is None:
+            raise InvalidInputError(
+                "--from checks the hub with the log's public key alone: give --log-public"
+            )
+        verify_from(from_url, mirror, keystore, user, role, log_verifier(settings, log_public), quiet)
+        return
     verifier = log_verifier(settings, log_public)
     states = []
     for path in witnessed or []:

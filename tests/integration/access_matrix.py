@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.integration.api_support import CASE, FLAG, JOIN, JOIN_PATH, VERSION
+from tests.integration.api_support import CASE, FLAG, JOIN, JOIN_PATH, TILE, VERSION
 
 POLICE = "politie-oost-brabant"
 
@@ -151,6 +151,10 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
     ("GET", "/v1/log/proofs/consistency?from=0&to=0"): (
         "hashes of the tree only, no event: every party may check the log is append-only",
         "hashes of the tree only, no event: every role may check the log is append-only",
+    ),
+    ("GET", TILE): (
+        "hashes of the tree only, no event: every party may mirror the tree and check it",
+        "hashes of the tree only, no event: every role may mirror the tree and check it",
     ),
     ("POST", "/v1/log/witness"): (
         "a witness name belongs to the party that first cosigned under it; another party's name is "

@@ -32,6 +32,8 @@ FLAG = "an-" + "0" * 32
 JOIN = "join-" + "0" * 20
 #: A covenant version's path: its digest.
 VERSION = "/v1/covenant-versions/sha256:" + "0" * 64
+#: A hash tile of the log (c2sp.org/tlog-tiles): its path names level and index.
+TILE = "/v1/log/tile/0/000.p/1"
 #: The one route signed with a key the hub does not know: :func:`signed` puts the signing key in its body.
 JOIN_PATH = "/v1/joins"
 #: Every route of the service, with a body that is valid in form: the security tests try each one.
@@ -84,6 +86,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/log/checkpoint", None),
     ("GET", "/v1/log/proofs/inclusion?index=0", None),
     ("GET", "/v1/log/proofs/consistency?from=0&to=0", None),
+    ("GET", TILE, None),
     (
         "POST",
         "/v1/log/witness",

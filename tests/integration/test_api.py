@@ -22,6 +22,7 @@ from tests.integration.api_support import (
     NOW,
     ROUTES,
     SUBJECT,
+    TILE,
     Api,
     assert_problem,
     signed,
@@ -331,6 +332,7 @@ def test_every_route_is_in_the_security_matrix(api: Api) -> None:
         template = template.replace("/v1/covenants/pit/", "/v1/covenants/{covenant}/")
         template = template.replace("/pseudonym-keys/1", "/pseudonym-keys/{version}")
         template = template.replace("sha256:" + "0" * 64, "{digest}")
+        template = template.replace(TILE, "/v1/log/tile/{path}")
         tried.add((method, template))
     assert have == tried
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.access_matrix import ACCESS, POLICE, Refused
-from tests.integration.api_support import CASE, JOIN_PATH, ROUTES, Api
+from tests.integration.api_support import CASE, JOIN_PATH, ROUTES, TILE, Api
 from tests.integration.conftest import Db, _make_db
 from tests.integration.test_enrichment_api import prepared_case
 
@@ -28,6 +28,7 @@ OPEN = {
     ("GET", "/v1/log/proofs/consistency?from=0&to=0"),
     ("GET", "/v1/log/proofs/inclusion?index=0"),
     ("POST", "/v1/log/witness"),
+    ("GET", TILE),
 }
 
 

@@ -187,3 +187,39 @@ def test_database_mode_and_http_mode_share_one_witness_state(
     assert f"cosigned checkpoint at size {size} (over HTTP)" in run(base, tmp, *common, "--url", base)
     with db.sessions.begin() as s:
         assert db.log.witnessed(s) == [("helmond.test/witness", "helmond", size)]
+
+
+def test_a_party_mirrors_the_log_and_sees_it_rewritten(hub: tuple[str, Path, PartyKeys], db: Db) -> None:
+    """`exchange client log mirror` mirrors the tree with the log's public key alone, proves the
+    party's own entry, and on the next run only the new tiles (`exchange log verify --from` checks
+    the same without a database); a hub whose new tile contradicts its
+    own tile above fails with exit 1 and a one-line reason, and the mirror keeps its state."""
+    from sqlalchemy import text
+
+    from tests.integration.test_audit_store import ev
+
+    base, tmp, _ = hub
+    with db.sessions.begin() as s:
+        db.log.append_many(s, [ev(i) for i in range(300)])
+    sign(db)
+    mirror = ["client", "log", "mirror", str(tmp / "mirror")]
+    out = run(base, tmp, *mirror, "--check-index", "0", "--check-index", "299")
+    assert (
+        "OK: the log of 300 entries only grew; 3 tiles fetched, 1 full tiles held; entries 0, 299 proved"
+        in out
+    )
+    assert "checkpoint of 300 entries verified" in out
+    verify = ["log", "verify", "--from", base, "--log-public", str(tmp / "log-public"), "--quiet"]
+    assert (
+        run(base, tmp, *verify).strip()
+        == "OK: the log of 300 entries only grew; 3 tiles fetched, 1 full tiles held"
+    )
+    assert "give --log-public" in run(base, tmp, "log", "verify", "--from", base, ok=False)
+    with db.sessions.begin() as s:
+        db.log.append_many(s, [ev(i) for i in range(300, 600)])
+    sign(db)
+    with db.sessions.begin() as s:
+        s.execute(text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 400"), {"h": bytes(32)})
+    out = run(base, tmp, *mirror, ok=False)
+    assert "FAILED: the hub served tile/0/001, which does not hash to its entry in tile/1/000.p/2" in out
+    assert "\n300\n" in (tmp / "mirror" / "checkpoint").read_text()
