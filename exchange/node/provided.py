@@ -66,8 +66,15 @@ def provided_categories(covenants: Sequence[Covenant], party: str) -> list[Provi
 
 
 def grounds_for(
-    covenants: Sequence[Covenant], party: str, covenant: str, category: str, purpose: str, requester: str
+    covenants: Sequence[Covenant],
+    party: str,
+    covenant: str,
+    category: str,
+    purpose: str,
+    requester: str,
+    phase: str,
 ) -> Grounds:
+    """The covenant's articles and grounds for answering in the case's current ``phase``."""
     cid = covenant.split("/")[0]
     found = [c for c in covenants if str(c.ref.id) == cid]
     if not found:
@@ -79,6 +86,7 @@ def grounds_for(
         if (
             category in flow.categories
             and flow.purpose == purpose
+            and phase in flow.phases
             and any(party in c.members(end) for end in flow.providers)
             and any(requester in c.members(end) for end in flow.recipients)
         ):

@@ -51,6 +51,7 @@ def install(app: FastAPI, web: Web) -> None:
                 str(r.get("category", "")),
                 str(r.get("purpose", "")),
                 str(r.get("requested_by", "")),
+                str(r.get("phase", "")),
             )
             r["addresses"] = [known[str(x)] for x in r.get("subjects") or [] if str(x) in known]
             r["unknown"] = sum(1 for x in r.get("subjects") or [] if str(x) not in known)

@@ -137,9 +137,10 @@ def pseudonym(address: str) -> str:
     return str(pseudonymise(normalise_address(address), PIT_KEY))
 
 
-def case_asking_police(hub: Hub, address: str) -> str:
-    """Helmond opens a PIT case on ``address``, prepares it, and asks the police for incidents."""
-    coord = hub.client("helmond")
+def case_asking_police(base: str, keys: dict[str, PartyKeys], address: str) -> str:
+    """Helmond opens a PIT case on ``address`` at the hub ``base``, prepares it, and asks the police
+    for incidents."""
+    coord = ExchangeClient(base, keys["helmond"].current, "coord-1", "coordinator")
     try:
         case_id = str(
             coord.post(
@@ -149,7 +150,7 @@ def case_asking_police(hub: Hub, address: str) -> str:
         )
         coord.post(f"/v1/cases/{case_id}/transitions", {"to": "selection"})
         reason = seal_text(
-            coord, hub.keys["helmond"], case_id, "selection-reason", "Drie signalen van overbewoning."
+            coord, keys["helmond"], case_id, "selection-reason", "Drie signalen van overbewoning."
         )
         r = coord.post(f"/v1/cases/{case_id}/transitions", {"to": "preparation", "reason_sealed": reason})
         assert r.status_code == 200, r.text

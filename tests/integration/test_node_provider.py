@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -128,7 +131,7 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
 ) -> None:
     location = upload(node, "5706 LM 8\n").headers["location"]
     confirm(node, location)
-    case_id = case_asking_police(hub, "5706 LM 8")
+    case_id = case_asking_police(hub.server.base, hub.keys, "5706 LM 8")
 
     listing = node.client.get("/verzoeken").text
     assert case_id in listing
@@ -151,6 +154,14 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
     draft_id = r.headers["location"].rsplit("/", 1)[1]
     assert answer.encode() not in node.store_bytes()  # the draft is sealed at rest
     assert "nog te verzenden" in node.client.get("/verzoeken").text  # still listed while away
+
+    with busy_hub() as url:  # a hub that answers 503: said so, and the draft stays
+        node.runtime.settings = node.runtime.settings.model_copy(update={"hub_url": url})
+        r = node.client.post(f"/concepten/{draft_id}/verzenden", data={"csrf": token})
+        assert r.status_code == 303
+        draft_page = node.client.get(f"/concepten/{draft_id}").text
+        assert "De uitwisselingsdienst is nu druk of nog niet gereed" in draft_page
+        assert "Nog te verzenden." in draft_page
 
     node.hub_back()
     listing = node.client.get("/verzoeken").text  # the visit sends it
@@ -178,3 +189,49 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
     finally:
         coord.close()
     assert answer.encode() not in hub.stored_bytes()
+
+
+class _Busy(BaseHTTPRequestHandler):
+    def _busy(self) -> None:
+        body = b'{"title": "Overloaded", "status": 503}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _busy
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def busy_hub() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub, node: PoliceNode) -> None:  # noqa: F811
+    token = node.csrf("/index")
+    big = b"5701 AB 12a\n" * (2 * 1024 * 1024 // 12 + 10)
+    r = node.client.post(
+        "/index",
+        data={"csrf": token, "category": CATEGORY, "kind": "address"},
+        files={"file": ("groot.txt", big, "text/plain")},
+    )
+    assert r.status_code == 413
+    assert "Het bestand is groter dan 2 MB" in r.text
+    r = node.client.post(
+        "/index",
+        data={"csrf": "wrong", "category": CATEGORY, "kind": "address"},
+        files={"file": ("a.txt", b"5701 AB 12a\n", "text/plain")},
+    )
+    assert r.status_code == 403
+    with node.runtime.sessions.begin() as s:
+        assert s.scalars(select(IndexUploadRow)).all() == []
