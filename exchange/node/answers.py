@@ -111,8 +111,10 @@ def send(rt: NodeRuntime, draft_id: str) -> DraftRow:
                 envelope = encode(seal(content, meta, to, rt.keystore.keys.current))
                 with rt.sessions.begin() as s:  # kept before it is sent: every try sends these bytes
                     stored = s.get(DraftRow, draft_id)
-                    if stored is not None:
+                    if stored is not None and stored.envelope is None:
                         stored.envelope = envelope
+                    elif stored is not None:  # a try running at the same time kept its own first
+                        envelope = stored.envelope
             outcome = store_item(client, case, envelope, idempotency_key(draft_id))
     except HubTrouble as exc:
         problem = exc.problem
@@ -120,6 +122,8 @@ def send(rt: NodeRuntime, draft_id: str) -> DraftRow:
         row = s.get(DraftRow, draft_id)
         if row is None:
             raise NotFoundError("no such draft")
+        if row.state == DraftState.SENT:  # a try running at the same time got there first
+            return row
         if outcome is not None:
             row.state = DraftState.SENT
             row.problem = None
