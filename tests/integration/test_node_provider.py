@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from exchange.crypto.envelope import decode, open_item
+from exchange.node import answers
 from exchange.node.provider_hub import connected, store_item
 from exchange.node.records import DraftRow, IndexEntryRow, IndexUploadRow
 from tests.integration.provider_support import (
@@ -235,3 +236,38 @@ def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub
     assert r.status_code == 403
     with node.runtime.sessions.begin() as s:
         assert s.scalars(select(IndexUploadRow)).all() == []
+
+
+def test_two_tries_at_once_send_one_envelope_and_the_draft_stays_sent(
+    hub: Hub,  # noqa: F811
+    node: PoliceNode,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A try that starts while another is under way (a button and a page visit) sends the envelope
+    the other kept, so the hub replays instead of refusing, and the draft ends sent, not refused."""
+    case_id = case_asking_police(hub.server.base, hub.keys, "5708 PR 9")
+    rt = node.runtime
+    request = {"id": "enr-x", "case": case_id, "category": "politie-incidenten"}
+    with rt.sessions.begin() as s:
+        draft_id = answers.write(
+            s, rt.data_key, request, b"Geen meldingen bekend.", None, 1, "a.agent", "employee", rt.clock()
+        )
+    real = answers.recipients
+    calls: list[int] = []
+
+    def meanwhile(client: object, case: str, category: str) -> object:
+        if not calls:
+            calls.append(1)
+            assert answers.send(rt, draft_id).state == "sent"  # the other try, all the way
+        return real(client, case, category)  # type: ignore[arg-type]  # the client passed through
+
+    monkeypatch.setattr(answers, "recipients", meanwhile)
+    row = answers.send(rt, draft_id)
+    assert row.state == "sent" and row.problem is None
+    coord = hub.client("helmond")
+    try:
+        items = coord.get(f"/v1/cases/{case_id}/items").json()["items"]
+    finally:
+        coord.close()
+    assert len(items) == 1
+    assert row.envelope is not None and base64.b64decode(items[0]) == row.envelope
