@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from exchange.crypto.envelope import decode, open_item
-from exchange.node import answers
+from exchange.node import answers, provider_hub
 from exchange.node.provider_hub import connected, store_item
 from exchange.node.records import DraftRow, IndexEntryRow, IndexUploadRow
 from tests.integration.provider_support import (
@@ -252,7 +252,7 @@ def test_two_tries_at_once_send_one_envelope_and_the_draft_stays_sent(
         draft_id = answers.write(
             s, rt.data_key, request, b"Geen meldingen bekend.", None, 1, "a.agent", "employee", rt.clock()
         )
-    real = answers.recipients
+    real = provider_hub.recipients
     calls: list[int] = []
 
     def meanwhile(client: object, case: str, category: str) -> object:
