@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from exchange.client.http import ExchangeClient
 from exchange.client.texts import seal_text
@@ -55,8 +56,8 @@ class Hub:
         return b"".join(p.read_bytes() for p in self.db_path.parent.glob(self.db_path.name + "*"))
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+@pytest.fixture(scope="module", name="hub")
+def hub_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     workdir = tmp_path_factory.mktemp("hub")
     db_path = workdir / "exchange.db"
     engine = make_engine(f"sqlite:///{db_path}")
@@ -104,8 +105,8 @@ class PoliceNode:
         return b"".join(p.read_bytes() for p in directory.glob("node.db*"))
 
 
-def police_node(hub: Hub, directory: Path) -> PoliceNode:
-    """A police node on a fresh SQLite store, signed in as an employee."""
+def police_node(hub: Hub, directory: Path, store_url: str | None = None) -> PoliceNode:
+    """A police node on a fresh store (SQLite, or ``store_url``), signed in as an employee."""
     directory.mkdir(parents=True, exist_ok=True)
     keystore = directory / "police.keystore"
     write_keystore(keystore, Keystore(hub.keys[POLICE], (PIT_KEY,)), PASSPHRASE, FAST)
@@ -120,6 +121,8 @@ def police_node(hub: Hub, directory: Path) -> PoliceNode:
         password_profile=PasswordProfile.TESTS_ONLY,
         hub_timeout_seconds=5.0,
     )
+    if store_url is not None:
+        settings = settings.model_copy(update={"store_url": SecretStr(store_url)})
     runtime = start(settings)
     with runtime.sessions.begin() as s:
         add_user(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,16 +28,17 @@ from tests.integration.provider_support import (
     Hub,
     PoliceNode,
     case_asking_police,
-    hub,  # noqa: F401  (the module's hub fixture)
+    hub_fixture,  # noqa: F401  (the fixture 'hub': a hub process for this module)
     police_node,
     pseudonym,
 )
+from tests.pgserver import PostgresServer
 
 ADDRESSES = ["5701 AB 12a", "5702 CD 3", "5703 EF 44-2"]
 
 
 @pytest.fixture
-def node(hub: Hub, tmp_path: Path) -> Iterator[PoliceNode]:  # noqa: F811
+def node(hub: Hub, tmp_path: Path) -> Iterator[PoliceNode]:
     n = police_node(hub, tmp_path)
     yield n
     n.client.close()
@@ -62,7 +64,7 @@ def confirm(node: PoliceNode, location: str) -> str:
     return str(node.client.get(location).text)
 
 
-def test_a_bad_line_is_reported_by_number_and_nothing_is_sent(hub: Hub, node: PoliceNode) -> None:  # noqa: F811
+def test_a_bad_line_is_reported_by_number_and_nothing_is_sent(hub: Hub, node: PoliceNode) -> None:
     before = hub.index()
     r = upload(node, "5701 AB 12a\n\nKerkstraat 5\n5702 CD 3\n5701ab12A\n")
     assert r.status_code == 400
@@ -75,7 +77,7 @@ def test_a_bad_line_is_reported_by_number_and_nothing_is_sent(hub: Hub, node: Po
     assert hub.index() == before
 
 
-def test_a_preview_then_only_the_difference_is_sent(hub: Hub, node: PoliceNode) -> None:  # noqa: F811
+def test_a_preview_then_only_the_difference_is_sent(hub: Hub, node: PoliceNode) -> None:
     r = upload(node, "adres\n" + "\n".join(ADDRESSES) + "\n", name="adressen.csv")
     location = r.headers["location"]
     preview = node.client.get(location).text
@@ -107,7 +109,7 @@ def test_a_preview_then_only_the_difference_is_sent(hub: Hub, node: PoliceNode) 
 
 
 def test_a_send_while_the_hub_is_away_changes_nothing_and_can_be_retried(
-    hub: Hub,  # noqa: F811
+    hub: Hub,
     node: PoliceNode,
 ) -> None:
     r = upload(node, "5705 JK 7\n")
@@ -127,7 +129,7 @@ def test_a_send_while_the_hub_is_away_changes_nothing_and_can_be_retried(
 
 
 def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_recipient(
-    hub: Hub,  # noqa: F811
+    hub: Hub,
     node: PoliceNode,
 ) -> None:
     location = upload(node, "5706 LM 8\n").headers["location"]
@@ -218,7 +220,7 @@ def busy_hub() -> Iterator[str]:
         server.server_close()
 
 
-def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub, node: PoliceNode) -> None:  # noqa: F811
+def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub, node: PoliceNode) -> None:
     token = node.csrf("/index")
     big = b"5701 AB 12a\n" * (2 * 1024 * 1024 // 12 + 10)
     r = node.client.post(
@@ -239,7 +241,7 @@ def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub
 
 
 def test_two_tries_at_once_send_one_envelope_and_the_draft_stays_sent(
-    hub: Hub,  # noqa: F811
+    hub: Hub,
     node: PoliceNode,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -271,3 +273,36 @@ def test_two_tries_at_once_send_one_envelope_and_the_draft_stays_sent(
         coord.close()
     assert len(items) == 1
     assert row.envelope is not None and base64.b64decode(items[0]) == row.envelope
+
+
+def test_the_index_and_an_answer_on_a_postgresql_store(
+    hub: Hub, tmp_path: Path, pg_server: PostgresServer
+) -> None:
+    """The same steps on the node's PostgreSQL store: an index change of one addition and one
+    removal, then an answer sent."""
+    node = police_node(hub, tmp_path, pg_server.create_database(f"n{uuid.uuid4().hex[:12]}"))
+    try:
+        confirm(node, upload(node, "5709 RS 1\n5709 RS 2\n").headers["location"])
+        location = upload(node, "5709 RS 2\n5709 RS 3\n").headers["location"]
+        assert "1 toe te voegen, 1 te verwijderen, 1 ongewijzigd" in node.client.get(location).text
+        assert "Verzonden: 1 toegevoegd en 1 verwijderd" in confirm(node, location)
+        with node.runtime.sessions.begin() as s:
+            held = {e.pseudonym for e in s.scalars(select(IndexEntryRow))}
+        assert held == {pseudonym("5709 RS 2"), pseudonym("5709 RS 3")}
+        case_id = case_asking_police(hub.server.base, hub.keys, "5709 RS 3")
+        listing = node.client.get("/verzoeken").text
+        assert "5709 RS 3" in listing
+        request_id = re.findall(r'href="/verzoeken/([^"]+)"', listing)[-1]
+        r = node.client.post(
+            f"/verzoeken/{request_id}/antwoord",
+            data={
+                "csrf": node.csrf("/start"),
+                "case": case_id,
+                "category": "politie-incidenten",
+                "text": "Niets bekend.",
+            },
+        )
+        assert "Verzonden, versleuteld voor: helmond." in node.client.get(r.headers["location"]).text
+    finally:
+        node.client.close()
+        node.runtime.engine.dispose()
