@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from exchange.node import index_web, requests_web
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
 from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
@@ -32,6 +33,7 @@ from exchange.node.signin import (
     sign_in,
     sign_out,
 )
+from exchange.node.webkit import Web
 
 HERE = Path(__file__).parent
 COOKIE = "exchange_node"
@@ -170,6 +172,11 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         response = RedirectResponse("/aanmelden?afgemeld=1", 303)
         forget(response, COOKIE)
         return response
+
+    # The provider's pages (index, enrichment requests, answers) in their own modules.
+    web = Web(rt, page, who_is, refused)
+    index_web.install(app, web)
+    requests_web.install(app, web)
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
