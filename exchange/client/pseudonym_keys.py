@@ -39,8 +39,6 @@ class Distribution:
     unregistered: tuple[str, ...]
 
 
-
-
 def _base(covenant: str) -> str:
     if "/" in covenant:
         raise InvalidInputError(

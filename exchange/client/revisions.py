@@ -26,8 +26,6 @@ _YOURS = {
 }
 
 
-
-
 def prepare(directory: Path) -> CheckedBundle:
     """Read, check, compile and test a version directory, as the hub will."""
     return check_bundle(bundle_files(directory), str(directory))

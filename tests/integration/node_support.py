@@ -45,7 +45,11 @@ def make_keystore(directory: Path, party: str) -> Path:
 
 
 def node_settings(
-    directory: Path, party: str = "helmond", hub_url: str = NO_HUB, store_url: str | None = None, **extra: object
+    directory: Path,
+    party: str = "helmond",
+    hub_url: str = NO_HUB,
+    store_url: str | None = None,
+    **extra: object,
 ) -> NodeSettings:
     keystore = directory / f"{party}.keystore"
     if not keystore.exists():

@@ -60,7 +60,9 @@ def test_users_are_added_listed_given_roles_and_disabled(env: dict[str, str], tm
 
 def test_a_role_the_covenants_do_not_allow_is_refused(env: dict[str, str], tmp_path: Path) -> None:
     """Senzer may not coordinate: the error names the roles it may hold; no user is made."""
-    code, out = _run(env, "user", "add", "a.bakker", "--role", "coordinator", "--password-file", str(tmp_path / "pw"))
+    code, out = _run(
+        env, "user", "add", "a.bakker", "--role", "coordinator", "--password-file", str(tmp_path / "pw")
+    )
     assert code == 2
     assert "the covenants do not let senzer hold the role 'coordinator'; senzer may hold: employee" in out
     assert _run(env, "user", "list") == (0, "")

@@ -85,7 +85,9 @@ def test_sign_in_shows_the_start_page_with_name_roles_and_party(node: Node) -> N
 def test_cookies_are_secure_httponly_and_strict(sqlite_node: Node) -> None:
     """Both the pre-session and the session cookie carry Secure, HttpOnly and SameSite=Strict."""
     form = sqlite_node.client.get("/aanmelden")
-    r = sqlite_node.client.post("/aanmelden", data={"name": "j.jansen", "password": PASSWORD, "csrf": _csrf(form.text)})
+    r = sqlite_node.client.post(
+        "/aanmelden", data={"name": "j.jansen", "password": PASSWORD, "csrf": _csrf(form.text)}
+    )
     cookies = form.headers.get_list("set-cookie") + r.headers.get_list("set-cookie")
     session = [c for c in cookies if c.startswith(f"{COOKIE}=")]
     pre = [c for c in cookies if c.startswith(f"{PRE_COOKIE}=")]

@@ -46,7 +46,12 @@ def test_the_compiled_catalogue_translates() -> None:
     t = translations()
     assert t.gettext("Sign in") == "Aanmelden"
     assert t.gettext("Signed in as %(name)s") % {"name": "j.jansen"} == "Aangemeld als j.jansen"
-    assert catalogue_path().is_file() and catalogue_path().parts[-4:] == ("locale", "nl", "LC_MESSAGES", "messages.po")
+    assert catalogue_path().is_file() and catalogue_path().parts[-4:] == (
+        "locale",
+        "nl",
+        "LC_MESSAGES",
+        "messages.po",
+    )
 
 
 def test_the_wheel_ships_the_catalogue_and_static_files() -> None:

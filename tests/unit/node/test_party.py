@@ -24,7 +24,9 @@ def test_roles_are_checked_against_the_covenants(shipped: list[LoadedVersion]) -
     """An unknown role is refused with the roles the party may hold; duplicates are dropped."""
     senzer = party_profile([v.covenant for v in shipped], "senzer")
     assert senzer.check_roles(["employee", "employee", "jurist"]) == ("employee", "jurist")
-    with pytest.raises(InvalidInputError, match=r"do not let senzer hold the role 'coordinator'; senzer may hold: .*employee"):
+    with pytest.raises(
+        InvalidInputError, match=r"do not let senzer hold the role 'coordinator'; senzer may hold: .*employee"
+    ):
         senzer.check_roles(["employee", "coordinator"])
     with pytest.raises(InvalidInputError, match="give at least one role"):
         senzer.check_roles([" "])
