@@ -20,6 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from exchange.node import cases, signals
+from exchange.node.context import Pages
+from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
 from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
@@ -170,6 +173,11 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         response = RedirectResponse("/aanmelden?afgemeld=1", 303)
         forget(response, COOKIE)
         return response
+
+    pages = Pages(rt, page, who_is, refused)
+    book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
+    app.include_router(signals.router(pages, book))
+    app.include_router(cases.router(pages, book))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
