@@ -222,10 +222,22 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
                     stored.phase = str(hub["phase"])
         covenant = book.get((hub or {}).get("covenant", mine.covenant if mine else "").split("/")[0], now)
         phase = str(hub["phase"]) if hub else (mine.phase if mine else "")
-        subjects = [(p, plain.get(p)) for p in (hub["subjects"] if hub else list(plain))]
+        # The node's own order (as typed) first; a subject only the hub names comes after.
+        known = list(plain)
+        subjects = [(p, plain[p]) for p in known] + [
+            (p, None) for p in (hub["subjects"] if hub else []) if p not in plain
+        ]
         hits = json.loads(mine.hits) if mine and mine.hits else None
         if hits is not None:
-            hits["answers"].sort(key=lambda a: (HIT_ORDER.get(a["state"], 3), a["provider"], a["category"]))
+            # Hits first, then no-hits; a partner without an index says nothing about any subject, so
+            # those answers are listed once per partner and category, not per subject.
+            answers = sorted(
+                hits["answers"], key=lambda a: (HIT_ORDER.get(a["state"], 3), a["provider"], a["category"])
+            )
+            hits["answers"] = [a for a in answers if a["state"] != "no-index"]
+            hits["no_index"] = sorted(
+                {(a["provider"], a["category"]) for a in answers if a["state"] == "no-index"}
+            )
         reason = ""
         if mine is not None and mine.reason_sealed is not None:
             reason = open_sealed(rt.data_key, mine.reason_sealed).decode("utf-8")
