@@ -253,3 +253,76 @@ def test_an_employee_cannot_reach_the_coordinators_pages(node: Node) -> None:
     )
     r = node.client.get("/signalen")
     assert r.status_code == 403 and "Niet voor uw rol" in r.text
+
+
+def _open(node: Node, csrf: str, signal: str = "") -> str:
+    r = node.client.post(
+        "/casussen/nieuw",
+        data={
+            "csrf": csrf,
+            "purpose": "pit:onrechtmatige-bewoning",
+            "kind": "address",
+            "subjects": ADDRESS,
+            "reason": "Drie signalen van overbewoning",
+            "signal": signal,
+        },
+    )
+    assert r.status_code == 303, r.text
+    return str(r.headers["location"]).split("/")[-1].split("?")[0]
+
+
+def test_the_selection_reason_reaches_the_hub_only_sealed(node: Node, hub: Hub) -> None:
+    """The move to preparation sends the reason kept on the node, sealed for the case's readers."""
+    csrf = sign_in(node)
+    case_id = _open(node, csrf)
+    assert (
+        node.client.post(f"/casussen/{case_id}/fase", data={"csrf": csrf, "to": "selection"}).status_code
+        == 303
+    )
+    page = node.client.get(f"/casussen/{case_id}").text
+    assert "Drie signalen van overbewoning" in page  # prefilled from the node's sealed copy
+    short = node.client.post(
+        f"/casussen/{case_id}/fase", data={"csrf": csrf, "to": "preparation", "reason": "kort"}
+    )
+    assert short.status_code == 400 and "Schrijf de reden in ten minste 10 tekens" in short.text
+    moved = node.client.post(
+        f"/casussen/{case_id}/fase",
+        data={"csrf": csrf, "to": "preparation", "reason": "Drie signalen van overbewoning"},
+    )
+    assert moved.status_code == 303, moved.text
+    assert "voorbereiding" in node.client.get(f"/casussen/{case_id}").text
+    with sqlite3.connect(hub.db) as db:
+        dump = "\n".join(db.iterdump())
+    assert "overbewoning" not in dump  # the hub accepted the move, so it got the reason sealed
+
+
+def test_a_signal_is_forwarded_sealed_or_closed_and_leaves_the_list(node: Node, hub: Hub) -> None:
+    """Forwarded to Senzer: the hub holds only ciphertext; closed: the reason is sealed on the node."""
+    csrf = sign_in(node)
+    first = _record(node, csrf).split("/")[-1].split("?")[0]
+    refused = node.client.post(f"/signalen/{first}/doorsturen", data={"csrf": csrf, "to": "", "purpose": ""})
+    assert refused.status_code == 400
+    assert "Kies de partner bij wie het signaal hoort" in refused.text
+    assert "Kies een van de doelen van uw convenanten" in refused.text
+    r = node.client.post(
+        f"/signalen/{first}/doorsturen",
+        data={"csrf": csrf, "to": "senzer", "purpose": "pit:uitkeringsfraude"},
+    )
+    assert r.status_code == 303, r.text
+    assert first not in node.client.get("/signalen").text
+    with sqlite3.connect(hub.db) as db:
+        dump = "\n".join(db.iterdump())
+    assert "matrassen" not in dump and "5701 AB" not in dump
+    second = _record(node, csrf).split("/")[-1].split("?")[0]
+    short = node.client.post(f"/signalen/{second}/sluiten", data={"csrf": csrf, "reason": "nee"})
+    assert short.status_code == 400 and "in ten minste 10 tekens" in short.text
+    closed = node.client.post(
+        f"/signalen/{second}/sluiten", data={"csrf": csrf, "reason": "Al bekend bij de wijkagent"}
+    )
+    assert closed.status_code == 303
+    assert second not in node.client.get("/signalen").text
+    with node.runtime.sessions.begin() as s:
+        states = dict(s.execute(select(SignalRow.ref, SignalRow.state)).tuples().all())
+        sealed = s.scalars(select(SignalRow.closing_sealed).where(SignalRow.ref == second)).one()
+    assert states == {first: "forwarded", second: "closed"}
+    assert sealed is not None and b"wijkagent" not in sealed
