@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -16,8 +17,14 @@ from exchange.client.texts import HubAnswerError
 from exchange.errors import InvalidInputError
 from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import SignedIn, csrf_matches
+from exchange.policies.engine import LEGAL_TIMEZONE
 
 COORDINATOR = "coordinator"
+
+
+def local_time(moment: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """A stored (UTC) moment as staff read it: Amsterdam time."""
+    return moment.astimezone(LEGAL_TIMEZONE).strftime(fmt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.node import cases, signals
-from exchange.node.context import Pages
+from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
 from exchange.node.i18n import translations
@@ -59,6 +59,7 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    env.filters["local"] = local_time
     return env
 
 

@@ -1,7 +1,7 @@
 """The coordinator's casework in Chromium against a real hub: Helmond's coordinator records a
 signal, is told field by field what is wrong with a bad one, opens a case from the signal, and reads
 the case page with its subjects in plaintext; asks the partners for hit/no-hit. axe-core checks
-every new page (WCAG 2.1 AA); screenshots go to build/e2e/node-1*.png."""
+every new page (WCAG 2.1 AA), also at 320 pixels wide; screenshots go to build/e2e/node-1*.png."""
 
 from __future__ import annotations
 
@@ -145,7 +145,21 @@ def test_a_coordinator_records_a_signal_and_opens_a_case_from_it(page: Page, nod
     expect(page.locator("#casussen")).to_contain_text("Aanpak van onrechtmatige of onveilige bewoning")
     accessible(page)
     shot(page, "node-19-mijn-casussen")
+    reflows(page, node)
     # The two refused forms answer 400 on purpose (Chromium reports that load); nothing else failed.
     errors = page.errors  # type: ignore[attr-defined]  # collected by the page fixture
     assert [e for e in errors if "status of 400" not in e] == []
     assert len(errors) == 2
+
+
+def reflows(page: Page, node: str) -> None:
+    """No sideways scrolling on the signals, cases and case pages on a narrow screen."""
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.locator("#casussen a").first.click()
+    expect(page.locator("#onderwerpen")).to_contain_text(ADDRESS)
+    case = page.url.removeprefix(node)
+    for path in ("/signalen", "/signalen/nieuw", "/casussen", "/casussen/nieuw", case):
+        page.goto(node + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+        accessible(page)
+    shot(page, "node-20-casus-320px")
