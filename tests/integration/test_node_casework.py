@@ -326,3 +326,15 @@ def test_a_signal_is_forwarded_sealed_or_closed_and_leaves_the_list(node: Node, 
         sealed = s.scalars(select(SignalRow.closing_sealed).where(SignalRow.ref == second)).one()
     assert states == {first: "forwarded", second: "closed"}
     assert sealed is not None and b"wijkagent" not in sealed
+
+
+def test_the_case_page_shows_what_the_node_knows_while_the_hub_is_away(node: Node) -> None:
+    """Subjects in plaintext from the node's store, and a Dutch message instead of the hub's part."""
+    csrf = sign_in(node)
+    case_id = _open(node, csrf)
+    node.runtime.settings.hub_url = "http://127.0.0.1:9"  # the hub goes away
+    page = node.client.get(f"/casussen/{case_id}")
+    assert page.status_code == 200
+    assert "De uitwisselingsdienst is nu niet bereikbaar" in page.text and ADDRESS in page.text
+    hits = node.client.post(f"/casussen/{case_id}/hits", data={"csrf": csrf})
+    assert hits.status_code == 502 and "niet bereikbaar" in hits.text
