@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit system-packages bench reliability clean
+.PHONY: run demo test lint typecheck unit system-packages bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up and play the demo on SQLite
+## run: the hub and three party nodes on SQLite (Helmond, Senzer, politie); sign in at the printed addresses
 run: $(STAMP)
+	$(BIN)/exchange demo --nodes
+
+## demo: play a PIT case over HTTP on SQLite, party by party, in the terminal
+demo: $(STAMP)
 	$(BIN)/exchange demo
 
 ## test: set up, then lint (ruff, import contracts, bandit), type-check, and run the whole suite

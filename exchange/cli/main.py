@@ -52,6 +52,7 @@ app.command("serve")(handled(admin.serve))
 node.install(app)
 
 DEMO_DIR = Path("var/demo")
+NODES_DIR = Path("build/demo")
 
 
 @app.command()
@@ -92,8 +93,21 @@ def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo database goes (wiped first).")] = DEMO_DIR,
     exit_after: Annotated[bool, typer.Option("--exit", help="Stop the service after the demo.")] = False,
     port: Annotated[int | None, typer.Option(help="Port for the service (default: a free one).")] = None,
+    nodes: Annotated[
+        bool,
+        typer.Option(
+            "--nodes",
+            help="Instead: serve the hub (port 8000) and the workspaces of Helmond, Senzer and the police "
+            "(8701-8703) for the browser, made on first start in build/demo (or --workdir).",
+        ),
+    ] = False,
 ) -> None:
     """Start the service on SQLite and play a PIT case through it over HTTP, party by party."""
+    if nodes:
+        from exchange.cli.demo_nodes import run_nodes
+
+        run_nodes(NODES_DIR if workdir == DEMO_DIR else workdir, typer.echo, port or 8000)
+        return
     from exchange.cli.demo import run_demo  # only this command needs the server
 
     run_demo(workdir, typer.echo, keep_serving=not exit_after, port=port)

@@ -21,6 +21,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.node import index_web, requests_web
+from exchange.node import cases, signals
+from exchange.node.context import Pages, local_time
+from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
 from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
@@ -58,6 +61,7 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    env.filters["local"] = local_time
     return env
 
 
@@ -177,6 +181,11 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     web = Web(rt, page, who_is, refused)
     index_web.install(app, web)
     requests_web.install(app, web)
+
+    pages = Pages(rt, page, who_is, refused)
+    book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
+    app.include_router(signals.router(pages, book))
+    app.include_router(cases.router(pages, book))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
