@@ -20,8 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from exchange.node import index_web, requests_web
-from exchange.node import cases, signals
+from exchange.node import cases, index_web, requests_web, signals
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts

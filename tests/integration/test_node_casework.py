@@ -322,7 +322,7 @@ def test_a_signal_is_forwarded_sealed_or_closed_and_leaves_the_list(node: Node, 
     assert closed.status_code == 303
     assert second not in node.client.get("/signalen").text
     with node.runtime.sessions.begin() as s:
-        states = dict(s.execute(select(SignalRow.ref, SignalRow.state)).tuples().all())
+        states = dict(s.execute(select(SignalRow.ref, SignalRow.state)).all())
         sealed = s.scalars(select(SignalRow.closing_sealed).where(SignalRow.ref == second)).one()
     assert states == {first: "forwarded", second: "closed"}
     assert sealed is not None and b"wijkagent" not in sealed
