@@ -3,20 +3,18 @@ check, and a signed client to the hub as the signed-in user in the role the page
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from exchange.client.http import ExchangeClient, HubUnavailableError
 from exchange.client.texts import HubAnswerError
 from exchange.errors import InvalidInputError
-from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import SignedIn, csrf_matches
+from exchange.node.webkit import Web
 from exchange.policies.engine import LEGAL_TIMEZONE
 
 COORDINATOR = "coordinator"
@@ -50,11 +48,8 @@ HUB_ERRORS = (HubUnavailableError, HubAnswerError, InvalidInputError, ValueError
 
 
 @dataclass(frozen=True, slots=True)
-class Pages:
-    rt: NodeRuntime
-    page: Callable[..., HTMLResponse]
-    who_is: Callable[[Session, Request], SignedIn | None]
-    refused: Callable[[SignedIn | None], HTMLResponse]
+class Pages(Web):
+    """What the coordinator's pages share, on top of what every page of the node shares."""
 
     def coordinator(self, request: Request) -> SignedIn | Response:
         """The signed-in coordinator, or the answer to give instead: to the sign-in page without a

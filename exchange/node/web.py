@@ -35,7 +35,6 @@ from exchange.node.signin import (
     sign_in,
     sign_out,
 )
-from exchange.node.webkit import Web
 
 HERE = Path(__file__).parent
 COOKIE = "exchange_node"
@@ -177,11 +176,9 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         return response
 
     # The provider's pages (index, enrichment requests, answers) in their own modules.
-    web = Web(rt, page, who_is, refused)
-    index_web.install(app, web)
-    requests_web.install(app, web)
-
     pages = Pages(rt, page, who_is, refused)
+    index_web.install(app, pages)
+    requests_web.install(app, pages)
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
     app.include_router(cases.router(pages, book))
