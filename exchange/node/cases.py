@@ -118,11 +118,9 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
         signal: str = Form("", max_length=64),
         attempt: str = Form("", max_length=64),
     ) -> Response:
-        who = pages.coordinator(request)
+        who = pages.coordinator_posting(request, csrf)
         if not isinstance(who, SignedIn):
             return who
-        if not pages.csrf_ok(who, csrf):
-            return pages.refused(who)
         form = {"purpose": purpose, "kind": kind, "subjects": subjects, "reason": reason, "signal": signal}
         attempt = attempt if ATTEMPT.match(attempt) else secrets.token_hex(16)
         now = rt.clock()
@@ -278,11 +276,9 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
         return case_page(who, case_id, done=gedaan)
 
     def _post_guard(request: Request, case_id: str, csrf: str) -> SignedIn | Response:
-        who = pages.coordinator(request)
+        who = pages.coordinator_posting(request, csrf)
         if not isinstance(who, SignedIn):
             return who
-        if not pages.csrf_ok(who, csrf):
-            return pages.refused(who)
         if not CASE_ID.match(case_id):
             return pages.page("message.html", 404, kind="not-found", who=who)
         return who

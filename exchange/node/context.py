@@ -63,6 +63,13 @@ class Pages(Web):
             return self.page("casework_message.html", 403, kind="not-coordinator", who=who)
         return who
 
+    def coordinator_posting(self, request: Request, csrf: str) -> SignedIn | Response:
+        """As :meth:`coordinator`, for a form: a wrong or missing CSRF token is refused as well."""
+        who = self.coordinator(request)
+        if isinstance(who, SignedIn) and not self.csrf_ok(who, csrf):
+            return self.refused(who)
+        return who
+
     def csrf_ok(self, who: SignedIn, given: str) -> bool:
         return csrf_matches(who.csrf, given)
 

@@ -91,11 +91,9 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
         theme: str = Form("", max_length=MAX),
         description: str = Form("", max_length=MAX),
     ) -> Response:
-        who = pages.coordinator(request)
+        who = pages.coordinator_posting(request, csrf)
         if not isinstance(who, SignedIn):
             return who
-        if not pages.csrf_ok(who, csrf):
-            return pages.refused(who)
         signal, errors = check_signal(kind, subject, source, theme, description)
         if signal is None:
             form = {
@@ -139,11 +137,9 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
         to: str = Form("", max_length=100),
         purpose: str = Form("", max_length=200),
     ) -> Response:
-        who = pages.coordinator(request)
+        who = pages.coordinator_posting(request, csrf)
         if not isinstance(who, SignedIn):
             return who
-        if not pages.csrf_ok(who, csrf):
-            return pages.refused(who)
         row = find(ref)
         if row is None or row.state != SignalState.OPEN:
             return pages.page("message.html", 404, kind="not-found", who=who)
@@ -184,11 +180,9 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
         csrf: str = Form("", max_length=100),
         reason: str = Form("", max_length=MAX),
     ) -> Response:
-        who = pages.coordinator(request)
+        who = pages.coordinator_posting(request, csrf)
         if not isinstance(who, SignedIn):
             return who
-        if not pages.csrf_ok(who, csrf):
-            return pages.refused(who)
         row = find(ref)
         if row is None or row.state != SignalState.OPEN:
             return pages.page("message.html", 404, kind="not-found", who=who)
