@@ -146,12 +146,9 @@ def install(app: FastAPI, web: Web) -> None:
 
     @router.post("/index/{upload_id}/verzenden")
     async def confirm(request: Request, upload_id: str) -> Response:
-        who = web.signed_in(request)
-        if who is None:
-            return RedirectResponse("/aanmelden", 303)
-        form = await request.form(max_files=0, max_fields=5)
-        if not csrf_ok(who, form):
-            return web.refused(who)
+        who = await web.button(request)
+        if not isinstance(who, SignedIn):
+            return who
         await run_in_threadpool(send, who, upload_id[:40])
         return RedirectResponse(f"/index/{upload_id[:40]}", 303)
 
@@ -184,12 +181,9 @@ def install(app: FastAPI, web: Web) -> None:
 
     @router.post("/index/{upload_id}/annuleren")
     async def cancel(request: Request, upload_id: str) -> Response:
-        who = web.signed_in(request)
-        if who is None:
-            return RedirectResponse("/aanmelden", 303)
-        form = await request.form(max_files=0, max_fields=5)
-        if not csrf_ok(who, form):
-            return web.refused(who)
+        who = await web.button(request)
+        if not isinstance(who, SignedIn):
+            return who
         with rt.sessions.begin() as s:
             row = s.get(IndexUploadRow, upload_id[:40])
             if row is not None and row.state == UploadState.PREVIEW:

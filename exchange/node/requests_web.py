@@ -163,12 +163,9 @@ def install(app: FastAPI, web: Web) -> None:
 
     @app.post("/concepten/{draft_id}/verzenden")
     async def resend(request: Request, draft_id: str) -> Response:
-        who = web.signed_in(request)
-        if who is None:
-            return RedirectResponse("/aanmelden", 303)
-        form = await request.form(max_files=0, max_fields=5)
-        if not csrf_ok(who, form):
-            return web.refused(who)
+        who = await web.button(request)
+        if not isinstance(who, SignedIn):
+            return who
         try:
             await run_in_threadpool(answers.send, rt, draft_id[:40])
         except NotFoundError:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -32,6 +32,18 @@ class Web:
 
     def role(self, who: SignedIn) -> str | None:
         return acting_role(who.account.roles, self.rt.party.roles)
+
+
+    async def button(self, request: Request) -> SignedIn | Response:
+        """The signed-in user behind a form that is only a button and its CSRF token; otherwise the
+        answer to give (to the sign-in page, or the refusal of a wrong token)."""
+        who = self.signed_in(request)
+        if who is None:
+            return RedirectResponse("/aanmelden", 303)
+        form = await request.form(max_files=0, max_fields=5)
+        if not csrf_ok(who, form):
+            return self.refused(who)
+        return who
 
 
 class TooLarge(Exception):
