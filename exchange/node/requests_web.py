@@ -43,7 +43,9 @@ def install(app: FastAPI, web: Web) -> None:
         subjects = [str(s) for r in found for s in r.get("subjects") or []]
         with rt.sessions.begin() as s:
             known = index_sync.addresses(s, rt.data_key, subjects)
+        names = {str(p): party.name for c in versions for p, party in c.parties.items()}
         for r in found:
+            r["requester_name"] = names.get(str(r.get("requested_by", "")), r.get("requested_by"))
             r["grounds"] = grounds_for(
                 versions,
                 rt.party.id,

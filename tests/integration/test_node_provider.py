@@ -140,6 +140,7 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
     assert case_id in listing
     assert "5706 LM 8" in listing  # resolved on the node from its own index
     assert "Incidenten en mutaties op het adres" in listing and "Artikel 6" in listing
+    assert re.search(r"Gevraagd door</dt><dd[^>]*>Gemeente Helmond</dd>", listing)  # the covenant's name
     request_id = re.findall(r'href="/verzoeken/([^"]+)"', listing)[-1]
     form = node.client.get(f"/verzoeken/{request_id}").text
     assert re.search(r'id="ontvangers">\s*<li>helmond', form)
