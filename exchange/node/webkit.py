@@ -33,7 +33,6 @@ class Web:
     def role(self, who: SignedIn) -> str | None:
         return acting_role(who.account.roles, self.rt.party.roles)
 
-
     async def button(self, request: Request) -> SignedIn | Response:
         """The signed-in user behind a form that is only a button and its CSRF token; otherwise the
         answer to give (to the sign-in page, or the refusal of a wrong token)."""
