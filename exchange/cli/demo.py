@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sqlalchemy import Engine
 
 from exchange.api.app import create_app
 from exchange.audit.checkpoint import NoteSigner
@@ -72,6 +73,21 @@ class _Server(uvicorn.Server):
         pass
 
 
+def demo_hub(workdir: Path, covenants: Path, database: str) -> tuple[Settings, Engine]:
+    """The demo hub's settings (SQLite file ``database`` in ``workdir``, the date-moved covenant copies)
+    and its engine, migrated to the newest schema."""
+    settings = Settings(
+        mode="dev",
+        database_url=f"sqlite:///{workdir / database}",
+        convenant_dir=covenants,
+        log_origin=ORIGIN,
+        log_key_file=workdir / "log-key",
+    )
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return settings, engine
+
+
 def run_demo(
     workdir: Path, say: Callable[[str], None] = print, keep_serving: bool = False, port: int | None = None
 ) -> dict[str, Any]:
@@ -94,15 +110,7 @@ def run_demo(
         f"(demo covenants: copies of {SHIPPED_COVENANTS}/ with dates moved to today, "
         f"{shift_days(DEMO_REFERENCE_DATE, today):+d} days, in {covenants})"
     )
-    settings = Settings(
-        mode="dev",
-        database_url=f"sqlite:///{workdir / 'exchange.db'}",
-        convenant_dir=covenants,
-        log_origin=ORIGIN,
-        log_key_file=workdir / "log-key",
-    )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    settings, engine = demo_hub(workdir, covenants, "exchange.db")
     sessions = session_factory(engine)
     keys = {p: PartyKeys.create(p, now) for p in PARTIES}
     with sessions.begin() as s:  # the operator registers public keys only (exchange admin register-party)

@@ -24,10 +24,9 @@ from pathlib import Path
 import uvicorn
 
 from exchange.api.app import create_app
-from exchange.cli.demo import ORIGIN, SHIPPED_COVENANTS, _Server
+from exchange.cli.demo import SHIPPED_COVENANTS, _Server, demo_hub
 from exchange.client.http import ExchangeClient
 from exchange.client.pseudonym_keys import distribute, fetch
-from exchange.config import Settings
 from exchange.crypto import sodium
 from exchange.crypto.keys import PartyKeys
 from exchange.crypto.keystore import KdfParams, Keystore, write_keystore
@@ -42,7 +41,6 @@ from exchange.policies.engine import LEGAL_TIMEZONE
 from exchange.policies.rebase import DEMO_REFERENCE_DATE, write_rebased_tree
 from exchange.storage.db import make_engine
 from exchange.storage.parties import register_party
-from exchange.storage.schema import upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,15 +174,7 @@ def running(
     shutil.rmtree(covenants, ignore_errors=True)
     today = datetime.now(UTC).astimezone(LEGAL_TIMEZONE).date()
     write_rebased_tree(SHIPPED_COVENANTS, covenants, reference=DEMO_REFERENCE_DATE, today=today)
-    settings = Settings(
-        mode="dev",
-        database_url=f"sqlite:///{workdir / 'hub.db'}",
-        convenant_dir=covenants,
-        log_origin=ORIGIN,
-        log_key_file=workdir / "log-key",
-    )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    settings, engine = demo_hub(workdir, covenants, "hub.db")
     servers: list[tuple[_Server, threading.Thread]] = []
     runtimes = []
     try:
