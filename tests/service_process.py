@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -79,3 +81,33 @@ class ServiceProcess:
             self.proc.kill()
             _, err = self.proc.communicate()
         return (err or b"").decode(errors="replace")
+
+
+def sqlite_hub(workdir: Path, parties: tuple[str, ...], origin: str) -> tuple[ServiceProcess, dict[str, Any]]:
+    """A hub on a SQLite file in ``workdir`` (``exchange.db``) serving the date-moved covenants, with
+    ``parties`` registered under fresh keys; the running service and the keys by party."""
+    from exchange.crypto.keys import PartyKeys
+    from exchange.storage.db import make_engine, session_factory
+    from exchange.storage.parties import register_party
+    from exchange.storage.schema import upgrade
+    from tests.conftest import convenant_today
+
+    url = f"sqlite:///{workdir / 'exchange.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    keys = {p: PartyKeys.create(p, now) for p in parties}
+    with session_factory(engine).begin() as s:
+        for p, k in keys.items():
+            register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
+    engine.dispose()
+    server = ServiceProcess(
+        {
+            "EXCHANGE_MODE": "dev",
+            "EXCHANGE_DATABASE_URL": url,
+            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
+            "EXCHANGE_LOG_ORIGIN": origin,
+            "EXCHANGE_LOG_KEY_FILE": str(workdir / "log-key"),
+        }
+    )
+    return server, keys

@@ -17,12 +17,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from exchange.cli.demo import PARTIES, _play
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keys import PartyKeys
-from exchange.storage.db import make_engine, session_factory
-from exchange.storage.parties import register_party
-from exchange.storage.schema import upgrade
-from tests.conftest import convenant_today
 from tests.logscan import scan
-from tests.service_process import ROOT, ServiceProcess
+from tests.service_process import ROOT, ServiceProcess, sqlite_hub
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/lib/chromium/chromium") if Path(p).exists()), None)
 # As the machine notes say: without these, Chromium tries Google's hosts at every start.
@@ -58,24 +54,8 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     workdir = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{workdir / 'exchange.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
     now = datetime.now(UTC)
-    keys = {p: PartyKeys.create(p, now) for p in PARTIES}
-    with session_factory(engine).begin() as s:
-        for p, k in keys.items():
-            register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
-    engine.dispose()
-    server = ServiceProcess(
-        {
-            "EXCHANGE_MODE": "dev",
-            "EXCHANGE_DATABASE_URL": url,
-            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
-            "EXCHANGE_LOG_ORIGIN": "e2e.exchange/log",
-            "EXCHANGE_LOG_KEY_FILE": str(workdir / "log-key"),
-        }
-    )
+    server, keys = sqlite_hub(workdir, PARTIES, "e2e.exchange/log")
     try:
         # localhost, not 127.0.0.1: the session cookie is Secure, and browsers accept Secure
         # cookies over plain HTTP only from localhost.

@@ -7,7 +7,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,9 @@ from exchange.node.accounts import add_user
 from exchange.node.runtime import NodeRuntime, start
 from exchange.node.settings import NodeSettings, PasswordProfile
 from exchange.node.web import create_app
-from exchange.storage.db import make_engine, session_factory
-from exchange.storage.parties import register_party
-from exchange.storage.schema import upgrade
 from tests.conftest import convenant_today
 from tests.integration.node_support import FAST, NO_HUB, PASSPHRASE, PASSWORD
-from tests.service_process import ServiceProcess
+from tests.service_process import ServiceProcess, sqlite_hub
 
 POLICE = "politie-oost-brabant"
 PARTIES = ("helmond", POLICE, "senzer", "vrbzo")
@@ -59,24 +55,8 @@ class Hub:
 @pytest.fixture(scope="module", name="hub")
 def hub_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     workdir = tmp_path_factory.mktemp("hub")
+    server, keys = sqlite_hub(workdir, PARTIES, "provider.exchange/log")
     db_path = workdir / "exchange.db"
-    engine = make_engine(f"sqlite:///{db_path}")
-    upgrade(engine)
-    now = datetime.now(UTC)
-    keys = {p: PartyKeys.create(p, now) for p in PARTIES}
-    with session_factory(engine).begin() as s:
-        for p, k in keys.items():
-            register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
-    engine.dispose()
-    server = ServiceProcess(
-        {
-            "EXCHANGE_MODE": "dev",
-            "EXCHANGE_DATABASE_URL": f"sqlite:///{db_path}",
-            "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
-            "EXCHANGE_LOG_ORIGIN": "provider.exchange/log",
-            "EXCHANGE_LOG_KEY_FILE": str(workdir / "log-key"),
-        }
-    )
     try:
         yield Hub(server, db_path, keys)
     finally:
