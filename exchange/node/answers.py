@@ -25,6 +25,7 @@ from exchange.node.records import DraftRow, DraftState
 from exchange.node.runtime import NodeRuntime
 from exchange.node.sealing import DataKey, open_sealed
 from exchange.node.sealing import seal as seal_at_rest
+from exchange.node.store import UserRow
 
 #: An attached file may be at most this large: its envelope must fit the hub's 2 MiB body limit.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -89,6 +90,10 @@ def send(rt: NodeRuntime, draft_id: str) -> DraftRow:
             raise NotFoundError("no such draft")
         if row.state != DraftState.PENDING:
             return row
+        if not may_still_send(s, row):  # the author left or lost the role: never sent in their name
+            row.state = DraftState.REFUSED
+            row.problem = "author-gone"
+            return row
         author, role, case, category = row.user_name, row.role, row.case_id, row.category
         envelope = row.envelope
         content = open_sealed(rt.data_key, row.content) if envelope is None else b""
@@ -136,6 +141,12 @@ def send(rt: NodeRuntime, draft_id: str) -> DraftRow:
             row.state = DraftState.REFUSED
             row.problem = problem
         return row
+
+
+def may_still_send(session: Session, row: DraftRow) -> bool:
+    """Whether the draft's author still has an enabled account holding the role it was written in."""
+    author = session.get(UserRow, row.user_id)
+    return author is not None and not author.disabled and row.role in author.roles.split()
 
 
 def pending(session: Session) -> list[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from exchange.crypto.envelope import decode, open_item
 from exchange.node import answers, provider_hub
+from exchange.node.accounts import disable_user
 from exchange.node.provider_hub import connected, store_item
 from exchange.node.records import DraftRow, IndexEntryRow, IndexUploadRow
 from tests.integration.provider_support import (
@@ -274,6 +275,28 @@ def test_two_tries_at_once_send_one_envelope_and_the_draft_stays_sent(
         coord.close()
     assert len(items) == 1
     assert row.envelope is not None and base64.b64decode(items[0]) == row.envelope
+
+
+def test_a_draft_whose_author_was_disabled_is_not_sent_in_their_name(hub: Hub, node: PoliceNode) -> None:
+    """A draft kept through an outage is never sent once its author's account is disabled or no
+    longer holds the role: it is refused on the node, and the hub gets nothing."""
+    case_id = case_asking_police(hub.server.base, hub.keys, "5708 PR 10")
+    rt = node.runtime
+    request = {"id": "enr-y", "case": case_id, "category": "politie-incidenten"}
+    with rt.sessions.begin() as s:
+        draft_id = answers.write(
+            s, rt.data_key, request, b"Geen meldingen bekend.", None, 1, "a.agent", "employee", rt.clock()
+        )
+        disable_user(s, "a.agent", rt.clock())
+    answers.send_pending(rt)
+    with rt.sessions.begin() as s:
+        row = s.get(DraftRow, draft_id)
+        assert row is not None and (row.state, row.problem, row.envelope) == ("refused", "author-gone", None)
+    coord = hub.client("helmond")
+    try:
+        assert coord.get(f"/v1/cases/{case_id}/items").json()["items"] == []
+    finally:
+        coord.close()
 
 
 def test_the_index_and_an_answer_on_a_postgresql_store(
