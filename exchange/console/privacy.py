@@ -4,6 +4,7 @@ report for one subject, the log's verification status and its witnesses, and ano
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -15,12 +16,36 @@ from exchange.cases.oversight import FlagView
 from exchange.console.sessions import ConsoleUser
 from exchange.console.web import HEADERS, Console, day, render
 from exchange.crypto.pseudonym import parse_pseudonym
+from exchange.errors import InvalidInputError
+from exchange.policies.files import LoadedVersion
 from exchange.storage import audit_queries as q
 from exchange.storage.acknowledgements import AcknowledgementRepository
 
-LIMIT = 500
+#: Log entries on one page of the log, newest first; older pages follow by index.
+PAGE = 100
 OUTCOMES = ("allowed", "denied", "hit", "no-hit", "no-index", "done", "failed")
 ACTIONS = tuple(str(a) for a in Action)
+
+
+def page_start(value: str | None) -> int | None:
+    """The ``before`` of an older page: a log index."""
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInputError(f"'before' must be a log index (a whole number), not '{value[:40]}'")
+    return int(value)
+
+
+def names(versions: Sequence[LoadedVersion]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Party, purpose and category names from the covenant files (a later version's name wins)."""
+    parties: dict[str, str] = {}
+    purposes: dict[str, str] = {}
+    categories: dict[str, str] = {}
+    for v in versions:
+        parties.update({str(i): p.name for i, p in v.covenant.parties.items()})
+        purposes.update({str(i): p.name for i, p in v.covenant.purposes.items()})
+        categories.update({str(i): c.name for i, c in v.covenant.categories.items()})
+    return parties, purposes, categories
 
 
 def install(console: Console) -> None:
@@ -31,6 +56,7 @@ def install(console: Console) -> None:
         subject = params.get("subject") or None
         if subject:
             parse_pseudonym(subject)
+        before = page_start(params.get("before"))
         f = q.LogFilter(
             subject=subject,
             party=who.party,  # the officer sees what the own party did or received
@@ -42,23 +68,37 @@ def install(console: Console) -> None:
             action=params.get("action") or None,
             since=day(params.get("since"), "since"),
             until=day(params.get("until"), "until"),
-            limit=100_000 if csv else LIMIT,
+            limit=100_000 if csv else PAGE + 1,
+            newest_first=not csv,
+            before=None if csv else before,
         )
         rows = console.viewed(who, "export" if csv else "search", lambda s: q.search(s, f), len)
         if csv:
             headers = {**HEADERS, "Content-Disposition": 'attachment; filename="logboek.csv"'}
             return Response(q.to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
-        query = urllib.parse.urlencode({k: v for k, v in params.items() if v})
+        filters = {k: v for k, v in params.items() if v and k != "before"}
+        older = None
+        if len(rows) > PAGE:
+            rows = rows[:PAGE]
+            older = urllib.parse.urlencode({**filters, "before": rows[-1]["idx"]})
+        parties, purposes, categories = names(service.versions)
         return render(
             "log.html",
             title="Logboek",
             who=who,
             rows=rows,
             q=params,
-            query=query,
-            limit=LIMIT,
+            query=urllib.parse.urlencode(filters),
+            older=older,
+            paged=before is not None,
+            page=PAGE,
             outcomes=OUTCOMES,
             actions=ACTIONS,
+            parties=sorted(((i, n) for i, n in parties.items() if i != who.party), key=lambda p: p[1]),
+            purposes=sorted(purposes.items(), key=lambda p: p[1]),
+            party_names=parties,
+            purpose_names=purposes,
+            category_names=categories,
         )
 
     def report(request: Request, who: ConsoleUser) -> Response:

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from exchange.audit.events import Action, Outcome, new_trace
 from exchange.cases.unit import Unit
+from exchange.console import labels
 from exchange.console.host import ConsoleHost
 from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
 from exchange.errors import ExchangeError, InvalidInputError, http_status
+from exchange.i18n import translations
 from exchange.vocabulary import Caller
 
 T = TypeVar("T")
@@ -60,8 +62,15 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 TEMPLATES = Environment(
-    loader=PackageLoader("exchange.console", "templates"), autoescape=select_autoescape(default=True)
+    loader=PackageLoader("exchange.console", "templates"),
+    autoescape=select_autoescape(default=True),
+    extensions=["jinja2.ext.i18n"],
 )
+_NL = translations("nl")
+TEMPLATES.install_gettext_translations(_NL, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+TEMPLATES.filters["action"] = labels.labeller(labels.ACTIONS, _NL.gettext)
+TEMPLATES.filters["outcome"] = labels.labeller(labels.OUTCOMES, _NL.gettext)
+TEMPLATES.filters["reason"] = labels.labeller(labels.REASONS, _NL.gettext)
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -16,10 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from exchange.client.forwards import forward_signal
+from exchange.i18n import translations
 from exchange.node.casework_store import SignalRow, SignalState, open_json, seal_json
 from exchange.node.context import HUB_ERRORS, Pages, trouble
 from exchange.node.covenants import CovenantBook
-from exchange.node.i18n import translations
 from exchange.node.intake import MIN_TEXT, N_, FieldError, check_signal, choices
 from exchange.node.sealing import seal
 from exchange.node.signin import SignedIn

@@ -20,11 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from exchange.i18n import translations
 from exchange.node import cases, index_web, requests_web, signals
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
-from exchange.node.i18n import translations
 from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import (
     SignedIn,

@@ -42,6 +42,8 @@ class LogFilter:
     until: datetime | None = None
     limit: int = 1000
     other: str | None = None  # and, on the other side, this party (acting or counterparty)
+    newest_first: bool = False  # a page of the newest entries (the console) instead of the oldest
+    before: int | None = None  # only entries with a lower index: the next page, newest first
 
 
 def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
@@ -65,6 +67,8 @@ def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
         stmt = stmt.where(LogEntry.time >= as_utc(f.since))
     if f.until:
         stmt = stmt.where(LogEntry.time < as_utc(f.until))
+    if f.before is not None:
+        stmt = stmt.where(LogEntry.idx < f.before)
     return stmt
 
 
@@ -76,7 +80,8 @@ def row_dict(e: LogEntry) -> dict[str, Any]:
 
 
 def search(session: Session, f: LogFilter) -> list[dict[str, Any]]:
-    stmt = _apply(select(LogEntry), f).order_by(LogEntry.idx).limit(max(1, min(f.limit, 100_000)))
+    order = LogEntry.idx.desc() if f.newest_first else LogEntry.idx
+    stmt = _apply(select(LogEntry), f).order_by(order).limit(max(1, min(f.limit, 100_000)))
     return [row_dict(e) for e in session.execute(stmt).scalars()]
 
 

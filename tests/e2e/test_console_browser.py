@@ -11,6 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, Site, shot
+from tests.e2e.test_node_browser import accessible
 
 
 def sign_in(page: Page, site: Site, party: str, user: str, role: str) -> None:
@@ -36,10 +37,17 @@ def test_privacy_officer_searches_exports_and_signs_out(page: Page, site: Site) 
     page.get_by_role("button", name="Zoeken").click()
     expect(page).to_have_url(re.compile(r".*action=hit-query.*"))
     actions = page.locator("table.rows tbody td:nth-child(3)").all_inner_texts()
-    assert actions and set(actions) == {"hit-query"}
+    assert actions and set(actions) == {"Hit/no-hit-antwoord"}  # the catalogue's Dutch, not the code
+    accessible(page)
     shot(page, "02-privacy-officer-log")
+    page.set_viewport_size({"width": 320, "height": 700})  # reflow: the table scrolls in its own region
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
+    shot(page, "02b-privacy-officer-log-320px")
+    page.set_viewport_size({"width": 1280, "height": 900})
     with page.expect_download() as download:
-        page.get_by_role("link", name="CSV").click()
+        page.get_by_role("link", name="Downloaden als CSV (oudste eerst)").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     assert rows and {r["action"] for r in rows} == {"hit-query"}
     page.locator("nav").get_by_role("link", name="Verificatie").click()

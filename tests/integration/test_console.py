@@ -5,11 +5,14 @@ and every page view that shows log data written to the log first."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from exchange.console import privacy
 from exchange.storage.models import ConsoleTicket
 from tests.integration.api_support import DECISION, Api, assert_problem
 
@@ -73,22 +76,56 @@ def test_the_log_page_shows_the_own_party_only_and_is_itself_logged(api: Api) ->
     b = signed_in(api)
     page = b.get("/console/log")
     assert page.status_code == 200
-    assert "helmond" in page.text and "someren" not in page.text
+    assert "Gemeente Helmond" in rows_of(page.text) and "Someren" not in rows_of(page.text)
+    assert "Besluit volgens het convenant" in rows_of(page.text)  # the action's Dutch label, not its code
     assert [v["details"] for v in views(api)] == [{"view": "search", "rows": 1}]
     assert views(api)[0]["actor"] == {"party": "helmond", "user": "po-1", "role": "privacy-officer"}
-    denied = b.get("/console/log?outcome=denied")
-    assert "onrechtmatige-bewoning" in denied.text
-    assert "onrechtmatige-bewoning" in b.get("/console/log?party=senzer").text  # helmond asked senzer
-    assert "0 gebeurtenis(sen)" in b.get("/console/log?party=enexis").text
+    denied = rows_of(b.get("/console/log?outcome=denied").text)
+    assert "Aanpak van onrechtmatige of onveilige bewoning" in denied and "geweigerd" in denied
+    assert "Aanpak van onrechtmatige of onveilige bewoning" in rows_of(
+        b.get("/console/log?party=senzer").text
+    )  # helmond asked senzer
+    assert "Geen gebeurtenissen gevonden." in b.get("/console/log?party=enexis").text
     export = b.get("/console/log.csv")
     assert export.headers["content-type"].startswith("text/csv")
     assert export.text.splitlines()[0].startswith("idx,") and "someren" not in export.text
     assert [v["details"]["view"] for v in views(api)] == ["search", "search", "search", "search", "export"]  # type: ignore[index]
 
 
+def test_the_log_shows_the_newest_events_first_a_page_at_a_time(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a year of use today's events are on the first page; older ones follow page by page,
+    each page a logged view; a page start that is not a log index is refused."""
+    monkeypatch.setattr(privacy, "PAGE", 2)
+    helmond = api.client("helmond")
+    for _ in range(5):
+        assert helmond.post("/v1/decisions", DECISION or {}).status_code == 200
+    b = signed_in(api)
+    shown: list[list[int]] = []
+    url = "/console/log?outcome=allowed"
+    while url:
+        page = b.get(url)
+        assert page.status_code == 200
+        shown.append([int(i) for i in re.findall(r"<tr class=\"allowed\"><td>(\d+)</td>", page.text)])
+        older = re.search(r'href="(/console/log\?[^"]*before=\d+[^"]*)" rel="next"', page.text)
+        url = older.group(1).replace("&amp;", "&") if older else ""
+        if len(shown) > 1:
+            assert "Nieuwste gebeurtenissen" in page.text and "outcome=allowed" in page.text
+    assert shown == [[4, 3], [2, 1], [0]]
+    assert [v["details"] for v in views(api)] == [{"view": "search", "rows": n} for n in (3, 3, 1)]
+    bad = b.get("/console/log?before=gisteren")
+    assert bad.status_code == 400 and "before" in bad.text
+
+
+def rows_of(page: str) -> str:
+    """The log table's rows, without the filters' choices."""
+    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
 def test_input_is_escaped_and_checked(api: Api) -> None:
     b = signed_in(api)
-    page = b.get("/console/log", params={"purpose": '"><script>alert(1)</script>'})
+    page = b.get("/console/log", params={"case": '"><script>alert(1)</script>'})
     assert page.status_code == 200 and "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
     bad = b.get("/console/log?since=yesterday")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text

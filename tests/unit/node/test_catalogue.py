@@ -6,16 +6,24 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from exchange.node.i18n import catalogue_path, read_catalogue, translations
+from exchange.i18n import catalogue_path, read_catalogue, translations
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _used_msgids() -> set[str]:
-    """What ``pybabel extract -F babel.cfg`` finds in the node's templates and modules."""
+    """What ``pybabel extract -F babel.cfg`` finds in the node's and the console's templates and modules."""
     found: set[str] = set()
-    method_map = [("exchange/node/templates/**.html", "jinja2"), ("exchange/node/**.py", "python")]
-    options = {"exchange/node/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [
+        ("exchange/node/templates/**.html", "jinja2"),
+        ("exchange/node/**.py", "python"),
+        ("exchange/console/templates/**.html", "jinja2"),
+        ("exchange/console/**.py", "python"),
+    ]
+    options = {
+        "exchange/node/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "exchange/console/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+    }
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, options_map=options
     ):
@@ -35,7 +43,7 @@ def test_every_text_of_the_templates_has_a_dutch_translation() -> None:
 
 
 def test_the_catalogue_holds_no_stale_entries() -> None:
-    """Every entry is still used somewhere (the node's templates for now)."""
+    """Every entry is still used somewhere (the node's or the console's pages)."""
     used = _used_msgids()
     stale = sorted(m.id for m in read_catalogue("nl") if m.id and m.id not in used)
     assert stale == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.node.i18n import translations
+from exchange.i18n import translations
 from exchange.node.intake import check_case, check_signal, choices
 from exchange.policies.files import load_tree
 from tests.conftest import CONVENANT

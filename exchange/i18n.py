@@ -1,9 +1,9 @@
-"""The Dutch texts of the node's pages, from the project's one Babel catalogue.
+"""The Dutch texts of the node's and the console's pages, from the project's one Babel catalogue.
 
-The catalogue is ``exchange/locale/nl/LC_MESSAGES/messages.po`` (extraction: ``babel.cfg``; the hub's
-console will use it too). It is compiled in memory when the node starts, with Babel's own reader and
-writer, so the ``.po`` file is the only copy: there is no ``.mo`` to forget to rebuild. Fuzzy entries
-are left out, as ``pybabel compile`` does.
+The catalogue is ``exchange/locale/nl/LC_MESSAGES/messages.po`` (extraction: ``babel.cfg``). It is
+compiled in memory when the node or the console starts, with Babel's own reader and writer, so the
+``.po`` file is the only copy: there is no ``.mo`` to forget to rebuild. Fuzzy entries are left out,
+as ``pybabel compile`` does.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
 

@@ -1,0 +1,87 @@
+"""The console's words for the log's codes: every action, outcome and refusal reason has a Dutch
+label in the shared catalogue; the code itself stays secondary (in the CSV export and beside the
+label). A code without a label (a newer log read by an older console) shows as itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from exchange.audit.events import Action, Outcome
+
+
+def N_(message: str) -> str:
+    """Mark a catalogue id for extraction; the page translates it."""
+    return message
+
+
+ACTIONS: Mapping[str, str] = {
+    Action.DECISION: N_("Covenant decision"),
+    Action.HIT_QUERY: N_("Hit/no-hit answer"),
+    Action.DISCLOSURE: N_("Dossier item provided"),
+    Action.DOSSIER_READ: N_("Dossier item read"),
+    Action.CASE_TRANSITION: N_("Case moved to another phase"),
+    Action.CASE_CREATED: N_("Case opened"),
+    Action.SELECTION: N_("Selection decision"),
+    Action.FINDING: N_("Findings registered"),
+    Action.FOLLOW_UP: N_("Action point"),
+    Action.FEEDBACK: N_("Feedback"),
+    Action.KEY_REGISTRATION: N_("Party key registered"),
+    Action.POLICY_CHANGE: N_("Covenant version changed"),
+    Action.SHRED: N_("Data destroyed after the retention period"),
+    Action.LOG_VIEW: N_("Log viewed or exported"),
+    Action.CASE_VIEW: N_("Case viewed in the console"),
+    Action.INDEX_UPDATE: N_("Index updated"),
+    Action.REFUSAL: N_("Request refused"),
+    Action.ACCESS_REQUEST: N_("Access request"),
+    Action.JOIN_REQUEST: N_("Request to join a covenant"),
+    Action.JOIN_APPROVAL: N_("Joining approved"),
+    Action.JOIN_REJECTION: N_("Joining rejected"),
+    Action.PSEUDONYM_KEY_VERSION: N_("New pseudonym key version"),
+    Action.PSEUDONYM_KEY_COPY: N_("Pseudonym key copy stored"),
+    Action.PSEUDONYM_KEY_FETCH: N_("Pseudonym key copies fetched"),
+    Action.PSEUDONYM_KEY_PENDING: N_("Missing pseudonym key copies asked"),
+    Action.FORWARD: N_("Signal forwarded"),
+}
+
+OUTCOMES: Mapping[str, str] = {
+    Outcome.ALLOWED: N_("allowed"),
+    Outcome.DENIED: N_("denied"),
+    Outcome.HIT: N_("hit"),
+    Outcome.NO_HIT: N_("no hit"),
+    Outcome.NO_INDEX: N_("unknown: no index"),
+    Outcome.DONE: N_("done"),
+    Outcome.FAILED: N_("failed"),
+}
+
+REASONS: Mapping[str, str] = {
+    "no-flow": N_("the covenant has no flow for this"),
+    "purpose-not-covered": N_("the purpose is not covered by the covenant"),
+    "phase-not-covered": N_("not allowed in the case's current phase"),
+    "role-not-allowed": N_("the role may not do this"),
+    "attribute-missing": N_("a required fact is missing"),
+    "over-limit": N_("over the covenant's limit"),
+    "query-limit": N_("over the covenant's limit of questions"),
+    "case-closed": N_("the case is closed"),
+    "phase-order": N_("not the next phase of the case"),
+    "not-a-party": N_("not a party to the case or covenant"),
+    "not-coordinator": N_("only the case's coordinator may do this"),
+    "not-provider": N_("not the party that was asked"),
+    "not-selected": N_("the case was not selected"),
+    "not-privacy-officer": N_("only a privacy officer may do this"),
+    "not-in-force": N_("the covenant is not in force"),
+    "role-not-held": N_("the party may not hold this role"),
+    "unknown-role": N_("unknown role"),
+    "not-found": N_("not found"),
+}
+
+
+def labeller(table: Mapping[str, str], gettext: Callable[[str], str]) -> Callable[[str | None], str]:
+    """A Jinja filter: the Dutch label of a code, or the code itself when it has none."""
+
+    def label(code: str | None) -> str:
+        if not code:
+            return ""
+        message = table.get(code)
+        return gettext(message) if message else code
+
+    return label
