@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.i18n import translations
-from exchange.node import cases, index_web, requests_web, signals
+from exchange.node import access_web, cases, index_web, requests_web, signals
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.hub import LISTS, HubStatus, inbox_counts
@@ -182,6 +182,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
     app.include_router(cases.router(pages, book))
+    app.include_router(access_web.router(pages, book))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

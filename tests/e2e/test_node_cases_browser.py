@@ -60,6 +60,16 @@ def node(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             PasswordProfile.TESTS_ONLY,
             display_name="Hanna Smit",
         )
+        add_user(
+            s,
+            runtime.party,
+            "p.devries",
+            ["privacy-officer"],
+            PASSWORD,
+            runtime.clock(),
+            PasswordProfile.TESTS_ONLY,
+            display_name="Pim de Vries",
+        )
     port = _free_port()
     server = _Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
