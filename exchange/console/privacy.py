@@ -12,12 +12,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from exchange.audit.events import Action
+from exchange.cases.access import AccessService
 from exchange.cases.oversight import FlagView
+from exchange.cases.unit import Unit
 from exchange.console.sessions import ConsoleUser
 from exchange.console.web import HEADERS, Console, day, render
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
 from exchange.policies.files import LoadedVersion
+from exchange.reports.access import AccessAnswer, access_answer
 from exchange.storage import audit_queries as q
 from exchange.storage.acknowledgements import AcknowledgementRepository
 
@@ -102,22 +105,35 @@ def install(console: Console) -> None:
         )
 
     def report(request: Request, who: ConsoleUser) -> Response:
-        subject = request.query_params.get("subject") or None
-        rows: list[dict[str, Any]] = []
+        params = request.query_params
+        subject = params.get("subject") or None
+        covenants = sorted(
+            {str(v.covenant.ref.id): v.covenant.label for v in service.versions}.items(), key=lambda c: c[1]
+        )
+        covenant = params.get("covenant") or (covenants[0][0] if covenants else "")
+        answer: AccessAnswer | None = None
+        index = None
         if subject:
             subject = str(parse_pseudonym(subject))
+            pseudonyms = [subject]
 
-            def query(session: Session) -> list[dict[str, Any]]:
-                return [
-                    r
-                    for r in q.access_report(session, subject or "")
-                    if who.party in (r["actor_party"], r["counterparty"])
-                ]
+            def work(unit: Unit) -> tuple[AccessAnswer, int]:
+                access = AccessService(unit, service.decisions)
+                facts = access.search(covenant, pseudonyms)
+                found = access_answer(facts.entries, facts.versions, facts.current, len(facts.subjects))
+                return found, access.record(covenant, pseudonyms, found.entries)
 
-            rows = console.viewed(who, "access-report", query, len)
-        printed = console.now().strftime("%Y-%m-%d %H:%M UTC")
+            answer, index = console.act(who, work)
         return render(
-            "report.html", title="Inzageverzoek", who=who, subject=subject, rows=rows, printed=printed
+            "report.html",
+            title="Inzageverzoek",
+            who=who,
+            subject=subject,
+            covenant=covenant,
+            covenants=covenants,
+            answer=answer,
+            index=index,
+            printed=console.now().strftime("%d-%m-%Y %H:%M UTC"),
         )
 
     def verification(request: Request, who: ConsoleUser) -> Response:

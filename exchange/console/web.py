@@ -71,6 +71,7 @@ TEMPLATES.install_gettext_translations(_NL, newstyle=True)  # type: ignore[attr-
 TEMPLATES.filters["action"] = labels.labeller(labels.ACTIONS, _NL.gettext)
 TEMPLATES.filters["outcome"] = labels.labeller(labels.OUTCOMES, _NL.gettext)
 TEMPLATES.filters["reason"] = labels.labeller(labels.REASONS, _NL.gettext)
+TEMPLATES.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -140,6 +141,15 @@ class Console:
             return result
 
         return self.service.writer.run(unit)
+
+    def act(self, who: ConsoleUser, work: Callable[[Unit], T]) -> T:
+        """Run ``work`` as the signed-in user in one unit of work on the writer: its events and what
+        it changed are durable together, or neither is."""
+        caller = Caller(who.party, who.user, who.role, kid="console-session")
+        trace, now = new_trace("console"), self.now()
+        return self.service.writer.run(
+            lambda session: work(Unit(session, caller, trace, now, self.service.log, channel="console"))
+        )
 
     def page(
         self, path: str, handler: Callable[[Request, ConsoleUser], Response], menu: str | None = None

@@ -137,13 +137,20 @@ def test_access_report_and_verification(api: Api) -> None:
     empty = b.get("/console/report")
     assert empty.status_code == 200 and "exchange client pseudonym" in empty.text
     subject = "v1:" + "A" * 43
-    rep = b.get(f"/console/report?subject={subject}")
-    assert rep.status_code == 200 and subject in rep.text and "Geen gebeurtenissen" in rep.text
+    rep = b.get(f"/console/report?covenant=pit&subject={subject}")
+    assert rep.status_code == 200 and subject in rep.text and "Casussen over de betrokkene" in rep.text
+    assert "Niet in dit antwoord" in rep.text  # the covenant's confidential categories, withheld
     with api.db.sessions.begin() as s:
         api.db.log.sign_checkpoint(s, api.db.signer, datetime.now(UTC))
     ver = b.get("/console/verification")
     assert ver.status_code == 200 and ">ja<" in ver.text
-    assert [v["details"]["view"] for v in views(api)] == ["access-report", "verification"]  # type: ignore[index]
+    assert [v["details"]["view"] for v in views(api)] == ["verification"]  # type: ignore[index]
+    with api.db.sessions.begin() as s:
+        events = [json.loads(api.db.log.entry(s, i).event) for i in range(api.db.log.size(s))]
+    asked = [e for e in events if e["action"] == "access-request"]
+    assert [(e["dataSubjectId"], e["channel"], e["actor"]["role"]) for e in asked] == [
+        (subject, "console", "privacy-officer")
+    ]
     assert b.get("/console/anomalies").status_code == 200
 
 
