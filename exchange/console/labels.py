@@ -53,6 +53,27 @@ OUTCOMES: Mapping[str, str] = {
     Outcome.FAILED: N_("failed"),
 }
 
+PHASES: Mapping[str, str] = {
+    "signal": N_("signal"),
+    "selection": N_("selection"),
+    "preparation": N_("preparation"),
+    "action": N_("action"),
+    "follow-up": N_("follow-up"),
+    "feedback": N_("feedback"),
+    "closed": N_("closed"),
+}
+
+#: The team report's columns and rows that are not names from the covenant files.
+TEAM: Mapping[str, str] = {
+    "on-time": N_("done on time"),
+    "late": N_("done late"),
+    "open": N_("open"),
+    "overdue": N_("overdue"),
+    "acted": N_("cases acted on"),
+    "with-outcome": N_("with an outcome recorded"),
+    "without-outcome": N_("without an outcome yet"),
+}
+
 REASONS: Mapping[str, str] = {
     "no-flow": N_("the covenant has no flow for this"),
     "purpose-not-covered": N_("the purpose is not covered by the covenant"),

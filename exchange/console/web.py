@@ -47,7 +47,7 @@ PAGES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/console/follow-up", "Opvolging"),
         ("/console/feedback", "Terugkoppeling"),
     ),
-    "team-lead": (("/console/annual", "Jaarverslag"),),
+    "team-lead": (("/console/annual", "Jaarverslag"), ("/console/team", "Teamrapportage")),
 }
 CONSOLE_ROLES = tuple(PAGES)
 
@@ -71,6 +71,8 @@ TEMPLATES.install_gettext_translations(_NL, newstyle=True)  # type: ignore[attr-
 TEMPLATES.filters["action"] = labels.labeller(labels.ACTIONS, _NL.gettext)
 TEMPLATES.filters["outcome"] = labels.labeller(labels.OUTCOMES, _NL.gettext)
 TEMPLATES.filters["reason"] = labels.labeller(labels.REASONS, _NL.gettext)
+TEMPLATES.filters["phase"] = labels.labeller(labels.PHASES, _NL.gettext)
+TEMPLATES.filters["team"] = labels.labeller(labels.TEAM, _NL.gettext)
 TEMPLATES.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
 
 

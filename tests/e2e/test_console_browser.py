@@ -138,6 +138,13 @@ def test_team_lead_reads_and_prints_the_annual_report(page: Page, site: Site) ->
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     assert "actions,total,1" in download.value.path().read_text(encoding="utf-8")
+    page.locator("nav").get_by_role("link", name="Teamrapportage").click()
+    expect(page.locator("h2").first).to_have_text("Verloop per kwartaal")
+    accessible(page)
+    shot(page, "12b-team-lead-team-report")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 900})
     no_errors(page)
 
 

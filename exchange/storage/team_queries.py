@@ -1,0 +1,97 @@
+"""What the team-wide report counts, over every party of one covenant: case metadata only (phases,
+purposes, parties, dates, counts), never a pseudonym, an address or dossier content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.clock import as_utc
+from exchange.storage.models import ActionPoint, CaseFinding, CaseOutcome, CaseRow, LogEntry
+from exchange.vocabulary import Phase
+
+
+@dataclass(frozen=True, slots=True)
+class TeamCase:
+    id: str
+    purpose: str
+    phase: str
+    opened: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamActionPoint:
+    owner: str
+    deadline: datetime
+    status: str
+    updated: datetime
+
+
+@dataclass
+class TeamRecords:
+    covenant: str  # the covenant's id, e.g. "pit": every version counts
+    year: int
+    #: Cases of the covenant opened in the year or the year before (for the quarterly trend).
+    cases: list[TeamCase] = field(default_factory=list)
+    #: When each case moved into the action phase, in the same two years.
+    acted: list[tuple[str, datetime]] = field(default_factory=list)
+    #: (party, category, count) registered in the year.
+    findings: list[tuple[str, str, int]] = field(default_factory=list)
+    action_points: list[TeamActionPoint] = field(default_factory=list)
+    #: Whether an outcome is recorded, for each case acted on in the two years.
+    outcomes: dict[str, bool] = field(default_factory=dict)
+
+
+def team_records(session: Session, covenant: str, year: int) -> TeamRecords:
+    """The covenant's cases across all parties, for ``year`` (UTC) and, for the trend, the year before."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    trend_start = datetime(year - 1, 1, 1, tzinfo=UTC)
+    scope = select(CaseRow.id).where(CaseRow.covenant.like(f"{covenant}/%"))
+    records = TeamRecords(covenant, year)
+    records.cases = [
+        TeamCase(c.id, c.purpose, c.phase, as_utc(c.created))
+        for c in session.execute(
+            select(CaseRow).where(
+                CaseRow.covenant.like(f"{covenant}/%"), CaseRow.created >= trend_start, CaseRow.created < end
+            )
+        ).scalars()
+    ]
+    records.acted = [
+        (case_id, as_utc(time))
+        for case_id, time in session.execute(
+            select(LogEntry.case_id, LogEntry.time).where(
+                LogEntry.action == "case-transition",
+                LogEntry.phase == str(Phase.ACTION),
+                LogEntry.case_id.in_(scope),
+                LogEntry.time >= trend_start,
+                LogEntry.time < end,
+            )
+        )
+        if case_id is not None
+    ]
+    records.findings = [
+        (party, category, int(count))
+        for party, category, count in session.execute(
+            select(CaseFinding.party, CaseFinding.category, CaseFinding.count).where(
+                CaseFinding.case_id.in_(scope), CaseFinding.registered >= start, CaseFinding.registered < end
+            )
+        )
+    ]
+    records.action_points = [
+        TeamActionPoint(a.owner, as_utc(a.deadline), a.status, as_utc(a.updated))
+        for a in session.execute(
+            select(ActionPoint).where(
+                ActionPoint.case_id.in_(scope), ActionPoint.deadline >= start, ActionPoint.deadline < end
+            )
+        ).scalars()
+    ]
+    acted = sorted({c for c, _ in records.acted})
+    if acted:
+        decided = set(
+            session.execute(select(CaseOutcome.case_id).where(CaseOutcome.case_id.in_(acted))).scalars()
+        )
+        records.outcomes = {c: c in decided for c in acted}
+    return records
