@@ -17,11 +17,11 @@ from exchange.console.sessions import ConsoleUser
 from exchange.console.web import Console, render
 from exchange.errors import InvalidInputError, NotFoundError
 from exchange.policies.compiler import CompiledPolicy
-from exchange.policies.diff import render_diff
 from exchange.policies.files import LoadedVersion
 from exchange.policies.impact import ImpactRow, replay
 from exchange.policies.model import Covenant
 from exchange.policies.scenarios import run_scenarios
+from exchange.reports.covenant_compare import compare
 from exchange.storage.models import LogEntry
 from exchange.vocabulary import GroupId
 
@@ -149,13 +149,11 @@ def install(console: Console) -> None:
         if not old_v or not new_v:
             raise InvalidInputError("choose two versions: ?old=...&new=...")
         old, new = find(cid, old_v), find(cid, new_v)
-        text = render_diff(old.covenant, new.covenant)
-        lines = text.splitlines()
         return render(
             "covenant_diff.html",
-            title=lines[0],
+            title=f"{old.covenant.label} en {new.covenant.label} naast elkaar",
             who=who,
-            lines=lines[1:],
+            c=compare(old.covenant, new.covenant),
             old=old.covenant,
             new=new.covenant,
         )

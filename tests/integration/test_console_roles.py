@@ -5,6 +5,7 @@ and every page with case or log data logs its own view."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -155,7 +156,10 @@ def test_the_jurist_reads_versions_rules_diff_scenarios_and_impact(api: Api) -> 
     rules = b.get("/console/covenants/pit/2021")
     assert rules.status_code == 200 and "<th>Grondslag</th>" in rules.text and "art. " in rules.text
     diff = b.get("/console/covenants/pit/diff?old=2016&new=2021")
-    assert diff.status_code == 200 and "What changes from PIT 2016 to PIT 2021" in diff.text
+    assert diff.status_code == 200 and "PIT 2016 en PIT 2021 naast elkaar" in diff.text
+    assert "What changes" not in diff.text  # Dutch, side by side, not the command line's English prose
+    assert re.search(r'<tr class="(changed|new)"><td>(gewijzigd|nieuw)</td>', diff.text)
+    assert "Gegevensstromen" in diff.text and "Grondslag: " in diff.text and "Fasen: " in diff.text
     scenarios = b.get("/console/covenants/pit/2021/scenarios")
     assert scenarios.status_code == 200 and "scenario's slagen" in scenarios.text
     assert "Dekking per artikel" in scenarios.text and "mislukt" not in scenarios.text
