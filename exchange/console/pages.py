@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from exchange.console import annual, casetable, jurist, privacy, team
+from exchange.console import annual, casetable, jurist, privacy, proposals, team
 from exchange.console.host import ConsoleHost
 from exchange.console.sessions import (
     COOKIE,
@@ -92,3 +92,4 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
     casetable.install(console)
     annual.install(console)
     team.install(console)
+    proposals.install(console)

@@ -34,8 +34,9 @@ PAGES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/console/report", "Inzageverzoek"),
         ("/console/verification", "Verificatie"),
         ("/console/anomalies", "Signalen"),
+        ("/console/proposals", "Voorstellen"),
     ),
-    "jurist": (("/console/covenants", "Convenanten"),),
+    "jurist": (("/console/covenants", "Convenanten"), ("/console/proposals", "Voorstellen")),
     "coordinator": (
         ("/console/cases", "Casussen"),
         ("/console/follow-up", "Opvolging"),

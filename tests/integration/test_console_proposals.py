@@ -1,0 +1,36 @@
+"""Proposed covenant versions in the console: the privacy officer or jurist of a signatory sees each
+proposal with who approved, who is still asked, what the own party is asked to do, the scenarios
+per article and the impact on past decisions and answers, in Dutch with the covenant's names."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integration.api_support import Api
+from tests.integration.revision_support import DROPPED_FLOW, revision
+from tests.integration.test_console_roles import signed_in
+from tests.integration.test_revisions_api import TODAY, approve, propose, senzer_benefits, signatories
+
+
+def test_a_signatory_sees_a_proposal_waiting_for_it_with_its_impact(api: Api) -> None:
+    signatories(api)
+    senzer_benefits(api)  # a past decision the proposal would change
+    made = propose(api, revision("2026-r1", TODAY, DROPPED_FLOW))
+    assert made.status_code == 201, made.text
+    digest = made.json()["digest"]
+    assert approve(api, digest, "deurne").status_code == 200
+
+    page = signed_in(api, "someren", "po-1", "privacy-officer").get("/console/proposals")
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "PIT 2026-r1" in text and "(wacht op goedkeuring)" in text
+    assert re.search(r"Voorgesteld door</th><td>Gemeente Helmond, \d{2}-\d{2}-\d{4}", text)
+    approved = text.split("Goedgekeurd door</th><td>", 1)[1].split("</td>", 1)[0]
+    assert "Gemeente Helmond (" in approved and "Gemeente Deurne (" in approved
+    assert "wordt gevraagd goed te keuren" in text and f"exchange client convenant approve {digest}" in text
+    assert re.search(r"1 van de nieuwste \d+ besluiten zouden anders uitvallen", text)
+    assert "Dekking door scenario’s per artikel" in text
+
+    helmond = signed_in(api, "helmond", "jur-1", "jurist").get("/console/proposals").text
+    assert "heeft goedgekeurd" in helmond and "wordt gevraagd" not in helmond
+    assert signed_in(api, "helmond", "lead-1", "team-lead").get("/console/proposals").status_code == 403
