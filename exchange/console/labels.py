@@ -74,6 +74,13 @@ TEAM: Mapping[str, str] = {
     "without-outcome": N_("without an outcome yet"),
 }
 
+ANOMALIES: Mapping[str, str] = {
+    "outside-case": N_("requests outside a case"),
+    "phase-not-covered": N_("requests in a phase the covenant does not cover"),
+    "burst": N_("a burst of requests"),
+    "repeated-denials": N_("repeated refusals"),
+}
+
 REASONS: Mapping[str, str] = {
     "no-flow": N_("the covenant has no flow for this"),
     "purpose-not-covered": N_("the purpose is not covered by the covenant"),

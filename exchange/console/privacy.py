@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from exchange.audit.events import Action
 from exchange.cases.access import AccessService
-from exchange.cases.oversight import FlagView
+from exchange.cases.oversight import FlagView, OversightService
 from exchange.cases.unit import Unit
 from exchange.console.sessions import ConsoleUser
 from exchange.console.web import HEADERS, Console, day, render
@@ -30,12 +31,12 @@ OUTCOMES = ("allowed", "denied", "hit", "no-hit", "no-index", "done", "failed")
 ACTIONS = tuple(str(a) for a in Action)
 
 
-def page_start(value: str | None) -> int | None:
-    """The ``before`` of an older page: a log index."""
+def page_start(value: str | None, name: str = "before") -> int | None:
+    """A log index given in the query (``before``, ``from_index``, ``to_index``)."""
     if not value:
         return None
     if not value.isdigit() or len(value) > 18:
-        raise InvalidInputError(f"'before' must be a log index (a whole number), not '{value[:40]}'")
+        raise InvalidInputError(f"'{name}' must be a log index (a whole number), not '{value[:40]}'")
     return int(value)
 
 
@@ -74,6 +75,9 @@ def install(console: Console) -> None:
             limit=100_000 if csv else PAGE + 1,
             newest_first=not csv,
             before=None if csv else before,
+            user=(params.get("user") or "")[:128] or None,
+            first=page_start(params.get("from_index"), "from_index"),
+            last=page_start(params.get("to_index"), "to_index"),
         )
         rows = console.viewed(who, "export" if csv else "search", lambda s: q.search(s, f), len)
         if csv:
@@ -165,10 +169,24 @@ def install(console: Console) -> None:
             who=who,
             open=[v.flag for v in found if v.acknowledged is None],
             done=[v for v in found if v.acknowledged is not None],
+            acknowledged=request.query_params.get("afgehandeld") == "1",
         )
 
     console.page("/console/log", log_page)
     console.page("/console/log.csv", lambda r, w: log_page(r, w, csv=True), menu="/console/log")
     console.page("/console/report", report)
     console.page("/console/verification", verification)
+
+    def acknowledge(request: Request, who: ConsoleUser, form: FormData) -> Response:
+        flag_id = request.path_params["flag"]
+        note = form.get("note")
+
+        def work(unit: Unit) -> None:
+            oversight = OversightService(unit, service.anomaly_thresholds)
+            oversight.acknowledge(oversight.find(flag_id), note if isinstance(note, str) else "")
+
+        console.act(who, work)
+        return RedirectResponse("/console/anomalies?afgehandeld=1", status_code=303, headers=HEADERS)
+
     console.page("/console/anomalies", anomalies)
+    console.form("/console/anomalies/{flag}/acknowledge", acknowledge, menu="/console/anomalies")

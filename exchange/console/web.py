@@ -7,14 +7,17 @@ exactly these roles.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from exchange.audit.events import Action, Outcome, new_trace
 from exchange.cases.unit import Unit
@@ -74,6 +77,7 @@ TEMPLATES.filters["outcome"] = labels.labeller(labels.OUTCOMES, _NL.gettext)
 TEMPLATES.filters["reason"] = labels.labeller(labels.REASONS, _NL.gettext)
 TEMPLATES.filters["phase"] = labels.labeller(labels.PHASES, _NL.gettext)
 TEMPLATES.filters["team"] = labels.labeller(labels.TEAM, _NL.gettext)
+TEMPLATES.filters["anomaly"] = labels.labeller(labels.ANOMALIES, _NL.gettext)
 TEMPLATES.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
 
 
@@ -163,12 +167,7 @@ class Console:
         Sign-in first, then the role; errors become pages, not JSON. An unknown case and another
         party's case answer alike (404), as in the API.
         """
-        roles = frozenset(
-            role
-            for role, pages in PAGES.items()
-            if path == "/console"
-            or any((menu or path) == p or (menu or path).startswith(p + "/") for p, _ in pages)
-        )
+        roles = _roles(path, menu)
 
         def wrapped(request: Request) -> Response:
             try:
@@ -185,3 +184,40 @@ class Console:
 
         wrapped.__name__ = getattr(handler, "__name__", "page")
         self.app.add_api_route(path, wrapped, methods=["GET"], include_in_schema=False)
+
+    def form(
+        self, path: str, handler: Callable[[Request, ConsoleUser, FormData], Response], menu: str
+    ) -> None:
+        """A POST form for the roles whose menu lists ``menu``: signed in, the role, then the form's
+        CSRF token (the session's), before ``handler`` runs; errors become pages."""
+        roles = _roles(path, menu)
+
+        async def posted(request: Request) -> Response:
+            try:
+                who = await run_in_threadpool(self.signed_in, request)
+            except NotSignedIn as exc:
+                return message("Niet aangemeld", f"{exc.diagnostics()}.", 401)
+            if who.role not in roles:
+                return message("Geen toegang", f"Deze pagina is niet voor de rol '{who.role}'.", 403, who)
+            form = await request.form(max_files=0, max_fields=10)
+            token = form.get("csrf")
+            if not isinstance(token, str) or not hmac.compare_digest(token.encode(), who.csrf.encode()):
+                return message("Geweigerd", "Het formulier kwam niet van deze pagina (CSRF).", 403, who)
+            try:
+                return await run_in_threadpool(handler, request, who, form)
+            except ExchangeError as exc:
+                status, _ = http_status(exc)
+                return message(ERROR_TITLES.get(status, "Fout"), exc.diagnostics(), status, who)
+
+        posted.__name__ = getattr(handler, "__name__", "form")
+        self.app.add_api_route(path, posted, methods=["POST"], include_in_schema=False)
+
+
+def _roles(path: str, menu: str | None) -> frozenset[str]:
+    """The roles whose menu lists ``menu`` (default: the path), or a listed path it sits below."""
+    target = menu or path
+    return frozenset(
+        role
+        for role, pages in PAGES.items()
+        if path == "/console" or any(target == p or target.startswith(p + "/") for p, _ in pages)
+    )

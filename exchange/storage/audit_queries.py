@@ -44,6 +44,9 @@ class LogFilter:
     other: str | None = None  # and, on the other side, this party (acting or counterparty)
     newest_first: bool = False  # a page of the newest entries (the console) instead of the oldest
     before: int | None = None  # only entries with a lower index: the next page, newest first
+    user: str | None = None  # the acting user (a flag's user)
+    first: int | None = None  # index range, both ends included (the entries behind a flag)
+    last: int | None = None
 
 
 def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
@@ -69,6 +72,12 @@ def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
         stmt = stmt.where(LogEntry.time < as_utc(f.until))
     if f.before is not None:
         stmt = stmt.where(LogEntry.idx < f.before)
+    if f.user:
+        stmt = stmt.where(LogEntry.actor_user == f.user)
+    if f.first is not None:
+        stmt = stmt.where(LogEntry.idx >= f.first)
+    if f.last is not None:
+        stmt = stmt.where(LogEntry.idx <= f.last)
     return stmt
 
 

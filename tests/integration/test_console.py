@@ -187,17 +187,50 @@ def test_every_console_page_refuses_without_a_valid_session(api: Api) -> None:
         "/console/static/icon.svg",
         "/console/logout",
     }
-    pages = [
-        r.path
+    routes = [
+        (method, r.path)
         for r in api.http.app.routes  # type: ignore[attr-defined]
         if isinstance(r, APIRoute) and r.path.startswith("/console") and r.path not in open_paths
+        for method in r.methods
     ]
-    assert len(pages) >= 6
-    for path in pages:
+    assert len(routes) >= 6 and ("POST", "/console/anomalies/{flag}/acknowledge") in routes
+    for method, path in routes:
         b = browser(api)
-        assert b.get(path).status_code == 401, path
+        assert b.request(method, path, data={"csrf": "x"} if method == "POST" else None).status_code == 401, (
+            path
+        )
         b.cookies.set("exchange_console", "forged-token", domain="testserver", path="/console")
-        r = b.get(path)
+        r = b.request(method, path, data={"csrf": "x"} if method == "POST" else None)
         assert r.status_code == 401 and "Niet aangemeld" in r.text, path
     assert browser(api).get("/console/login?ticket=forged").status_code == 401
     assert browser(api).post("/console/logout", data={"csrf": "x"}).status_code == 200  # nothing to end
+
+
+def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -> None:
+    """Five refused requests by one user make a flag; its link shows exactly those log entries, and
+    the officer marks it dealt with by a form with its CSRF token and a note (refused without)."""
+    denied = {**(DECISION or {}), "purpose": "onrechtmatige-bewoning"}
+    for _ in range(5):
+        assert api.client("helmond", "u-9", "coordinator").post("/v1/decisions", denied).status_code == 200
+    b = signed_in(api)
+    page = b.get("/console/anomalies").text
+    assert "herhaalde weigeringen: u-9" in page
+    section = page.split("herhaalde weigeringen: u-9", 1)[1].split("</section>", 1)[0]
+    link = re.search(r'href="(/console/log\?user=u-9&amp;from_index=\d+&amp;to_index=\d+)"', section)
+    assert link is not None
+    behind = rows_of(b.get(link.group(1).replace("&amp;", "&")).text)
+    assert behind.count('<tr class="denied">') == 5 and '<tr class="allowed">' not in behind
+    flag = re.search(r'action="/console/anomalies/(an-[0-9a-f]{32})/acknowledge"', section)
+    assert flag is not None
+    url = f"/console/anomalies/{flag.group(1)}/acknowledge"
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert b.post(url, data={"note": "Nagegaan."}).status_code == 403  # no token
+    assert b.post(url, data={"csrf": csrf, "note": "  "}).status_code == 400  # no note
+    done = b.post(url, data={"csrf": csrf, "note": "Nagegaan met de teamleider: testaccount."})
+    assert done.status_code == 303 and done.headers["location"] == "/console/anomalies?afgehandeld=1"
+    after = b.get(done.headers["location"]).text
+    assert "Het signaal is afgehandeld" in after and "Nagegaan met de teamleider: testaccount." in after
+    assert "herhaalde weigeringen: u-9" not in after.split("<h2>Afgehandeld</h2>", 1)[0]
+    assert b.post(url, data={"csrf": csrf, "note": "Nog eens."}).status_code == 409
+    other = signed_in(api, "someren")
+    assert other.post(url, data={"csrf": "x", "note": "n"}).status_code == 403
