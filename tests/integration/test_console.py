@@ -191,7 +191,7 @@ def test_every_console_page_refuses_without_a_valid_session(api: Api) -> None:
         (method, r.path)
         for r in api.http.app.routes  # type: ignore[attr-defined]
         if isinstance(r, APIRoute) and r.path.startswith("/console") and r.path not in open_paths
-        for method in r.methods
+        for method in r.methods or ()
     ]
     assert len(routes) >= 6 and ("POST", "/console/anomalies/{flag}/acknowledge") in routes
     for method, path in routes:
