@@ -59,6 +59,7 @@ def due_soon(action: dict[str, Any], now: datetime) -> bool:
 def shown_action(action: dict[str, Any], now: datetime) -> dict[str, Any]:
     """An action point as the pages show it: its deadline as a moment, and whether it is due."""
     shown = dict(action)
+    shown.setdefault("status", "open")  # the inbox lists open action points only, without a status
     try:
         shown["deadline_at"] = datetime.fromisoformat(str(action["deadline"]))
     except (KeyError, ValueError):
@@ -234,16 +235,24 @@ class FollowUpSection:
             if errors:
                 return again(who, case_id, errors, form)
 
-            def step(c: Any) -> None:
-                case = hub_answer(c.get(f"/v1/cases/{case_id}"))
-                covenant = self.covenant_of(str(case["covenant"]))
-                rows = followup.with_finding(
-                    followup.findings(c, case_id), rt.party.id, (category, code, number)
-                )
-                followup.register_findings(c, covenant, case_id, rows)
-
-            failed = send(who, case_id, step, form, "coordinator")
-            return failed or RedirectResponse(f"/casussen/{case_id}?gedaan=bevinding#bevindingen", 303)
+            client = pages.hub(who)
+            try:
+                covenant = self.covenant_of(str(hub_answer(client.get(f"/v1/cases/{case_id}"))["covenant"]))
+                if category not in {str(c) for c in covenant.categories}:
+                    errors.append(FieldError("finding-category", N_("Choose the category.")))
+                if code not in covenant.violations:
+                    errors.append(FieldError("finding-code", N_("Choose what was found.")))
+                if not errors:
+                    found = followup.findings(client, case_id)
+                    rows = followup.with_finding(found, rt.party.id, (category, code, number))
+                    followup.register_findings(client, covenant, case_id, rows)
+            except HUB_ERRORS as exc:
+                return case_page(who, case_id, 502, hub_trouble=trouble(exc), form=form)
+            finally:
+                client.close()
+            if errors:
+                return again(who, case_id, errors, form)
+            return RedirectResponse(f"/casussen/{case_id}?gedaan=bevinding#bevindingen", 303)
 
         @r.post("/casussen/{case_id}/terugkoppeling")
         def give_feedback(
