@@ -36,15 +36,25 @@ ACTION_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 @dataclass
 class MenuCounts:
-    """Per account: what its last inbox read counted, for the menu on every page."""
+    """Per account: what its last inbox read counted, and which cases held something new on its
+    last start page (less each case opened since), for the menu on every page."""
 
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    new_cases: dict[int, set[str]] = field(default_factory=dict)
 
     def keep(self, who: SignedIn, counts: dict[str, int]) -> None:
         self.counts[who.account.id] = counts
 
+    def keep_new(self, who: SignedIn, cases: set[str]) -> None:
+        self.new_cases[who.account.id] = cases
+
+    def seen(self, who: SignedIn, case_id: str) -> None:
+        self.new_cases.get(who.account.id, set()).discard(case_id)
+
     def of(self, who: SignedIn | None) -> dict[str, int] | None:
-        return self.counts.get(who.account.id) if who is not None else None
+        if who is None or who.account.id not in self.counts:
+            return None
+        return self.counts[who.account.id] | {"cases": len(self.new_cases.get(who.account.id, ()))}
 
 
 def moment(text: object) -> datetime | None:
@@ -77,14 +87,15 @@ def new_in_cases(
 class SeenSection:
     """Records, each time a user opens a case page, that they saw the case now."""
 
-    def __init__(self, pages: Pages) -> None:
-        self.pages = pages
+    def __init__(self, pages: Pages, menu: MenuCounts) -> None:
+        self.pages, self.menu = pages, menu
 
     def view(
         self, who: SignedIn, case_id: str, hub: dict[str, Any] | None, covenant: Covenant | None
     ) -> dict[str, Any]:
         with self.pages.rt.sessions.begin() as s:
             mark_seen(s, who.account.id, case_id, self.pages.rt.clock())
+        self.menu.seen(who, case_id)
         return {}
 
     def router(self, case_page: Callable[..., Response]) -> APIRouter:
@@ -143,9 +154,7 @@ def install(app: FastAPI, pages: Pages, book: CovenantBook, menu: MenuCounts, id
                 cases = list(s.scalars(select(CaseRow).where(CaseRow.phase != "closed")).all())
                 seen = seen_by(s, who.account.id)
             values["new_cases"] = new_in_cases(cases, seen, hub.box.get("items") or [])
-            if hub.counts is not None:
-                counts = dict(menu.of(who) or {})
-                menu.keep(who, counts | {"cases": len(values["new_cases"])})
+            menu.keep_new(who, {n["case"].case_id for n in values["new_cases"]})
         return pages.render("start.html", who, **values)
 
     def action_page(who: SignedIn, status: int = 200, **values: Any) -> Response:

@@ -161,7 +161,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     requests_web.install(app, pages)
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
-    sections = (FollowUpSection(pages, book), start_web.SeenSection(pages))
+    sections = (FollowUpSection(pages, book), start_web.SeenSection(pages, menu))
     app.include_router(cases.router(pages, book, sections))
     # The start page per role, the party's own action points and the feedback it received.
     start_web.install(app, pages, book, menu, max_idle // 60)
