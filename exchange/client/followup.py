@@ -57,8 +57,16 @@ Finding = tuple[str, str, int]
 # -- steps -----------------------------------------------------------------------------------------
 
 
-def add_action(client: ExchangeClient, case_id: str, kind: str, owner: str, deadline: datetime) -> Any:
-    """The coordinator assigns an action point to a participating party, due at ``deadline``."""
+def add_action(
+    client: ExchangeClient,
+    case_id: str,
+    kind: str,
+    owner: str,
+    deadline: datetime,
+    idempotency_key: str | None = None,
+) -> Any:
+    """The coordinator assigns an action point to a participating party, due at ``deadline``; the
+    same ``idempotency_key`` (a form sent again after a timeout) adds it once."""
     if deadline.tzinfo is None:
         raise InvalidInputError("give the deadline with a time zone, e.g. 2026-12-31T17:00+01:00")
     if kind not in ACTION_KIND_NAMES:
@@ -66,7 +74,7 @@ def add_action(client: ExchangeClient, case_id: str, kind: str, owner: str, dead
             f"kind must be one of {', '.join(sorted(ACTION_KIND_NAMES))}; nothing was sent"
         )
     body = {"kind": kind, "owner": owner, "deadline": deadline.isoformat()}
-    return hub_answer(client.post(f"/v1/cases/{case_id}/actions", body), 201)
+    return hub_answer(client.post(f"/v1/cases/{case_id}/actions", body, idempotency_key), 201)
 
 
 def update_action(

@@ -11,6 +11,7 @@ sent, so an employee's POST is refused here (403) and the hub hears nothing of i
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from exchange.client import followup
 from exchange.client.followup import ACTION_KIND_NAMES, OUTCOME_NAMES, STATUS_NAMES, VERDICTS
 from exchange.client.texts import hub_answer
 from exchange.errors import InvalidInputError
-from exchange.node.cases import CASE_ID
+from exchange.node.cases import ATTEMPT, CASE_ID
 from exchange.node.context import HUB_ERRORS, Pages, trouble
 from exchange.node.covenants import CovenantBook
 from exchange.node.intake import MIN_TEXT, N_, FieldError
@@ -107,6 +108,7 @@ class FollowUpSection:
                 "statuses": STATUS_NAMES,
                 "verdicts": VERDICTS,
                 "max_count": MAX_COUNT,
+                "attempt": secrets.token_hex(16),
             }
         }
 
@@ -145,11 +147,13 @@ class FollowUpSection:
             kind: str = Form("", max_length=64),
             owner: str = Form("", max_length=100),
             deadline: str = Form("", max_length=40),
+            attempt: str = Form("", max_length=64),
         ) -> Response:
             who = guard(request, case_id, csrf)
             if not isinstance(who, SignedIn):
                 return who
-            form = {"step": "action", "kind": kind, "owner": owner, "deadline": deadline}
+            attempt = attempt if ATTEMPT.match(attempt) else secrets.token_hex(16)
+            form = {"step": "action", "kind": kind, "owner": owner, "deadline": deadline, "attempt": attempt}
             errors = []
             if kind not in ACTION_KIND_NAMES:
                 errors.append(FieldError("action-kind", N_("Choose what has to be done.")))
@@ -171,7 +175,11 @@ class FollowUpSection:
                 return again(who, case_id, errors, form)
             at = moment
             failed = send(
-                who, case_id, lambda c: followup.add_action(c, case_id, kind, owner, at), form, "coordinator"
+                who,
+                case_id,
+                lambda c: followup.add_action(c, case_id, kind, owner, at, f"action-{attempt}"),
+                form,
+                "coordinator",
             )
             return failed or RedirectResponse(f"/casussen/{case_id}?gedaan=actiepunt#actiepunten", 303)
 

@@ -358,4 +358,22 @@ def test_a_bad_action_point_gets_a_message_per_field_and_the_hub_away_loses_the_
     assert r.status_code == 502 and "niet bereikbaar" in r.text
     assert f'value="{_deadline(5)}"' in r.text
     helmond.hub_at(hub.server.base)
+    kept = re.search(r'name="attempt" value="([0-9a-f]{32})"', r.text)
+    assert kept is not None  # the form to send again carries the same Idempotency-Key
     assert "Nog geen actiepunten." in helmond.client.get(f"/casussen/{case_id}").text
+    for _ in range(2):  # sent twice, as after a timeout: one action point
+        again = helmond.client.post(
+            f"/casussen/{case_id}/actiepunten",
+            data={
+                "csrf": csrf,
+                "kind": "fine",
+                "owner": POLICE,
+                "deadline": _deadline(5),
+                "attempt": kept.group(1),
+            },
+        )
+        assert again.status_code == 303, again.text
+    table = re.search(
+        r'id="actiepunt-tabel".*?</table>', helmond.client.get(f"/casussen/{case_id}").text, re.S
+    )
+    assert table is not None and table.group(0).count("Boete") == 1
