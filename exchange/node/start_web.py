@@ -193,7 +193,7 @@ def install(app: FastAPI, pages: Pages, book: CovenantBook, menu: MenuCounts, id
         role = pages.role(who)
         if role is None or not set(case_id + action_id) <= ACTION_ID_CHARS:
             return pages.page("message.html", 404, kind="not-found", who=who)
-        form = {"action": action_id, "status": status, "reason": reason}
+        form = {"case": case_id, "action": action_id, "status": status, "reason": reason, "overdue": overdue}
         problem = reason_problem(status, reason, bool(overdue), f"reason-{action_id}")
         if problem is not None:
             return action_page(who, 400, errors=[problem], form=form)

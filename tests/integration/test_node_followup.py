@@ -377,3 +377,42 @@ def test_a_bad_action_point_gets_a_message_per_field_and_the_hub_away_loses_the_
         r'id="actiepunt-tabel".*?</table>', helmond.client.get(f"/casussen/{case_id}").text, re.S
     )
     assert table is not None and table.group(0).count("Boete") == 1
+
+
+class _Busy(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        body = b'{"title": "Overloaded", "status": 503}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_busy_hub_keeps_the_owners_reason_on_the_page_to_send_again(police: PoliceNode) -> None:
+    """The hub answers 503 while the police mark an action point done: said so in Dutch, and the
+    reason typed stays on the page in a form that sends it again."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    police.runtime.settings = police.runtime.settings.model_copy(
+        update={"hub_url": f"http://127.0.0.1:{server.server_port}"}
+    )
+    try:
+        listing = police.client.get("/actiepunten")
+        assert listing.status_code == 200 and "druk of nog niet gereed" in listing.text
+        reason = "Hercontrole liep vertraging op door ziekte"
+        r = police.client.post(
+            "/actiepunten/case-1/act-1",
+            data={"csrf": police.csrf("/start"), "status": "done", "overdue": "1", "reason": reason},
+        )
+        assert r.status_code == 502 and "druk of nog niet gereed" in r.text
+        assert 'action="/actiepunten/case-1/act-1"' in r.text and f'name="reason" value="{reason}"' in r.text
+    finally:
+        police.hub_back()
+        server.shutdown()
+        server.server_close()
