@@ -8,7 +8,6 @@ covenant files; ``--json`` prints the hub's answer as it is, for scripts.
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +20,6 @@ from exchange.cli.keys import KeystoreOpt
 from exchange.client import followup
 from exchange.client.http import ExchangeClient
 from exchange.errors import InvalidInputError
-from exchange.policies.engine import LEGAL_TIMEZONE
 from exchange.policies.model import Covenant
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the hub's answer as JSON, for scripts.")]
@@ -49,19 +47,6 @@ def _print(lines: list[str]) -> None:
         typer.echo(line)
 
 
-def _deadline(text: str) -> datetime:
-    """An ISO date (the end of that day in Dutch time) or date and time (Dutch time if no zone)."""
-    try:
-        if len(text) == 10:
-            return datetime.combine(datetime.fromisoformat(text).date(), time(23, 59), LEGAL_TIMEZONE)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"'{text}' is not a date (2026-12-31) or a moment (2026-12-31T17:00)"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LEGAL_TIMEZONE)
-
-
 @actions_app.command("add")
 @handled
 def actions_add(
@@ -77,7 +62,7 @@ def actions_add(
 ) -> None:
     """Assign an action point to a party of the case, with a deadline (coordinator)."""
     c, _ = _client(url, keystore, user, role)
-    made = followup.add_action(c, case, kind, owner, _deadline(deadline))
+    made = followup.add_action(c, case, kind, owner, followup.parse_deadline(deadline))
     if as_json:
         _echo(made)
     else:

@@ -16,13 +16,14 @@ turn answers into lines a person reads, with the names the covenant files give.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from exchange.client.http import ExchangeClient
 from exchange.client.texts import hub_answer, seal_text
 from exchange.crypto.keys import PartyKeys
 from exchange.errors import InvalidInputError
+from exchange.policies.engine import LEGAL_TIMEZONE
 from exchange.policies.model import Covenant
 from exchange.policies.violations import check_findings
 from exchange.vocabulary import Category, PartyId
@@ -56,8 +57,16 @@ Finding = tuple[str, str, int]
 # -- steps -----------------------------------------------------------------------------------------
 
 
-def add_action(client: ExchangeClient, case_id: str, kind: str, owner: str, deadline: datetime) -> Any:
-    """The coordinator assigns an action point to a participating party, due at ``deadline``."""
+def add_action(
+    client: ExchangeClient,
+    case_id: str,
+    kind: str,
+    owner: str,
+    deadline: datetime,
+    idempotency_key: str | None = None,
+) -> Any:
+    """The coordinator assigns an action point to a participating party, due at ``deadline``; the
+    same ``idempotency_key`` (a form sent again after a timeout) adds it once."""
     if deadline.tzinfo is None:
         raise InvalidInputError("give the deadline with a time zone, e.g. 2026-12-31T17:00+01:00")
     if kind not in ACTION_KIND_NAMES:
@@ -65,7 +74,7 @@ def add_action(client: ExchangeClient, case_id: str, kind: str, owner: str, dead
             f"kind must be one of {', '.join(sorted(ACTION_KIND_NAMES))}; nothing was sent"
         )
     body = {"kind": kind, "owner": owner, "deadline": deadline.isoformat()}
-    return hub_answer(client.post(f"/v1/cases/{case_id}/actions", body), 201)
+    return hub_answer(client.post(f"/v1/cases/{case_id}/actions", body, idempotency_key), 201)
 
 
 def update_action(
@@ -129,6 +138,30 @@ def close(client: ExchangeClient, keys: PartyKeys, case_id: str, reason: str) ->
 
 
 # -- reading -----------------------------------------------------------------------------------------
+
+
+def parse_deadline(text: str) -> datetime:
+    """An ISO date (the end of that day in Dutch time) or date and time (Dutch time if no zone),
+    as a person types a deadline: ``2026-12-31``, ``2026-12-31T17:00`` or ``2026-12-31 17:00``."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(datetime.fromisoformat(text).date(), time(23, 59), LEGAL_TIMEZONE)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"'{text}' is not a date (2026-12-31) or a moment (2026-12-31T17:00)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LEGAL_TIMEZONE)
+
+
+def with_finding(found: Sequence[Any], party: str, new: Finding) -> list[Finding]:
+    """``party``'s findings as the hub listed them in ``found``, with ``new`` added or its count
+    replaced (the hub replaces a party's findings as a whole, so a form that adds one sends all)."""
+    mine = {(str(f["category"]), str(f["code"])): int(f["count"]) for f in found if f.get("party") == party}
+    category, code, count = new
+    mine[(category, code)] = count
+    return [(c, k, n) for (c, k), n in sorted(mine.items())]
 
 
 def parse_finding(text: str) -> Finding:

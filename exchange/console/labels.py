@@ -49,7 +49,7 @@ OUTCOMES: Mapping[str, str] = {
     Outcome.HIT: N_("hit"),
     Outcome.NO_HIT: N_("no hit"),
     Outcome.NO_INDEX: N_("unknown: no index"),
-    Outcome.DONE: N_("done"),
+    Outcome.DONE: N_("carried out"),
     Outcome.FAILED: N_("failed"),
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,7 +26,7 @@ from exchange.crypto.keystore import KeystoreError
 from exchange.crypto.pseudonym import pseudonymise
 from exchange.errors import ExchangeError
 from exchange.node.casework_store import CaseRow, CaseSubjectRow, SignalRow, SignalState, open_json, seal_json
-from exchange.node.context import HUB_ERRORS, HubTrouble, Pages, trouble
+from exchange.node.context import HUB_ERRORS, CaseSection, HubTrouble, Pages, trouble
 from exchange.node.covenants import CovenantBook
 from exchange.node.intake import MIN_TEXT, N_, FieldError, check_case, choices
 from exchange.node.sealing import open_sealed, seal
@@ -47,7 +48,8 @@ def next_phase(phase: str) -> str | None:
     return None if following == "closed" else following
 
 
-def router(pages: Pages, book: CovenantBook) -> APIRouter:
+def router(pages: Pages, book: CovenantBook, sections: Sequence[CaseSection] = ()) -> APIRouter:
+    """The case pages; each of ``sections`` adds its part to the case page and its forms' routes."""
     r = APIRouter()
     rt = pages.rt
 
@@ -241,6 +243,8 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
             reason = open_sealed(rt.data_key, mine.reason_sealed).decode("utf-8")
         values.setdefault("errors", [])
         values.setdefault("form", {})
+        for section in sections:
+            values = section.view(who, case_id, hub, covenant) | values
         parties = list(hub["parties"]) if hub else []
         addable = [
             (str(pid), p.name)
@@ -369,4 +373,6 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
                 stored.hits, stored.hits_at = json.dumps(stored_hits), rt.clock()
         return RedirectResponse(f"/casussen/{case_id}?gedaan=hits#hits", 303)
 
+    for section in sections:
+        r.include_router(section.router(case_page))
     return r

@@ -3,11 +3,12 @@ check, and a signed client to the hub as the signed-in user in the role the page
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from exchange.client.http import ExchangeClient, HubUnavailableError
@@ -16,6 +17,7 @@ from exchange.errors import InvalidInputError
 from exchange.node.signin import SignedIn, csrf_matches
 from exchange.node.webkit import Web
 from exchange.policies.engine import LEGAL_TIMEZONE
+from exchange.policies.model import Covenant
 
 COORDINATOR = "coordinator"
 
@@ -85,3 +87,15 @@ class Pages(Web):
 
     def render(self, template: str, who: SignedIn, status: int = 200, **values: Any) -> HTMLResponse:
         return self.page(template, status, who=who, **values)
+
+
+class CaseSection(Protocol):
+    """A part of the case page in its own module and template: the values its template shows, and
+    the routes of its forms, which answer a refused form with the case page (``case_page(who,
+    case_id, status, errors=..., form=...)``)."""
+
+    def view(
+        self, who: SignedIn, case_id: str, hub: dict[str, Any] | None, covenant: Covenant | None
+    ) -> dict[str, Any]: ...
+
+    def router(self, case_page: Callable[..., Response]) -> APIRouter: ...

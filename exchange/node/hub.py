@@ -6,7 +6,8 @@ error of the node's: :func:`inbox_counts` says so in a :class:`HubStatus` and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from exchange.client.forwards import read_inbox
 from exchange.client.http import ExchangeClient, HubUnavailableError
@@ -27,6 +28,8 @@ class HubStatus:
     #: "no-role" (none of the user's roles is one the covenants allow the party: the hub is not asked).
     problem: str | None = None
     status: int | None = None
+    #: The inbox as the hub gave it (metadata only), for the start page's lists.
+    box: dict[str, Any] = field(default_factory=dict)
 
 
 def inbox_counts(hub_url: str, key: KeyVersion, user: str, role: str, timeout: float) -> HubStatus:
@@ -46,4 +49,4 @@ def inbox_counts(hub_url: str, key: KeyVersion, user: str, role: str, timeout: f
         client.close()
     counts = {name: len(box.get(name) or []) for name in LISTS}
     overdue = sum(1 for a in box.get("actions") or [] if isinstance(a, dict) and a.get("overdue"))
-    return HubStatus(counts, overdue)
+    return HubStatus(counts, overdue, box=box)

@@ -21,10 +21,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.i18n import translations
-from exchange.node import access_web, cases, index_web, requests_web, signals
+from exchange.node import access_web, cases, index_web, requests_web, signals, start_web
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
-from exchange.node.hub import LISTS, HubStatus, inbox_counts
+from exchange.node.followup_web import FollowUpSection
 from exchange.node.runtime import NodeRuntime
 from exchange.node.signin import (
     SignedIn,
@@ -68,6 +68,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     env = environment()
     secure = rt.settings.cookie_secure
     max_idle = rt.settings.idle_timeout_minutes * 60
+    menu = start_web.MenuCounts()
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -82,6 +83,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
         values.setdefault("party", rt.party)
         values.setdefault("who", None)
+        values.setdefault("menu_counts", menu.of(values["who"]))
         values.setdefault("policy_failures", rt.policy.max_failures)
         values.setdefault("policy_minutes", int(rt.policy.lockout.total_seconds()) // 60)
         return HTMLResponse(env.get_template(template).render(**values), status_code=status)
@@ -140,28 +142,6 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         forget(response, PRE_COOKIE)
         return response
 
-    @app.get("/start")
-    def start(request: Request) -> Response:
-        with rt.sessions.begin() as s:
-            who = who_is(s, request)
-        if who is None:
-            return RedirectResponse("/aanmelden", 303)
-        # The node asserts to the hub only a role the user holds *and* the covenants still allow the
-        # party: roles stored before a covenant revision may no longer be allowed.
-        allowed = [r for r in who.account.roles if r in rt.party.roles]
-        hub = (
-            inbox_counts(
-                rt.settings.hub_url,
-                rt.keystore.keys.current,
-                who.account.name,
-                allowed[0],
-                rt.settings.hub_timeout_seconds,
-            )
-            if allowed
-            else HubStatus(None, problem="no-role")
-        )
-        return page("start.html", who=who, hub=hub, lists=LISTS, idle_minutes=max_idle // 60)
-
     @app.post("/afmelden")
     def signout(request: Request, csrf: str = Form("", max_length=100)) -> Response:
         with rt.sessions.begin() as s:
@@ -181,8 +161,11 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     requests_web.install(app, pages)
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
-    app.include_router(cases.router(pages, book))
+    sections = (FollowUpSection(pages, book), start_web.SeenSection(pages, menu))
+    app.include_router(cases.router(pages, book, sections))
     app.include_router(access_web.router(pages, book))
+    # The start page per role, the party's own action points and the feedback it received.
+    start_web.install(app, pages, book, menu, max_idle // 60)
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,7 @@ input refused before anything is sent."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -111,3 +111,25 @@ def test_the_client_names_every_code_the_hub_knows() -> None:
     assert set(followup.OUTCOME_NAMES) == OUTCOMES
     assert set(followup.ACTION_KIND_NAMES) == ACTION_KINDS
     assert set(followup.STATUS_NAMES) == STATUSES
+
+
+def test_a_deadline_is_a_date_at_the_end_of_the_day_or_a_moment_in_dutch_time() -> None:
+    """A date means 23:59 that day in Amsterdam; a moment without a zone is Amsterdam time."""
+    day = followup.parse_deadline("2026-12-31")
+    assert (day.hour, day.minute, day.utcoffset()) == (23, 59, timedelta(hours=1))
+    moment = followup.parse_deadline(" 2026-07-01T17:00 ")
+    assert moment.utcoffset() == timedelta(hours=2)
+    assert followup.parse_deadline("2026-07-01T17:00+00:00").utcoffset() == timedelta(0)
+    with pytest.raises(InvalidInputError, match="is not a date"):
+        followup.parse_deadline("morgen")
+
+
+def test_a_finding_added_keeps_the_partys_others_and_replaces_its_own_count() -> None:
+    """The hub replaces a party's findings whole: the new one joins the party's others only."""
+    found = [
+        {"party": "helmond", "category": "bag-gebruik", "code": "illegale-bewoning", "count": 1},
+        {"party": "helmond", "category": "brp-inschrijving", "code": "onjuiste-inschrijving", "count": 3},
+        {"party": "senzer", "category": "uitkering-status", "code": "onrechtmatige-uitkering", "count": 2},
+    ]
+    rows = followup.with_finding(found, "helmond", ("bag-gebruik", "illegale-bewoning", 4))
+    assert rows == [("bag-gebruik", "illegale-bewoning", 4), ("brp-inschrijving", "onjuiste-inschrijving", 3)]
