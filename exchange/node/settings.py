@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.errors import ConfigurationError
@@ -51,6 +51,12 @@ class NodeSettings(BaseSettings):
     port: int = Field(default=8700, ge=0, le=65535)
     #: How long the start page waits for the hub before it says the hub cannot be reached.
     hub_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("passphrase_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # An empty EXCHANGE_NODE_PASSPHRASE_FILE is no file (Path("") would be the working directory).
+        return None if isinstance(value, str) and not value.strip() else value
 
     def console_base(self) -> str:
         """Where the browser is sent for the console: ``console_url``, else ``hub_url``."""
