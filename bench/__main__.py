@@ -15,7 +15,7 @@ def main() -> None:
         "crypto": crypto.run,
         "log": log.run,
         "service": service.run,
-        "node": node_pages.run,
+        "case-page": node_pages.run,
     }
     chosen = sys.argv[1:] or list(sections)
     for name in chosen:
