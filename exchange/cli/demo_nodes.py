@@ -66,7 +66,16 @@ KNOWN = {
     "senzer": ("bijstand-status", ("5701 AB 12a", "5701 AB 99")),
     "politie-oost-brabant": ("politie-incidenten", ("5701 AB 12a",)),
 }
-NODE_PORTS = (8701, 8702, 8703)
+#: The workspaces listen on this port plus 1, 2 and 3 (``exchange demo --nodes --port-base N``).
+PORT_BASE = 8700
+
+
+def node_ports(base: int = PORT_BASE) -> tuple[int, ...]:
+    """The three nodes' ports above ``base``, in the order of :data:`USERS`."""
+    return tuple(base + 1 + i for i in range(len(USERS)))
+
+
+NODE_PORTS = node_ports()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,8 @@ def _serve(app: object, port: int) -> tuple[_Server, threading.Thread]:
     while not server.started:
         if not thread.is_alive():
             raise ConfigurationError(
-                f"cannot serve on 127.0.0.1:{port}; is the port in use? Stop what uses it"
+                f"cannot serve on 127.0.0.1:{port}; is the port in use? Stop what uses it, or choose "
+                "other ports (--port for the hub, --port-base for the workspaces)"
             )
         time.sleep(0.05)
     return server, thread
@@ -93,6 +103,8 @@ def _node_settings(workdir: Path, party: str, hub: str, port: int, fast: bool) -
     return NodeSettings(
         party=party,
         hub_url=hub,
+        # Browsers send the console's Secure cookie over plain HTTP to localhost only.
+        console_url=hub.replace("127.0.0.1", "localhost"),
         keystore=home / "keystore.json",
         passphrase_file=home / "passphrase",
         data_dir=home / "node",
@@ -213,9 +225,11 @@ def running(
         engine.dispose()
 
 
-def run_nodes(workdir: Path, say: Callable[[str], None] = print, port: int = 8000) -> None:
-    """Serve until Ctrl-C, after printing where to sign in."""
-    with running(workdir, say, port) as live:
+def run_nodes(
+    workdir: Path, say: Callable[[str], None] = print, port: int = 8000, port_base: int = PORT_BASE
+) -> None:
+    """Serve until Ctrl-C, after printing where to sign in; the nodes on ``port_base`` + 1, 2, 3."""
+    with running(workdir, say, port, node_ports(port_base)) as live:
         say(f"\nThe exchange hub: {live.hub} (OpenAPI: {live.hub}/openapi.json)")
         say("The parties' workspaces and their demo logins:")
         for user in USERS:

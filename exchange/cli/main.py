@@ -101,12 +101,20 @@ def demo(
             "(8701-8703) for the browser, made on first start in build/demo (or --workdir).",
         ),
     ] = False,
+    port_base: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=65532,
+            help="With --nodes: the workspaces listen on this port plus 1, 2 and 3 (8701-8703).",
+        ),
+    ] = 8700,
 ) -> None:
     """Start the service on SQLite and play a PIT case through it over HTTP, party by party."""
     if nodes:
         from exchange.cli.demo_nodes import run_nodes
 
-        run_nodes(NODES_DIR if workdir == DEMO_DIR else workdir, typer.echo, port or 8000)
+        run_nodes(NODES_DIR if workdir == DEMO_DIR else workdir, typer.echo, port or 8000, port_base)
         return
     from exchange.cli.demo import run_demo  # only this command needs the server
 

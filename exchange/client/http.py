@@ -11,7 +11,9 @@ section 10.2.3), and a POST keeps one Idempotency-Key over its tries so the hub 
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -126,6 +128,15 @@ def sign_request(
     return request
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CA bundle, or SSL_CERT_FILE / SSL_CERT_DIR as set at the
+    first call), made once per process: loading the CA bundle costs tens of milliseconds, which every
+    client would otherwise pay again, and the node makes a client for each page that asks the hub.
+    An SSLContext may be shared between connections and threads."""
+    return httpx.create_ssl_context()
+
+
 class ExchangeClient:
     """An httpx client whose every request is signed with this party's current key."""
 
@@ -149,7 +160,7 @@ class ExchangeClient:
                 f"the hub address '{base_url}' must be an http:// or https:// URL with a host, "
                 "e.g. https://exchange.example"
             )
-        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout, verify=tls_context())
 
     def request(
         self,

@@ -105,6 +105,7 @@ def bind_data_key(session: Session, store: Keystore) -> DataKey:
 def start(settings: NodeSettings, clock: Callable[[], datetime] = _now) -> NodeRuntime:
     """Everything the node needs to serve, or a :class:`ConfigurationError` saying what is wrong."""
     party = load_party(settings)
+    settings.check_console_url()
     keystore = open_party_keystore(settings, party.id)
     engine, factory = open_store(settings)
     with factory.begin() as session:

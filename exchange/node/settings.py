@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.errors import ConfigurationError
@@ -25,6 +26,9 @@ class NodeSettings(BaseSettings):
 
     #: The hub's address, e.g. https://exchange.example.
     hub_url: str = "http://127.0.0.1:8000"
+    #: The hub's oversight console as staff's browsers reach it (the node may reach the hub by an
+    #: address browsers cannot, e.g. inside the network); empty means the hub's address.
+    console_url: str = ""
     #: This party's id in the covenant files, e.g. helmond.
     party: str = ""
     #: The party's keystore (``exchange keys init``) and a file holding its passphrase.
@@ -47,6 +51,25 @@ class NodeSettings(BaseSettings):
     port: int = Field(default=8700, ge=0, le=65535)
     #: How long the start page waits for the hub before it says the hub cannot be reached.
     hub_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("passphrase_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # An empty EXCHANGE_NODE_PASSPHRASE_FILE is no file (Path("") would be the working directory).
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def console_base(self) -> str:
+        """Where the browser is sent for the console: ``console_url``, else ``hub_url``."""
+        return self.console_url or self.hub_url
+
+    def console_origin(self) -> str | None:
+        """``scheme://host[:port]`` of :meth:`console_base`, None when it is no http(s) address. The
+        workspace's Content-Security-Policy lets forms go there: the oversight button's POST is
+        answered with a redirect to the console, and browsers check a form's redirects too."""
+        parts = urlsplit(self.console_base())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        return f"{parts.scheme}://{parts.netloc}"
 
     def database_url(self) -> str:
         if self.store_url is not None:
@@ -73,6 +96,13 @@ class NodeSettings(BaseSettings):
                 "no keystore passphrase: set EXCHANGE_NODE_PASSPHRASE_FILE to a file holding it"
             )
         return value
+
+    def check_console_url(self) -> None:
+        if self.console_url and self.console_origin() is None:
+            raise ConfigurationError(
+                f"EXCHANGE_NODE_CONSOLE_URL '{self.console_url}' is not an http(s) address; set it to "
+                "the console's address as browsers reach it, e.g. https://exchange.example"
+            )
 
     def require_party(self) -> str:
         if not self.party:

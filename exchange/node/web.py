@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.i18n import translations
-from exchange.node import access_web, cases, index_web, requests_web, signals, start_web
+from exchange.node import access_web, cases, index_web, oversight, requests_web, signals, start_web
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.followup_web import FollowUpSection
@@ -60,6 +60,7 @@ def environment() -> Environment:
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     env.filters["local"] = local_time
+    env.globals["oversight_roles"] = oversight.roles_for
     return env
 
 
@@ -67,13 +68,20 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     env = environment()
     secure = rt.settings.cookie_secure
+    console = rt.settings.console_origin()
+    headers = dict(HEADERS)
+    if console is not None:
+        # The oversight button's POST is answered with a redirect to the console: allow it.
+        headers["Content-Security-Policy"] = HEADERS["Content-Security-Policy"].replace(
+            "form-action 'self'", f"form-action 'self' {console}"
+        )
     max_idle = rt.settings.idle_timeout_minutes * 60
     menu = start_web.MenuCounts()
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        response.headers.update(HEADERS)
+        response.headers.update(headers)
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -166,6 +174,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     app.include_router(access_web.router(pages, book))
     # The start page per role, the party's own action points and the feedback it received.
     start_web.install(app, pages, book, menu, max_idle // 60)
+    oversight.install(app, pages)
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
