@@ -14,11 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from exchange.cli.main import app as cli
 from exchange.node.accounts import list_users
 from exchange.node.oidc_accounts import account_name
 from exchange.node.store import AuditRow
 from tests import oidc_provider
+from tests.conftest import CONVENANT
 from tests.integration.node_support import PASSWORD, Node, make_node, node_settings
 
 NODE = "https://testserver"
@@ -323,3 +326,38 @@ def test_the_expired_token_is_refused_for_its_expiry(
         b.http.close()
         n.client.close()
         n.runtime.engine.dispose()
+
+
+def test_the_user_list_names_the_account_by_its_id_and_marks_it(
+    tmp_path: Path, node: Node, browser: Browser, provider: oidc_provider.Provider
+) -> None:
+    """`exchange node user list` shows the account under its stable id, with its roles, marked as one
+    of the OpenID provider with the name it has there; `user disable` works on it and the provider's
+    sign-in is then refused."""
+    assert browser.sign_in("jan").status_code == 200
+    env = {
+        "EXCHANGE_NODE_PARTY": "helmond",
+        "EXCHANGE_NODE_DATA_DIR": str(tmp_path / "node"),
+        "EXCHANGE_NODE_CONVENANT_DIR": str(CONVENANT),
+    }
+    name = account_name(provider.issuer, oidc_provider.USERS["jan"][0])
+    listed = CliRunner().invoke(cli, ["node", "user", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.split() == [
+        name,
+        "active",
+        "coordinator,",
+        "privacy-officer",
+        "(OpenID:",
+        "Jan",
+        "de",
+        "Vries)",
+    ]
+    assert CliRunner().invoke(cli, ["node", "user", "disable", name], env=env).exit_code == 0
+    assert node.client.get("/start").status_code == 303  # its session ended
+    refused = browser.sign_in("jan")
+    assert refused.status_code == 403
+    assert "uitgeschakeld" in refused.text
+    user = _user(node, "jan", provider.issuer)
+    assert user is not None
+    assert _audit(node)[-1] == ("oidc-refused-disabled", user[0])
