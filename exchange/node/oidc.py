@@ -32,6 +32,8 @@ with warnings.catch_warnings():
 
 #: Reasons for a refusal, as the audit trail and the refusal page name them.
 STATE, TOKEN, PROVIDER, UNREACHABLE = "state", "token", "provider", "unreachable"
+#: The provider sent the browser back with an error (it refused, or the user cancelled there).
+DENIED = "denied"
 
 
 def _http_errors(name: str) -> tuple[type[Exception], ...]:

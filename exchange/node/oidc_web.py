@@ -32,6 +32,7 @@ REFUSALS = {
     oidc.TOKEN: (AuditKind.OIDC_BAD_TOKEN, "failed", 400),
     oidc.PROVIDER: (AuditKind.OIDC_PROVIDER_ERROR, "failed", 502),
     oidc.UNREACHABLE: (AuditKind.OIDC_PROVIDER_ERROR, "unreachable", 502),
+    oidc.DENIED: (AuditKind.OIDC_PROVIDER_ERROR, "failed", 403),
 }
 
 
@@ -83,7 +84,7 @@ def install(app: FastAPI, web: Web) -> None:
             return refuse(oidc.STATE)
         if error:
             # The provider refused or the user cancelled there; its own text is not shown or kept.
-            return refuse(oidc.PROVIDER)
+            return refuse(oidc.DENIED)
         nonce, verifier = flow
         try:
             identity = rt.oidc.client.finish(code[:2000], nonce, verifier, iss)

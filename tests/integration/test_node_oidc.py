@@ -6,6 +6,7 @@ of a wrong state, and sign-out at the node and the provider."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from exchange.node.store import AuditRow
 from tests import oidc_provider
 from tests.conftest import CONVENANT
 from tests.integration.node_support import PASSWORD, Node, make_node, node_settings
+from tests.pgserver import PostgresServer
 
 NODE = "https://testserver"
 CALLBACK = NODE + "/aanmelden/oidc/terug"
@@ -55,9 +57,14 @@ def _node(tmp_path: Path, provider: oidc_provider.Provider, **extra: Any) -> Nod
     return make_node(settings)
 
 
-@pytest.fixture
-def node(tmp_path: Path, provider: oidc_provider.Provider) -> Iterator[Node]:
-    n = _node(tmp_path, provider)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def node(request: pytest.FixtureRequest, tmp_path: Path, provider: oidc_provider.Provider) -> Iterator[Node]:
+    """A node whose staff sign in at the test provider, on SQLite and on PostgreSQL."""
+    extra: dict[str, Any] = {}
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        extra["store_url"] = server.create_database(f"n{uuid.uuid4().hex[:12]}")
+    n = _node(tmp_path, provider, **extra)
     try:
         yield n
     finally:
@@ -230,12 +237,25 @@ def test_a_wrong_state_is_refused(node: Node, browser: Browser, provider: oidc_p
     flow is used up: the right state afterwards does not work either."""
     callback = browser.to_callback("jan")
     state = parse_qs(urlsplit(callback).query)["state"][0]
-    r = node.client.get(callback.removeprefix(NODE).replace(state, "x" + state[1:]))
+    wrong = ("y" if state[0] == "x" else "x") + state[1:]
+    r = node.client.get(callback.removeprefix(NODE).replace(state, wrong))
     assert r.status_code == 400
     assert _audit(node)[-1] == ("oidc-refused-state", None)
     again = node.client.get(callback.removeprefix(NODE))
     assert again.status_code == 400
     assert _user(node, "jan", provider.issuer) is None
+
+
+def test_an_error_from_the_provider_is_refused(node: Node, browser: Browser) -> None:
+    """The provider sends the browser back with an error (here: it does not know the user): a Dutch
+    refusal, audited, and the provider's own error text is neither shown nor kept."""
+    callback = browser.to_callback("onbekend")
+    assert "error=access_denied" in callback
+    r = node.client.get(callback.removeprefix(NODE))
+    assert r.status_code == 403
+    assert "kon niet worden afgerond" in r.text
+    assert "unknown test user" not in r.text
+    assert _audit(node)[-1] == ("oidc-refused-provider", None)
 
 
 def test_a_callback_in_another_browser_is_refused(
@@ -340,6 +360,8 @@ def test_the_user_list_names_the_account_by_its_id_and_marks_it(
         "EXCHANGE_NODE_DATA_DIR": str(tmp_path / "node"),
         "EXCHANGE_NODE_CONVENANT_DIR": str(CONVENANT),
     }
+    if node.runtime.settings.store_url is not None:
+        env["EXCHANGE_NODE_STORE_URL"] = node.runtime.settings.store_url.get_secret_value()
     name = account_name(provider.issuer, oidc_provider.USERS["jan"][0])
     listed = CliRunner().invoke(cli, ["node", "user", "list"], env=env)
     assert listed.exit_code == 0, listed.output
@@ -361,3 +383,19 @@ def test_the_user_list_names_the_account_by_its_id_and_marks_it(
     user = _user(node, "jan", provider.issuer)
     assert user is not None
     assert _audit(node)[-1] == ("oidc-refused-disabled", user[0])
+
+
+def test_a_node_whose_provider_is_away_starts_and_says_so(tmp_path: Path) -> None:
+    """The node starts without its provider (administrators sign in locally); the button then gives a
+    Dutch page that the sign-in service cannot be reached, audited without an id."""
+    away = oidc_provider.Provider("http://127.0.0.1:9", None)  # type: ignore[arg-type]  # never started
+    n = _node(tmp_path, away)
+    try:
+        r = n.client.get("/aanmelden/oidc")
+        assert r.status_code == 502
+        assert "De aanmeldvoorziening van Helmond-account is nu niet bereikbaar" in r.text
+        assert _audit(n)[-1] == ("oidc-refused-provider", None)
+        assert n.client.get("/aanmelden").status_code == 200
+    finally:
+        n.client.close()
+        n.runtime.engine.dispose()

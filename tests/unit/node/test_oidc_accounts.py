@@ -14,6 +14,7 @@ from exchange.node.party import PartyProfile, party_profile
 from exchange.node.runtime import oidc_setup
 from exchange.node.settings import NodeSettings
 from exchange.policies.files import LoadedVersion
+from exchange.protocol import IDENTIFIER
 
 ISSUER = "https://login.helmond.example"
 
@@ -31,6 +32,7 @@ def test_an_account_id_is_stable_per_issuer_and_subject_and_a_valid_user_name() 
     assert name != account_name("https://login.other.example", "248289761001")
     assert name != account_name(ISSUER, "248289761002")
     assert NAME.match(name) and name.startswith("oidc-") and "248289761001" not in name
+    assert IDENTIFIER.match(name)  # what the hub accepts as the user a node asserts
 
 
 def test_local_accounts_cannot_take_a_name_kept_for_the_provider() -> None:
