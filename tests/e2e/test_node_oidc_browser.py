@@ -6,6 +6,7 @@ screenshots land in build/e2e/node-oidc-*.png."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -92,7 +93,7 @@ def test_staff_sign_in_with_the_organisations_account_and_are_refused_without_a_
     # Sign-out: the node's session ends, then the provider's (it asks to confirm), then back here.
     page.get_by_role("button", name="Afmelden").click()
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(node + "/aanmelden?afgemeld=1&state=" + page.url.rsplit("state=", 1)[-1])
+    expect(page).to_have_url(re.compile(re.escape(node + "/aanmelden?afgemeld=1&state=")))
     expect(page.get_by_role("status")).to_contain_text("U bent afgemeld")
     page.goto(node + "/start")
     expect(page).to_have_url(node + "/aanmelden")
