@@ -7,6 +7,7 @@ system-packages``); without it the tests fail saying so, unless ``EXCHANGE_OIDC=
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -42,7 +43,18 @@ def _unavailable(reason: str) -> None:
 
 
 def install() -> Path:
-    """The provider's node_modules under build/, installed once per lock file."""
+    """The provider's node_modules under build/, installed once per lock file. Test processes running
+    side by side (pytest-xdist) take turns: one installs, the others find it done."""
+    INSTALL.mkdir(parents=True, exist_ok=True)
+    with (INSTALL.parent / "oidc-provider.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        try:
+            return _install()
+        finally:
+            fcntl.flock(guard, fcntl.LOCK_UN)
+
+
+def _install() -> Path:
     lock = (SOURCE / "package-lock.json").read_bytes()
     stamp = INSTALL / ".lock-sha256"
     want = hashlib.sha256(lock).hexdigest()
@@ -80,8 +92,12 @@ def free_port() -> int:
 class Provider:
     issuer: str
     process: subprocess.Popen[str]
+    #: The client registration the provider read at its start.
+    client_file: Path | None = None
 
     def stop(self) -> None:
+        if self.client_file is not None:
+            self.client_file.unlink(missing_ok=True)
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
@@ -124,5 +140,6 @@ def start(redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> Pro
     reader.join(timeout=30)
     if not ready or not ready[0].startswith("ready "):
         process.kill()
+        client.unlink(missing_ok=True)
         pytest.fail("the test OpenID provider did not start (tests/oidc/provider.mjs)")
-    return Provider(ready[0].split()[1], process)
+    return Provider(ready[0].split()[1], process, client)
