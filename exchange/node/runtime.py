@@ -121,6 +121,17 @@ def bind_data_key(session: Session, store: Keystore) -> DataKey:
 def oidc_setup(settings: NodeSettings, party: PartyProfile) -> OidcSetup | None:
     """The OpenID provider's client and the group mapping, None when no issuer is configured; a
     configuration error names the variable that is missing or wrong."""
+    if settings.local_sign_in is LocalSignIn.ADMINS:
+        if not settings.oidc_issuer:
+            raise ConfigurationError(
+                "EXCHANGE_NODE_LOCAL_SIGN_IN=admins leaves staff no way to sign in without "
+                "EXCHANGE_NODE_OIDC_ISSUER; set both, or LOCAL_SIGN_IN=everyone"
+            )
+        if not settings.admin_names():
+            raise ConfigurationError(
+                "EXCHANGE_NODE_LOCAL_SIGN_IN=admins needs EXCHANGE_NODE_ADMINS: the local accounts that may "
+                "still sign in when the OpenID provider is down"
+            )
     if not settings.oidc_issuer:
         return None
     missing = [

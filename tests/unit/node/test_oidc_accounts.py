@@ -93,3 +93,14 @@ def test_an_issuer_without_the_rest_of_the_settings_is_refused(tmp_path: Path, h
             ),
             helmond,
         )
+
+
+def test_local_sign_in_for_administrators_only_needs_a_provider_and_administrators(
+    helmond: PartyProfile,
+) -> None:
+    """Restricting passwords to administrators without a provider, or without naming an administrator,
+    would lock staff or the administrator out: the node does not start."""
+    with pytest.raises(ConfigurationError, match="leaves staff no way to sign in"):
+        oidc_setup(NodeSettings(party="helmond", local_sign_in="admins", admins="beheer"), helmond)
+    with pytest.raises(ConfigurationError, match="needs EXCHANGE_NODE_ADMINS"):
+        oidc_setup(NodeSettings(party="helmond", local_sign_in="admins", oidc_issuer=ISSUER), helmond)
