@@ -193,8 +193,9 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     # The provider's pages (index, enrichment requests, answers) in their own modules.
     pages = Pages(rt, page, who_is, refused)
     index_web.install(app, pages)
-    oidc_web.install(app, pages)
     requests_web.install(app, pages)
+    # Sign-in through the organisation's OpenID provider (ADR 0020).
+    oidc_web.install(app, pages)
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
     app.include_router(cases.router(pages, book))
