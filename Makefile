@@ -32,7 +32,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## system-packages: PostgreSQL server binaries and Chromium from Debian's packages, if missing
+## system-packages: PostgreSQL server binaries, Chromium and npm from Debian's packages, if missing
 system-packages:
 	bash tests/install_system_packages.sh
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test` runs this first: the suite needs PostgreSQL's server binaries (initdb, pg_ctl),
 # Chromium for the console's browser tests, and faketime (libfaketime) to play the demo on a date
-# after the shipped covenants end (tests/integration/test_any_date.py), all from Debian's packages.
+# after the shipped covenants end (tests/integration/test_any_date.py), and npm (with Node.js) to
+# install the OpenID provider the node's sign-in tests start (tests/oidc_provider.py), all from
+# Debian's packages.
 # Installs what is missing. EXCHANGE_E2E=skip leaves Chromium out (the browser tests then skip).
 set -euo pipefail
 
@@ -15,6 +17,9 @@ if [ "${EXCHANGE_E2E:-}" != "skip" ] && ! command -v chromium >/dev/null 2>&1 \
 fi
 if ! command -v faketime >/dev/null 2>&1; then
     missing+=(faketime)
+fi
+if [ "${EXCHANGE_OIDC:-}" != "skip" ] && ! command -v npm >/dev/null 2>&1; then
+    missing+=(npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

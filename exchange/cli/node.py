@@ -107,7 +107,8 @@ def user_roles(name: Name, role: Roles) -> None:
 
 @handled
 def user_list() -> None:
-    """Every user: name, roles, and whether disabled or locked."""
+    """Every user: name, roles, and whether disabled or locked; accounts that sign in through the
+    organisation's OpenID provider are marked with their name there."""
     engine, factory = open_store(NodeSettings())
     with factory.begin() as session:
         accounts = list_users(session)
@@ -116,7 +117,10 @@ def user_list() -> None:
     for a in accounts:
         locked = a.locked_until is not None and a.locked_until > now
         state = "disabled" if a.disabled else "locked" if locked else "active"
-        typer.echo(f"{a.name:<24} {state:<9} {', '.join(a.roles)}")
+        # An account of the organisation's OpenID provider is named by its stable id; its name there
+        # is shown beside it for the administrator to recognise.
+        origin = f"  (OpenID: {a.display_name})" if a.external else ""
+        typer.echo(f"{a.name:<24} {state:<9} {', '.join(a.roles) or '-'}{origin}")
 
 
 @handled

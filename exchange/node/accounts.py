@@ -40,11 +40,14 @@ class Account:
     roles: tuple[str, ...]
     disabled: bool
     locked_until: datetime | None
+    #: Signs in through the organisation's OpenID provider, not with a password.
+    external: bool = False
 
 
 def _account(row: UserRow) -> Account:
     roles = tuple(row.roles.split())
-    return Account(row.id, row.name, row.display_name, roles, row.disabled, row.locked_until)
+    external = row.oidc_issuer is not None
+    return Account(row.id, row.name, row.display_name, roles, row.disabled, row.locked_until, external)
 
 
 def audit(session: Session, kind: AuditKind, user_id: int | None, now: datetime) -> None:
@@ -56,6 +59,11 @@ def check_name(name: str) -> str:
         raise InvalidInputError(
             f"'{name}' is not a valid user name: use 1 to 64 lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
+        )
+    if name.startswith("oidc-"):
+        raise InvalidInputError(
+            f"'{name}' is not a valid user name: names starting with 'oidc-' are kept for accounts that "
+            "sign in through the organisation's OpenID provider"
         )
     return name
 

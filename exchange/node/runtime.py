@@ -7,6 +7,7 @@ keystore cannot open refuses to start with a :class:`ConfigurationError` that sa
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.crypto.keystore import Keystore, KeystoreError, WrongPassphrase, read_keystore
 from exchange.errors import ConfigurationError
+from exchange.node.oidc import OidcRefused, OpenIdClient, ProviderConfig
+from exchange.node.oidc_accounts import load_role_map
 from exchange.node.party import PartyProfile, party_profile
 from exchange.node.sealing import DataKey, SealedDataError, derive_data_key, open_sealed, seal
-from exchange.node.settings import NodeSettings
+from exchange.node.settings import LocalSignIn, NodeSettings
 from exchange.node.signin import Policy
 from exchange.node.store import MetaRow, make_engine, sessions, upgrade
 from exchange.policies.files import load_tree
@@ -32,6 +35,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class OidcSetup:
+    """Sign-in through the organisation's OpenID provider, as the settings configure it."""
+
+    client: OpenIdClient
+    #: Provider group -> node roles (each one the covenants let the party hold).
+    roles: dict[str, tuple[str, ...]]
+    #: "Aanmelden met <display_name>".
+    display_name: str
+    post_logout_redirect_uri: str
+
+
 @dataclass
 class NodeRuntime:
     settings: NodeSettings
@@ -42,6 +57,7 @@ class NodeRuntime:
     sessions: sessionmaker[Any]
     policy: Policy
     clock: Callable[[], datetime] = field(default=_now)
+    oidc: OidcSetup | None = None
 
 
 def load_party(settings: NodeSettings) -> PartyProfile:
@@ -102,6 +118,59 @@ def bind_data_key(session: Session, store: Keystore) -> DataKey:
     return key
 
 
+def oidc_setup(settings: NodeSettings, party: PartyProfile) -> OidcSetup | None:
+    """The OpenID provider's client and the group mapping, None when no issuer is configured; a
+    configuration error names the variable that is missing or wrong."""
+    if settings.local_sign_in is LocalSignIn.ADMINS:
+        if not settings.oidc_issuer:
+            raise ConfigurationError(
+                "EXCHANGE_NODE_LOCAL_SIGN_IN=admins leaves staff no way to sign in without "
+                "EXCHANGE_NODE_OIDC_ISSUER; set both, or LOCAL_SIGN_IN=everyone"
+            )
+        if not settings.admin_names():
+            raise ConfigurationError(
+                "EXCHANGE_NODE_LOCAL_SIGN_IN=admins needs EXCHANGE_NODE_ADMINS: the local accounts that may "
+                "still sign in when the OpenID provider is down"
+            )
+    if not settings.oidc_issuer:
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("EXCHANGE_NODE_OIDC_CLIENT_ID", settings.oidc_client_id),
+            ("EXCHANGE_NODE_OIDC_REDIRECT_URI", settings.oidc_redirect_uri),
+            ("EXCHANGE_NODE_OIDC_DISPLAY_NAME", settings.oidc_display_name),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(f"EXCHANGE_NODE_OIDC_ISSUER is set, so set {', '.join(missing)} too")
+    if "openid" not in settings.oidc_scopes.split():
+        raise ConfigurationError("EXCHANGE_NODE_OIDC_SCOPES must include 'openid'")
+    roles = load_role_map(settings.oidc_roles_file, party)
+    redirect = settings.oidc_redirect_uri
+    post_logout = settings.oidc_post_logout_redirect_uri or (
+        redirect.split("/aanmelden/")[0] + "/aanmelden?afgemeld=1"
+    )
+    client = OpenIdClient(
+        ProviderConfig(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.read_oidc_client_secret(),
+            redirect_uri=redirect,
+            scopes=settings.oidc_scopes,
+            groups_claim=settings.oidc_groups_claim,
+            leeway_seconds=settings.oidc_clock_skew_seconds,
+            timeout_seconds=settings.hub_timeout_seconds,
+        )
+    )
+    # The discovery document is fetched now if the provider is up, else at the first sign-in: a node
+    # whose provider is away still starts, so its administrators can sign in locally.
+    with contextlib.suppress(OidcRefused):
+        client.metadata()
+    return OidcSetup(client, roles, settings.oidc_display_name, post_logout)
+
+
 def start(settings: NodeSettings, clock: Callable[[], datetime] = _now) -> NodeRuntime:
     """Everything the node needs to serve, or a :class:`ConfigurationError` saying what is wrong."""
     party = load_party(settings)
@@ -115,5 +184,7 @@ def start(settings: NodeSettings, clock: Callable[[], datetime] = _now) -> NodeR
         lockout=timedelta(minutes=settings.lockout_minutes),
         idle=timedelta(minutes=settings.idle_timeout_minutes),
         profile=settings.password_profile,
+        local_only=settings.admin_names() if settings.local_sign_in is LocalSignIn.ADMINS else None,
     )
-    return NodeRuntime(settings, party, keystore, data_key, engine, factory, policy, clock)
+    oidc = oidc_setup(settings, party)
+    return NodeRuntime(settings, party, keystore, data_key, engine, factory, policy, clock, oidc)

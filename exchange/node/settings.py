@@ -19,6 +19,14 @@ class PasswordProfile(StrEnum):
     TESTS_ONLY = "tests-only"
 
 
+class LocalSignIn(StrEnum):
+    #: Every local account may sign in with its password.
+    EVERYONE = "everyone"
+    #: Only the node administrators named in ``admins`` (when the organisation's OpenID provider is
+    #: configured, staff sign in there).
+    ADMINS = "admins"
+
+
 class NodeSettings(BaseSettings):
     """How a party's node runs. Every field has an ``EXCHANGE_NODE_`` variable of its own name."""
 
@@ -51,6 +59,33 @@ class NodeSettings(BaseSettings):
     port: int = Field(default=8700, ge=0, le=65535)
     #: How long the start page waits for the hub before it says the hub cannot be reached.
     hub_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    #: Who may sign in with a local account and password; the ``admins`` may always.
+    local_sign_in: LocalSignIn = LocalSignIn.EVERYONE
+    #: Local accounts of the node's administrators, comma-separated: they sign in locally even when
+    #: ``local_sign_in`` is ``admins``.
+    admins: str = ""
+    #: Sign-in through the organisation's OpenID provider (docs/node.md, "Sign-in with your
+    #: organisation's account"): its issuer URL; empty leaves OpenID Connect off.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    #: A file holding the client secret the provider gave the node (preferred), or the secret itself.
+    oidc_client_secret_file: Path | None = None
+    oidc_client_secret: SecretStr | None = None
+    #: The node's callback address as registered at the provider, e.g.
+    #: https://node.helmond.example/aanmelden/oidc/terug.
+    oidc_redirect_uri: str = ""
+    #: Where the provider sends the browser after signing out there; registered at the provider too.
+    #: Empty: the redirect URI's origin with ``/aanmelden?afgemeld=1``.
+    oidc_post_logout_redirect_uri: str = ""
+    #: The name on the sign-in button: "Aanmelden met <name>", e.g. "Helmond-account".
+    oidc_display_name: str = ""
+    oidc_scopes: str = "openid profile"
+    #: The ID token claim that lists the user's groups.
+    oidc_groups_claim: str = "groups"
+    #: A YAML file mapping each group to the node roles its members get (docs/node.md).
+    oidc_roles_file: Path | None = None
+    #: Clock difference tolerated between the node and the provider when checking the ID token's times.
+    oidc_clock_skew_seconds: int = Field(default=60, ge=0, le=600)
 
     @field_validator("passphrase_file", mode="before")
     @classmethod
@@ -103,6 +138,24 @@ class NodeSettings(BaseSettings):
                 f"EXCHANGE_NODE_CONSOLE_URL '{self.console_url}' is not an http(s) address; set it to "
                 "the console's address as browsers reach it, e.g. https://exchange.example"
             )
+
+    def admin_names(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.admins.split(",") if n.strip())
+
+    def read_oidc_client_secret(self) -> str | None:
+        """The OpenID client secret, from the file or the variable; None for a public client."""
+        if self.oidc_client_secret_file is not None:
+            try:
+                text = self.oidc_client_secret_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read the OpenID client secret file {self.oidc_client_secret_file} "
+                    f"({exc.strerror}); set EXCHANGE_NODE_OIDC_CLIENT_SECRET_FILE to a readable file"
+                ) from None
+            return text.strip() or None
+        if self.oidc_client_secret is not None:
+            return self.oidc_client_secret.get_secret_value() or None
+        return None
 
     def require_party(self) -> str:
         if not self.party:

@@ -39,6 +39,8 @@ class Policy:
     lockout: timedelta = timedelta(minutes=15)
     idle: timedelta = timedelta(minutes=15)
     profile: PasswordProfile = PasswordProfile.RECOMMENDED
+    #: The local accounts that may sign in with a password; None lets every local account.
+    local_only: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +92,25 @@ def sign_in(
                 row.failed_attempts = 0
                 audit(session, AuditKind.LOCKED, row.id, now)
         raise SignInFailed()
+    if policy.local_only is not None and row.name not in policy.local_only:
+        # Staff sign in through the organisation's provider; the answer is the same as for a wrong
+        # password, the audit trail says why.
+        audit(session, AuditKind.OIDC_LOCAL_REFUSED, row.id, now)
+        raise SignInFailed()
     row.failed_attempts = 0
     row.locked_until = None
     if ph.check_needs_rehash(row.password_hash):  # parameters raised since the hash was made
         row.password_hash = ph.hash(password)
+    audit(session, AuditKind.SIGN_IN, row.id, now)
+    return open_session(session, row, now)
+
+
+def open_session(session: Session, row: UserRow, now: datetime) -> tuple[str, SignedIn]:
+    """A new session for ``row``: (cookie token, who signed in). The caller audits the sign-in."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         SessionRow(token_hash=token_hash(token), user_id=row.id, csrf=csrf, created=now, last_seen=now)
     )
-    audit(session, AuditKind.SIGN_IN, row.id, now)
     return token, SignedIn(_account(row), csrf)
 
 

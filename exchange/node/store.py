@@ -54,6 +54,9 @@ class UserRow(NodeBase):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     created: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: The OpenID provider (its issuer) for an account that signs in there; None for a local account.
+    #: Such an account's ``name`` is derived from the issuer and the provider's subject id.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class SessionRow(NodeBase):
@@ -76,6 +79,14 @@ class AuditKind(enum.StrEnum):
     USER_ADDED = "user-added"
     USER_DISABLED = "user-disabled"
     ROLES_CHANGED = "roles-changed"
+    #: Sign-in through the organisation's OpenID provider, and its refusals by reason.
+    OIDC_SIGN_IN = "oidc-sign-in"
+    OIDC_NO_ROLE = "oidc-refused-no-role"
+    OIDC_DISABLED = "oidc-refused-disabled"
+    OIDC_BAD_TOKEN = "oidc-refused-token"  # noqa: S105  # an audit kind, not a secret
+    OIDC_BAD_STATE = "oidc-refused-state"
+    OIDC_PROVIDER_ERROR = "oidc-refused-provider"
+    OIDC_LOCAL_REFUSED = "local-sign-in-refused"
 
 
 class AuditRow(NodeBase):

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from exchange.i18n import translations
-from exchange.node import access_web, cases, index_web, oversight, requests_web, signals, start_web
+from exchange.node import access_web, cases, index_web, oidc_web, oversight, requests_web, signals, start_web
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.followup_web import FollowUpSection
@@ -82,6 +82,13 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.update(headers)
+        if rt.oidc is not None:
+            # The sign-out form is sent on to the provider's end_session endpoint (a redirect that
+            # Chromium checks against form-action too).
+            origins = " ".join(rt.oidc.client.origins())
+            response.headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+                "form-action 'self'", f"form-action 'self' {origins}"
+            )
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -94,6 +101,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         values.setdefault("menu_counts", menu.of(values["who"]))
         values.setdefault("policy_failures", rt.policy.max_failures)
         values.setdefault("policy_minutes", int(rt.policy.lockout.total_seconds()) // 60)
+        values.setdefault("oidc_name", rt.oidc.display_name if rt.oidc is not None else "")
+        values.setdefault("local_restricted", rt.policy.local_only is not None)
         return HTMLResponse(env.get_template(template).render(**values), status_code=status)
 
     def refused(who: SignedIn | None = None) -> HTMLResponse:
@@ -159,7 +168,13 @@ def create_app(rt: NodeRuntime) -> FastAPI:
             if not csrf_matches(who.csrf, csrf):
                 return refused(who)
             sign_out(s, request.cookies.get(COOKIE), rt.clock())
-        response = RedirectResponse("/aanmelden?afgemeld=1", 303)
+        end = (
+            rt.oidc.client.end_session_url(rt.oidc.post_logout_redirect_uri)
+            if rt.oidc is not None and who.account.external
+            else None
+        )
+        # Signed in through the provider: end its session too, where it offers an end_session endpoint.
+        response = RedirectResponse(end or "/aanmelden?afgemeld=1", 303)
         forget(response, COOKIE)
         return response
 
@@ -167,6 +182,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     pages = Pages(rt, page, who_is, refused)
     index_web.install(app, pages)
     requests_web.install(app, pages)
+    # Sign-in through the organisation's OpenID provider (ADR 0020).
+    oidc_web.install(app, pages)
     book = CovenantBook(rt.settings.convenant_dir, rt.party.id)
     app.include_router(signals.router(pages, book))
     sections = (FollowUpSection(pages, book), start_web.SeenSection(pages, menu))

@@ -33,11 +33,25 @@ from tests.integration.casework_support import Hub, csrf_of, helmond_node, runni
 from tests.integration.node_support import PASSWORD, Node, make_keystore, make_node, node_settings
 
 #: Routes anyone may use: the sign-in form (its POST is checked against a pre-session token).
-PUBLIC = {("GET", "/"), ("GET", "/aanmelden"), ("POST", "/aanmelden")}
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/aanmelden"),
+    ("POST", "/aanmelden"),
+    ("GET", "/aanmelden/oidc"),  # to the organisation's OpenID provider (ADR 0020)
+    ("GET", "/aanmelden/oidc/terug"),  # its answer: checked by state, nonce and ID token
+}
 #: By path prefix: who may use the rest. A route under none of these fails the classification test.
 COORDINATOR_ONLY = ("/signalen", "/casussen")
 OVERSIGHT_ONLY = ("/toezicht", "/inzage")
-ANY_SIGNED_IN = ("/start", "/afmelden", "/index", "/verzoeken", "/concepten", "/actiepunten", "/terugkoppeling")
+ANY_SIGNED_IN = (
+    "/start",
+    "/afmelden",
+    "/index",
+    "/verzoeken",
+    "/concepten",
+    "/actiepunten",
+    "/terugkoppeling",
+)
 #: Path parameters filled with values of a valid shape, so a route answers past its format checks.
 SAMPLES = {
     "case_id": "c-2026-0001",
