@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     anomaly_denials: int = Field(default=5, ge=1, le=1_000_000)
     anomaly_denial_window_seconds: int = Field(default=3600, ge=1, le=30 * 86_400)
 
+    #: How long a console sign-in link works (once): two minutes by default; the demo, whose links a
+    #: newcomer opens after reading its output, gives them half an hour.
+    console_link_seconds: int = Field(default=120, ge=10, le=86_400)
+
     def anomaly_thresholds(self) -> Thresholds:
         """The anomaly rules' thresholds from these settings."""
         return Thresholds(

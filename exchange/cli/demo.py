@@ -82,6 +82,7 @@ def demo_hub(workdir: Path, covenants: Path, database: str) -> tuple[Settings, E
         convenant_dir=covenants,
         log_origin=ORIGIN,
         log_key_file=workdir / "log-key",
+        console_link_seconds=1800,  # the links the demo prints are opened after reading its output
     )
     engine = make_engine(settings.database_url)
     upgrade(engine)

@@ -17,7 +17,10 @@ from exchange.errors import VerificationError
 from exchange.storage.models import ConsoleSession, ConsoleTicket
 from exchange.vocabulary import Caller
 
+#: The default lifetime of a sign-in link (setting ``EXCHANGE_CONSOLE_LINK_SECONDS``).
 TICKET_LIFETIME = timedelta(minutes=2)
+#: Used links are kept this long after they expire, then removed.
+TICKET_KEPT = timedelta(days=1)
 SESSION_LIFETIME = timedelta(hours=8)  # one working day; then sign in again
 COOKIE = "exchange_console"
 
@@ -38,7 +41,9 @@ def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("ascii", errors="replace")).digest()
 
 
-def issue_ticket(session: Session, caller: Caller, now: datetime) -> str:
+def issue_ticket(
+    session: Session, caller: Caller, now: datetime, lifetime: timedelta = TICKET_LIFETIME
+) -> str:
     ticket = secrets.token_urlsafe(32)
     session.add(
         ConsoleTicket(
@@ -46,7 +51,7 @@ def issue_ticket(session: Session, caller: Caller, now: datetime) -> str:
             party=caller.party,
             user=caller.user,
             role=caller.role,
-            expires=now + TICKET_LIFETIME,
+            expires=now + lifetime,
         )
     )
     session.flush()
@@ -59,7 +64,10 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
         select(ConsoleTicket).where(ConsoleTicket.ticket_hash == _hash(ticket)).with_for_update()
     ).scalar_one_or_none()
     if row is None or row.used is not None or as_utc(row.expires) < now:
-        raise NotSignedIn("this sign-in link is unknown, used or expired; ask your client for a new one")
+        raise NotSignedIn(
+            "Deze aanmeldlink is onbekend, al gebruikt of verlopen. Vraag een nieuwe aan: met de knop "
+            "'Toezichtconsole' in de werkplek van uw organisatie, of met 'exchange client console'"
+        )
     row.used = now
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     session.add(
@@ -76,7 +84,7 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
     # Housekeeping in SQL only: SQLite hands back naive times, which Python cannot compare with 'now'.
     stale = {"synchronize_session": False}
     session.execute(
-        delete(ConsoleTicket).where(ConsoleTicket.expires < now - TICKET_LIFETIME), execution_options=stale
+        delete(ConsoleTicket).where(ConsoleTicket.expires < now - TICKET_KEPT), execution_options=stale
     )
     session.execute(delete(ConsoleSession).where(ConsoleSession.expires < now), execution_options=stale)
     session.flush()
@@ -85,10 +93,16 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
 
 def current_user(session: Session, token: str | None, now: datetime) -> ConsoleUser:
     if not token:
-        raise NotSignedIn("not signed in")
+        raise NotSignedIn(
+            "U bent niet aangemeld. Open de console met de knop 'Toezichtconsole' in de werkplek van "
+            "uw organisatie, of met 'exchange client console'"
+        )
     row = session.get(ConsoleSession, _hash(token))
     if row is None or as_utc(row.expires) < now:
-        raise NotSignedIn("the session has ended; sign in again through your client")
+        raise NotSignedIn(
+            "Uw sessie is afgelopen. Meld u opnieuw aan met de knop 'Toezichtconsole' in de werkplek van "
+            "uw organisatie, of met 'exchange client console'"
+        )
     return ConsoleUser(row.party, row.user, row.role, row.csrf)
 
 

@@ -59,7 +59,7 @@ def test_sign_in_with_a_one_time_ticket(api: Api) -> None:
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
     again = browser(api).get(url)  # a ticket works once
-    assert again.status_code == 401 and "used or expired" in again.text
+    assert again.status_code == 401 and "al gebruikt of verlopen" in again.text
     assert browser(api).get("/console/log").status_code == 401  # no cookie, no page
 
 
@@ -234,3 +234,25 @@ def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -
     assert b.post(url, data={"csrf": csrf, "note": "Nog eens."}).status_code == 409
     other = signed_in(api, "someren")
     assert other.post(url, data={"csrf": "x", "note": "n"}).status_code == 403
+
+
+def test_the_sign_in_link_lifetime_is_a_setting(api: Api) -> None:
+    """A link lives as long as EXCHANGE_CONSOLE_LINK_SECONDS says (two minutes by default), and an
+    expired one is refused with a Dutch page that says how to get a new one."""
+    r = api.client(*PO).post("/v1/console/tickets", {})
+    expires = datetime.fromisoformat(r.json()["expires"])
+    assert timedelta(seconds=110) < expires - datetime.now(UTC) <= timedelta(seconds=120)
+    service = api.http.app.state.service  # type: ignore[attr-defined]  # the app the test client drives
+    default = service.settings
+    service.settings = default.model_copy(update={"console_link_seconds": 1800})
+    try:
+        r = api.client(*PO).post("/v1/console/tickets", {})
+    finally:
+        service.settings = default
+    expires = datetime.fromisoformat(r.json()["expires"])
+    assert timedelta(minutes=29) < expires - datetime.now(UTC) <= timedelta(minutes=30)
+    url = r.json()["url"]
+    with api.db.sessions.begin() as s:
+        s.execute(update(ConsoleTicket).values(expires=datetime.now(UTC) - timedelta(seconds=1)))
+    page = browser(api).get(url)
+    assert page.status_code == 401 and "Vraag een nieuwe aan" in page.text and "Toezichtconsole" in page.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -18,7 +19,7 @@ from exchange.api.schemas import DecisionIn, DecisionOut, TicketOut, WhoAmI
 from exchange.audit.events import Action, Outcome
 from exchange.cases.unit import Unit
 from exchange.console.pages import CONSOLE_ROLES
-from exchange.console.sessions import TICKET_LIFETIME, issue_ticket
+from exchange.console.sessions import issue_ticket
 from exchange.errors import (
     ConfigurationError,
     DeniedError,
@@ -135,8 +136,8 @@ def metrics(request: Request, authorization: Annotated[str | None, Header()] = N
 def console_ticket(ctx: Ctx) -> TicketOut:
     """A one-time sign-in link for the browser console, for the signing party's user and role
     (privacy officers, jurists, the case table and team leads; a role the party may hold, checked
-    for every route by the request context). Valid for two minutes, once;
-    the hub stores only its hash."""
+    for every route by the request context). Valid once, for ``EXCHANGE_CONSOLE_LINK_SECONDS`` (two
+    minutes by default); the hub stores only its hash."""
     c = ctx.caller
     if c.role not in CONSOLE_ROLES:
         refusal = DeniedError(
@@ -145,5 +146,6 @@ def console_ticket(ctx: Ctx) -> TicketOut:
         )
         ctx.refused(refusal)
         raise refusal
-    ticket = ctx.write(lambda unit: issue_ticket(unit.session, c, unit.now))
-    return TicketOut(url=f"/console/login?ticket={ticket}", expires=ctx.now + TICKET_LIFETIME)
+    lifetime = timedelta(seconds=ctx.service.settings.console_link_seconds)
+    ticket = ctx.write(lambda unit: issue_ticket(unit.session, c, unit.now, lifetime))
+    return TicketOut(url=f"/console/login?ticket={ticket}", expires=ctx.now + lifetime)
