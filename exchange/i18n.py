@@ -17,6 +17,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: Templates the node's and the console's pages share (the accessibility statement).
+SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOMAIN = "messages"
 
 

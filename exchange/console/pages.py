@@ -71,6 +71,15 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
         response.delete_cookie(COOKIE, path="/console", secure=True, httponly=True, samesite="strict")
         return response
 
+    @app.get("/console/toegankelijkheid", include_in_schema=False)
+    def accessibility(request: Request) -> Response:
+        """The accessibility statement: public, like the sign-in page."""
+        try:
+            who: ConsoleUser | None = console.signed_in(request)
+        except NotSignedIn:
+            who = None
+        return render("accessibility.html", title="Toegankelijkheidsverklaring", who=who)
+
     @app.get("/console/static/console.css", include_in_schema=False)
     def css() -> Response:
         return Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -25,7 +25,7 @@ from exchange.console import labels
 from exchange.console.host import ConsoleHost
 from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
 from exchange.errors import ExchangeError, InvalidInputError, http_status
-from exchange.i18n import translations
+from exchange.i18n import SHARED_TEMPLATES, translations
 from exchange.vocabulary import Caller
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 TEMPLATES = Environment(
-    loader=PackageLoader("exchange.console", "templates"),
+    loader=ChoiceLoader([PackageLoader("exchange.console", "templates"), FileSystemLoader(SHARED_TEMPLATES)]),
     autoescape=select_autoescape(default=True),
     extensions=["jinja2.ext.i18n"],
 )

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from exchange.i18n import translations
+from exchange.i18n import SHARED_TEMPLATES, translations
 from exchange.node import access_web, cases, index_web, oidc_web, oversight, requests_web, signals, start_web
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
@@ -54,7 +54,7 @@ HEADERS = {
 
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        loader=FileSystemLoader([HERE / "templates", SHARED_TEMPLATES]),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
@@ -192,6 +192,11 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     # The start page per role, the party's own action points and the feedback it received.
     start_web.install(app, pages, book, menu, max_idle // 60)
     oversight.install(app, pages)
+
+    @app.get("/toegankelijkheid")
+    def accessibility(request: Request) -> Response:
+        """The accessibility statement: public, like the sign-in page."""
+        return page("accessibility.html", who=pages.signed_in(request))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

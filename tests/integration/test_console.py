@@ -186,6 +186,7 @@ def test_every_console_page_refuses_without_a_valid_session(api: Api) -> None:
         "/console/static/console.css",
         "/console/static/icon.svg",
         "/console/logout",
+        "/console/toegankelijkheid",
     }
     routes = [
         (method, r.path)

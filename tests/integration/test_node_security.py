@@ -39,6 +39,7 @@ PUBLIC = {
     ("POST", "/aanmelden"),
     ("GET", "/aanmelden/oidc"),  # to the organisation's OpenID provider (ADR 0020)
     ("GET", "/aanmelden/oidc/terug"),  # its answer: checked by state, nonce and ID token
+    ("GET", "/toegankelijkheid"),  # the accessibility statement
 }
 #: By path prefix: who may use the rest. A route under none of these fails the classification test.
 COORDINATOR_ONLY = ("/signalen", "/casussen")

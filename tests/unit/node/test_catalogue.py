@@ -19,10 +19,12 @@ def _used_msgids() -> set[str]:
         ("exchange/node/**.py", "python"),
         ("exchange/console/templates/**.html", "jinja2"),
         ("exchange/console/**.py", "python"),
+        ("exchange/templates/**.html", "jinja2"),
     ]
     options = {
         "exchange/node/templates/**.html": {"extensions": "jinja2.ext.i18n"},
         "exchange/console/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "exchange/templates/**.html": {"extensions": "jinja2.ext.i18n"},
     }
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, options_map=options
