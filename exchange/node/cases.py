@@ -24,6 +24,7 @@ from exchange.client.texts import hub_answer, seal_text
 from exchange.crypto.keystore import KeystoreError
 from exchange.crypto.pseudonym import pseudonymise
 from exchange.errors import ExchangeError
+from exchange.node import case_dossier, case_enrichment
 from exchange.node.casework_store import CaseRow, CaseSubjectRow, SignalRow, SignalState, open_json, seal_json
 from exchange.node.context import HUB_ERRORS, HubTrouble, Pages, trouble
 from exchange.node.covenants import CovenantBook
@@ -247,6 +248,7 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
             for pid, p in (covenant.parties.items() if covenant else [])
             if str(pid) not in parties
         ]
+        values = case_dossier.sections(pages, book, who, case_id, hub, covenant, phase) | values
         return pages.render(
             "case.html",
             who,
@@ -369,4 +371,6 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
                 stored.hits, stored.hits_at = json.dumps(stored_hits), rt.clock()
         return RedirectResponse(f"/casussen/{case_id}?gedaan=hits#hits", 303)
 
+    r.include_router(case_enrichment.router(pages, book, case_page))
+    r.include_router(case_dossier.router(pages, book, case_page))
     return r
