@@ -51,6 +51,7 @@ def render(
     )
     return f"""<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Dossier {esc(str(case["id"]))} ({esc(party)})</title>
+<link rel="icon" href="data:,">
 {style}</head><body>
 <h1>Dossier voor de actiedag</h1>
 <p class="meta">Casus {esc(str(case["id"]))} &middot; {esc(str(case["covenant"]))} &middot;

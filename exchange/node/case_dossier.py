@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from exchange.client.texts import hub_answer
 from exchange.errors import ConfigurationError
 from exchange.node import case_enrichment
 from exchange.node.case_enrichment import category_name, party_name
-from exchange.node.context import HUB_ERRORS, HubTrouble, Pages, trouble
+from exchange.node.context import HUB_ERRORS, HubTrouble, Pages, local_time, trouble
 from exchange.node.covenants import CovenantBook
 from exchange.node.i18n import translations
 from exchange.node.provided import grounds_for
@@ -84,6 +85,11 @@ def grounds(
 def purpose_name(covenant: Covenant | None, purpose: str) -> str:
     found = covenant.purposes.get(Purpose(purpose)) if covenant else None
     return found.name if found else purpose
+
+
+def _local(created: str) -> str:
+    moment = created_at(created)
+    return local_time(moment) if moment is not None else created
 
 
 def created_at(value: str) -> datetime | None:
@@ -185,6 +191,8 @@ def router(pages: Pages, book: CovenantBook, case_page: CasePage) -> APIRouter:
             "purpose": purpose_name(covenant, purpose),
             "phase": gettext(str(case["phase"])),
         }
+        # Times as staff read them (Amsterdam), not the envelope's UTC.
+        items = [replace(i, created=_local(i.created)) for i in items]
         return info, items, now.astimezone(LEGAL_TIMEZONE)
 
     @r.get("/casussen/{case_id}/dossier.html")

@@ -166,16 +166,34 @@ def test_the_hub_lists_a_cases_requests_to_its_parties_only(answered: Answered, 
     assert got.status_code == 404 and got.json()["code"] == "not-found"
 
 
+def test_an_attachment_downloads_whole_and_is_not_cached(answered: Answered) -> None:
+    """A file Senzer attaches is offered for download, not shown, and comes back byte for byte."""
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4
+    form = answered.senzer.client.get("/verzoeken").text
+    r = answered.senzer.client.post(
+        "/verzoeken/enr-bijlage/antwoord",
+        data={"csrf": csrf_of(form), "case": answered.case_id, "category": "bijstand-status"},
+        files={"file": ("uitkering.pdf", pdf, "application/pdf")},
+    )
+    assert r.status_code == 303
+    page = answered.helmond.client.get(f"/casussen/{answered.case_id}").text
+    link = re.search(r'href="(/casussen/[^"]+/bijlagen/[^"]+)" download>Bijlage ([^<]+) downloaden', page)
+    assert link is not None and link.group(2).endswith(".pdf")
+    r = answered.helmond.client.get(link.group(1))
+    assert r.status_code == 200 and r.content == pdf
+    assert r.headers["cache-control"] == "no-store" and r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == f'attachment; filename="{link.group(2)}"'
+
+
 def test_a_tampered_item_shows_a_warning_and_not_its_text(answered: Answered, hub: Hub) -> None:
     """An item whose ciphertext was altered at the hub fails its signature on the node."""
     with sqlite3.connect(hub.db) as conn:
-        (blob,) = conn.execute(
-            "SELECT ciphertext FROM dossier_items WHERE case_id = ?", (answered.case_id,)
+        item, blob = conn.execute(
+            "SELECT id, ciphertext FROM dossier_items WHERE case_id = ? ORDER BY created LIMIT 1",
+            (answered.case_id,),
         ).fetchone()
         tampered = bytes([blob[0] ^ 1]) + bytes(blob[1:])
-        conn.execute(
-            "UPDATE dossier_items SET ciphertext = ? WHERE case_id = ?", (tampered, answered.case_id)
-        )
+        conn.execute("UPDATE dossier_items SET ciphertext = ? WHERE id = ?", (tampered, item))
     try:
         page = answered.helmond.client.get(f"/casussen/{answered.case_id}").text
         assert "Dit item wordt niet getoond" in page and ANSWER not in page
@@ -183,9 +201,8 @@ def test_a_tampered_item_shows_a_warning_and_not_its_text(answered: Answered, hu
         assert ANSWER not in export and "kon niet worden gecontroleerd" in export
     finally:
         with sqlite3.connect(hub.db) as conn:
-            conn.execute(
-                "UPDATE dossier_items SET ciphertext = ? WHERE case_id = ?", (blob, answered.case_id)
-            )
+            conn.execute("UPDATE dossier_items SET ciphertext = ? WHERE id = ?", (blob, item))
+    assert ANSWER in answered.helmond.client.get(f"/casussen/{answered.case_id}").text
 
 
 def _asked(node: Node) -> int:
