@@ -8,8 +8,11 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -234,18 +237,52 @@ def test_a_bad_enrichment_form_gets_a_dutch_field_message_and_sends_nothing(hub:
         close(node)
 
 
-def test_the_hub_away_loses_nothing(hub: Hub, tmp_path: Path) -> None:
-    """The hub unreachable: the page says so and keeps the choice; nothing is recorded."""
+class _Busy(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"title": "Overloaded", "status": 503}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["unreachable", "503"])
+def test_the_hub_away_or_busy_loses_nothing(hub: Hub, tmp_path: Path, busy: bool) -> None:
+    """The hub unreachable or answering 503: the page says so and nothing is recorded; the same form
+    sent again when the hub is back asks once."""
     node = helmond_node(tmp_path, hub)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy) if busy else None
     try:
         csrf = sign_in(node)
         case_id = prepared_case(node, csrf)
-        node.runtime.settings.hub_url = "http://127.0.0.1:9"
-        r = node.client.post(f"/casussen/{case_id}/verrijking", data={"csrf": csrf, "categories": [CHOICE]})
-        assert r.status_code == 502 and "niet bereikbaar" in r.text
+        node.runtime.settings.hub_url = (
+            f"http://127.0.0.1:{server.server_address[1]}" if server else "http://127.0.0.1:9"
+        )
+        if server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        form = {"csrf": csrf, "categories": [CHOICE], "attempt": uuid.uuid4().hex}
+        r = node.client.post(f"/casussen/{case_id}/verrijking", data=form)
+        assert r.status_code == 502
+        assert ("druk of nog niet gereed" if busy else "niet bereikbaar") in r.text
         assert _asked(node) == 0
+        node.runtime.settings.hub_url = hub.base
+        for _ in range(2):  # sent again (a double click): one request at the hub
+            assert node.client.post(f"/casussen/{case_id}/verrijking", data=form).status_code == 303
+        c = ExchangeClient(hub.base, hub.stores["helmond"].keys.current, "u-1", "coordinator")
+        assert len(c.get(f"/v1/cases/{case_id}/enrichment-requests").json()["requests"]) == 1
+        c.close()
+        assert _asked(node) == 1
     finally:
         close(node)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 def test_an_employee_cannot_ask_and_another_party_cannot_see_the_case(
