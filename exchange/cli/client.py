@@ -18,19 +18,19 @@ from exchange.cli.convenant import DEFAULT_TREE, TreeOpt, load_covenants, requir
 from exchange.cli.errors import handled
 from exchange.cli.keys import KeystoreOpt, passphrase
 from exchange.client.categories import check_provided, version_for
-from exchange.client.directory import keys_for, signer_source
-from exchange.client.dossier_html import OpenedItem, render
+from exchange.client.directory import signer_source
+from exchange.client.dossier import open_dossier, printable, require_opened
+from exchange.client.dossier_html import render
 from exchange.client.dossier_pdf import render_pdf
+from exchange.client.enrichment import ask_enrichment, raw_outcomes
 from exchange.client.http import ExchangeClient, Retry
 from exchange.client.log import ReceiptChecker, fetch_keys
 from exchange.client.texts import seal_text
 from exchange.crypto.envelope import (
     ItemMetadata,
     Recipient,
-    decode,
     encode,
     format_created,
-    open_item,
     seal,
 )
 from exchange.crypto.keys import unb64
@@ -254,9 +254,7 @@ def request(
 ) -> None:
     """Ask a provider for categories in a case (each is decided by the covenant)."""
     c, _ = _client(url, keystore, user, role)
-    _echo(
-        _ok(c.post(f"/v1/cases/{case}/enrichment-requests", {"provider": provider, "categories": category}))
-    )
+    _echo(raw_outcomes(ask_enrichment(c, case, provider, category)))
 
 
 @app.command()
@@ -326,13 +324,7 @@ def dossier(
     """Fetch your items in a case, verify and open them here; print them or write HTML and/or PDF."""
     c, store = _client(url, keystore, user, role)
     info = _ok(c.get(f"/v1/cases/{case}"))
-    keys = signer_source(c, signers)
-    opened = []
-    for raw in _ok(c.get(f"/v1/cases/{case}/items"))["items"]:
-        item = decode(base64.b64decode(raw))
-        text = open_item(item, store.keys, keys_for(keys, item)).decode("utf-8", errors="replace")
-        m = item.header.metadata
-        opened.append(OpenedItem(m.item, m.provider, m.category, m.created, text))
+    opened = printable(require_opened(open_dossier(c, store.keys, case, signer_source(c, signers))))
     printed = datetime.now(UTC)
     if pdf is not None:
         document = render_pdf(info, store.party, opened, printed)  # before writing: no half file

@@ -16,9 +16,31 @@ class OpenedItem:
     text: str
 
 
-def render(case: dict[str, object], party: str, items: list[OpenedItem], printed: datetime) -> str:
-    """The party's own view; nothing on the page came from the hub in plaintext except metadata."""
+STYLE = """body { font-family: system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; width: 100%; }
+td, th { border: 1px solid #999; padding: .4em; vertical-align: top; text-align: left; }
+pre { white-space: pre-wrap; margin: 0; font-family: inherit; } .meta { color: #444; }
+@media print { body { margin: 0; } }
+"""
+
+
+def render(
+    case: dict[str, object],
+    party: str,
+    items: list[OpenedItem],
+    printed: datetime,
+    stylesheet: str | None = None,
+) -> str:
+    """The party's own view; nothing on the page came from the hub in plaintext except metadata.
+
+    The style is inline unless ``stylesheet`` names a style sheet to link instead (a page served
+    under a Content-Security-Policy that allows no inline style: the party node's)."""
     esc = html.escape
+    style = (
+        f'<link rel="stylesheet" href="{esc(stylesheet)}">'
+        if stylesheet is not None
+        else f"<style>\n{STYLE}</style>"
+    )
     rows = (
         "\n".join(
             f"<tr><td>{esc(i.category)}</td><td>{esc(i.provider)}</td><td>{esc(i.created)}</td>"
@@ -29,13 +51,8 @@ def render(case: dict[str, object], party: str, items: list[OpenedItem], printed
     )
     return f"""<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Dossier {esc(str(case["id"]))} ({esc(party)})</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border: 1px solid #999; padding: .4em; vertical-align: top; text-align: left; }}
-pre {{ white-space: pre-wrap; margin: 0; font-family: inherit; }} .meta {{ color: #444; }}
-@media print {{ body {{ margin: 0; }} }}
-</style></head><body>
+<link rel="icon" href="data:,">
+{style}</head><body>
 <h1>Dossier voor de actiedag</h1>
 <p class="meta">Casus {esc(str(case["id"]))} &middot; {esc(str(case["covenant"]))} &middot;
 doel {esc(str(case["purpose"]))} &middot; fase {esc(str(case["phase"]))}</p>

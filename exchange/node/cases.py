@@ -25,6 +25,7 @@ from exchange.client.texts import hub_answer, seal_text
 from exchange.crypto.keystore import KeystoreError
 from exchange.crypto.pseudonym import pseudonymise
 from exchange.errors import ExchangeError
+from exchange.node import case_dossier, case_enrichment
 from exchange.node.casework_store import CaseRow, CaseSubjectRow, SignalRow, SignalState, open_json, seal_json
 from exchange.node.context import HUB_ERRORS, CaseSection, HubTrouble, Pages, trouble
 from exchange.node.covenants import CovenantBook
@@ -251,6 +252,7 @@ def router(pages: Pages, book: CovenantBook, sections: Sequence[CaseSection] = (
             for pid, p in (covenant.parties.items() if covenant else [])
             if str(pid) not in parties
         ]
+        values = case_dossier.sections(pages, book, who, case_id, hub, covenant, phase) | values
         return pages.render(
             "case.html",
             who,
@@ -375,4 +377,6 @@ def router(pages: Pages, book: CovenantBook, sections: Sequence[CaseSection] = (
 
     for section in sections:
         r.include_router(section.router(case_page))
+    r.include_router(case_enrichment.router(pages, book, case_page))
+    r.include_router(case_dossier.router(pages, book, case_page))
     return r

@@ -32,6 +32,10 @@ def install(app: FastAPI, web: Web) -> None:
     def covenants() -> list[Any]:
         return in_force([v.covenant for v in load_tree(rt.settings.convenant_dir)], date.today())
 
+    def party_names() -> dict[str, str]:
+        """Party id to its name in the covenant files, for the page to name parties by."""
+        return {str(p): party.name for c in covenants() for p, party in c.parties.items()}
+
     def listed(who: SignedIn, role: str) -> tuple[list[dict[str, Any]], str | None]:
         """The requests waiting at the hub, each with its grounds and the addresses the node knows."""
         try:
@@ -102,6 +106,7 @@ def install(app: FastAPI, web: Web) -> None:
             req=mine,
             problem=problem,
             allowed=allowed,
+            names=party_names(),
             error=None,
             text="",
             max_kb=answers.MAX_ANSWER_BYTES // 1024,
@@ -146,6 +151,7 @@ def install(app: FastAPI, web: Web) -> None:
             req=mine,
             problem=problem,
             allowed=allowed,
+            names=party_names(),
             error=error,
             text=text,
             max_kb=answers.MAX_ANSWER_BYTES // 1024,

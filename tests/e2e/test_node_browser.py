@@ -219,7 +219,7 @@ def test_a_police_employee_fills_the_index_and_answers_an_enrichment_request(
     shot(page, "node-12-verzoeken")
 
     page.get_by_role("link", name=f"Dit verzoek beantwoorden ({case_id})").click()
-    expect(page.locator("#ontvangers")).to_contain_text("helmond")
+    expect(page.locator("#ontvangers")).to_contain_text("Gemeente Helmond")  # by its name
     page.get_by_role("button", name="Versleutelen en verzenden").click()
     expect(page.get_by_role("alert")).to_contain_text("Typ een antwoord of voeg een bestand toe.")
     accessible(page)

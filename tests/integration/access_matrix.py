@@ -80,6 +80,10 @@ ACCESS: dict[tuple[str, str], tuple[Refused | str, Refused | str]] = {
         Refused("someren", "coordinator", 404, "not-found"),
         "asked by a participant the covenant lets receive the category; decided per flow and role",
     ),
+    ("GET", f"{CASE}/enrichment-requests"): (
+        Refused("someren", "coordinator", 404, "not-found"),
+        "metadata of the requests the caller's own party made or was asked, in any role it may hold",
+    ),
     ("GET", "/v1/enrichment-requests"): (
         "lists only the requests addressed to the caller's own party",
         "lists only the requests addressed to the caller's own party",

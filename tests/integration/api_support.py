@@ -59,6 +59,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{CASE}/hits", {}),
     ("POST", f"{CASE}/enrichment-requests", {"provider": "senzer", "categories": ["bijstand-status"]}),
     ("GET", "/v1/enrichment-requests", None),
+    ("GET", f"{CASE}/enrichment-requests", None),
     ("GET", f"{CASE}/recipients?category=bijstand-status", None),
     ("POST", f"{CASE}/items", {"envelope": "AAAA"}),
     ("GET", f"{CASE}/items", None),

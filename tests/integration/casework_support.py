@@ -43,7 +43,8 @@ class Hub:
 
 
 @contextmanager
-def running_hub(directory: Path) -> Iterator[Hub]:
+def running_hub(directory: Path, parties: tuple[str, ...] = PARTIES) -> Iterator[Hub]:
+    """The hub with ``parties`` registered (Helmond first: it distributes PIT's pseudonym key)."""
     now = datetime.now(UTC)
     settings = Settings(
         mode="dev",
@@ -54,7 +55,7 @@ def running_hub(directory: Path) -> Iterator[Hub]:
     )
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    keys = {p: PartyKeys.create(p, now) for p in PARTIES}
+    keys = {p: PartyKeys.create(p, now) for p in parties}
     with session_factory(engine).begin() as s:
         for p, k in keys.items():
             register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
@@ -66,14 +67,14 @@ def running_hub(directory: Path) -> Iterator[Hub]:
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{server.config.port}"
-    stores = {p: Keystore(keys[p]) for p in PARTIES}
+    stores = {p: Keystore(keys[p]) for p in parties}
     coord = ExchangeClient(base, keys["helmond"].current, "coord-1", "coordinator")
 
     def keep(store: Keystore) -> None:
         stores["helmond"] = store
 
     distribute(coord, stores["helmond"], "pit", keep)
-    for p in PARTIES[1:]:
+    for p in parties[1:]:
         stores[p], _ = fetch(ExchangeClient(base, keys[p].current, "u-1", "employee"), stores[p], "pit")
     try:
         yield Hub(base, directory / "hub.db", stores)

@@ -144,7 +144,7 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
     assert re.search(r"Gevraagd door</dt><dd[^>]*>Gemeente Helmond</dd>", listing)  # the covenant's name
     request_id = re.findall(r'href="/verzoeken/([^"]+)"', listing)[-1]
     form = node.client.get(f"/verzoeken/{request_id}").text
-    assert re.search(r'id="ontvangers">\s*<li>helmond', form)
+    assert re.search(r'id="ontvangers">\s*<li>Gemeente Helmond', form)  # by its name
 
     node.hub_away()
     token = node.csrf("/start")
