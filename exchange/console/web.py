@@ -52,6 +52,8 @@ PAGES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/console/feedback", "Terugkoppeling"),
     ),
     "team-lead": (("/console/annual", "Jaarverslag"), ("/console/team", "Teamrapportage")),
+    # The stuurgroep (steering group) reads aggregates only: the team-wide report.
+    "stuurgroep": (("/console/team", "Teamrapportage"),),
 }
 CONSOLE_ROLES = tuple(PAGES)
 

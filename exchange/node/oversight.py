@@ -28,7 +28,7 @@ from exchange.node.signin import SignedIn
 from exchange.node.webkit import field
 
 #: The roles offered the console from the node, in the order their buttons appear.
-OVERSIGHT_ROLES = ("privacy-officer", "jurist", "coordinator", "team-lead")
+OVERSIGHT_ROLES = ("privacy-officer", "jurist", "coordinator", "team-lead", "stuurgroep")
 #: The path this node serves the button's form on.
 PATH = "/toezicht"
 #: What the hub's ticket link must look like: a path on the console, with the ticket and nothing else.

@@ -53,3 +53,15 @@ def test_the_team_report_counts_every_party_and_hides_small_counts(api: Api) -> 
     assert views == ["team-report", "team-report-export"]
     privacy = signed_in(api, "helmond", "po-1", "privacy-officer")
     assert privacy.get("/console/team").status_code == 403  # the team lead's page
+
+
+def test_the_stuurgroep_reads_the_team_report_and_nothing_else(api: Api) -> None:
+    """A stuurgroep member (read-only, aggregates only) signs in to the team report; the log, the
+    cases and the annual report of the own party are not theirs."""
+    _cases(api, 6, "someren", "onrechtmatige-bewoning", "closed")
+    b = signed_in(api, "someren", "sg-1", "stuurgroep")
+    assert b.get("/console/team?covenant=pit").status_code == 200
+    menu = b.get("/console").text
+    assert "Teamrapportage" in menu and "Logboek" not in menu and "Casussen" not in menu
+    for path in ("/console/log", "/console/cases", "/console/annual", "/console/report"):
+        assert b.get(path).status_code == 403, path
