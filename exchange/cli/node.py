@@ -133,7 +133,10 @@ def serve() -> None:
 
 
 def install(main: typer.Typer) -> None:
+    from exchange.cli import node_sync
+
     app.command("init")(init)
+    node_sync.install(app)
     app.command("serve")(serve)
     users.command("add")(user_add)
     users.command("disable")(user_disable)

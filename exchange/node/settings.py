@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from exchange.crypto.subjects import SubjectKind
 from exchange.errors import ConfigurationError
 
 
@@ -16,6 +17,17 @@ class PasswordProfile(StrEnum):
     RECOMMENDED = "recommended"
     #: The library's profile for tests only: hashes in microseconds and protect nothing.
     TESTS_ONLY = "tests-only"
+
+
+class SyncFolder(BaseModel):
+    """Where the party's register drops its export for one category, and what its lines hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    folder: Path = Field(description="The drop folder", examples=["/srv/export/incidenten"])
+    kind: SubjectKind = Field(
+        default=SubjectKind.ADDRESS, description="What each line holds", examples=["address"]
+    )
 
 
 class NodeSettings(BaseSettings):
@@ -47,6 +59,13 @@ class NodeSettings(BaseSettings):
     port: int = Field(default=8700, ge=0, le=65535)
     #: How long the start page waits for the hub before it says the hub cannot be reached.
     hub_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    #: Per category (``covenant:category``, e.g. ``pit:politie-incidenten``) its drop folder, as JSON:
+    #: ``{"pit:politie-incidenten": {"folder": "/srv/export/incidenten", "kind": "address"}}``.
+    sync_folders: dict[str, SyncFolder] = Field(default_factory=dict)
+    #: ``exchange node serve`` syncs the index every this many minutes; 0 (the default) never.
+    sync_interval_minutes: int = Field(default=0, ge=0, le=7 * 24 * 60)
+    #: The user id the node asserts to the hub for a sync (the hub's log shows it).
+    sync_user: str = Field(default="index-sync", min_length=1, max_length=64)
 
     def database_url(self) -> str:
         if self.store_url is not None:

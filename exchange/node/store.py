@@ -76,6 +76,10 @@ class AuditKind(enum.StrEnum):
     USER_ADDED = "user-added"
     USER_DISABLED = "user-disabled"
     ROLES_CHANGED = "roles-changed"
+    #: The index was synced from a drop folder or re-pseudonymised; counts only (``counts``).
+    INDEX_SYNCED = "index-synced"
+    INDEX_REPSEUDONYMISED = "index-repseudonymised"
+    INDEX_SYNC_FAILED = "index-sync-failed"
 
 
 class AuditRow(NodeBase):
@@ -88,6 +92,8 @@ class AuditRow(NodeBase):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: For index syncs: how many entries were added, removed and kept, as JSON numbers; never a subject.
+    counts: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class MetaRow(NodeBase):
