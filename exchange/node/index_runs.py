@@ -205,9 +205,10 @@ def send_run(
         changes = ChangeSet.decode(open_sealed(key, row.changes))
         category, covenant, done = row.category, row.covenant, row.batches_done
     batches = changes.batches()
+    label = f"{covenant}:{category}"  # as the covenant files and the settings name it
     sent = sum(len(a) + len(r) for a, r in batches[:done])
     total = len(changes.add) + len(changes.remove)
-    progress(category, "send", sent, total)
+    progress(label, "send", sent, total)
     for n in range(done, len(batches)):
         adds, removes = batches[n]
         try:
@@ -222,7 +223,7 @@ def send_run(
                         audit(s, row, AuditKind.INDEX_SYNC_FAILED, clock())
             then = "the next sync sends it again" if exc.problem != "refused" else "the next sync plans anew"
             raise SyncInterrupted(
-                f"{category}: the hub did not accept batch {n + 1} of {len(batches)} ({exc.problem}); "
+                f"{label}: the hub did not accept batch {n + 1} of {len(batches)} ({exc.problem}); "
                 f"{sent} of {total} changes are at the hub and in the node's index; {then}",
                 exc.problem,
             ) from None
@@ -232,7 +233,7 @@ def send_run(
             if row is not None:
                 row.batches_done, row.problem = n + 1, None
         sent += len(adds) + len(removes)
-        progress(category, "send", sent, total)
+        progress(label, "send", sent, total)
     with sessions.begin() as s:
         row = s.get(SyncRunRow, run_id)
         if row is None:

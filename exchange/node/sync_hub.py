@@ -8,7 +8,8 @@ from exchange.client.pseudonym_keys import fetch
 from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import PseudonymKey
 from exchange.errors import ConfigurationError
-from exchange.node.provider_hub import acting_role, connected, update_index
+from exchange.node.index_runs import SyncInterrupted
+from exchange.node.provider_hub import HubTrouble, acting_role, connected, update_index
 from exchange.node.runtime import NodeRuntime
 
 
@@ -26,6 +27,13 @@ class LiveIndexHub:
             update_index(client, category, add, remove, key)
 
     def keys(self, covenant: str) -> list[PseudonymKey]:
-        with connected(self.rt, self.rt.settings.sync_user, self.role) as client:
-            store, _ = fetch(client, Keystore(self.rt.keystore.keys), covenant)
+        try:
+            with connected(self.rt, self.rt.settings.sync_user, self.role) as client:
+                store, _ = fetch(client, Keystore(self.rt.keystore.keys), covenant)
+        except HubTrouble as exc:
+            raise SyncInterrupted(
+                f"cannot fetch the pseudonym keys of '{covenant}' from the hub at {self.rt.settings.hub_url} "
+                f"({exc.problem}); nothing was sent. Check EXCHANGE_NODE_HUB_URL and sync again",
+                exc.problem,
+            ) from None
         return list(store.pseudonym_keys)

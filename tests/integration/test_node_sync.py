@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from exchange.cli.main import app as cli
 from exchange.crypto.subjects import SubjectKind
 from exchange.node import index_runs
 from exchange.node.folder_sync import ExportNotReady, read_export, sync_pass
@@ -181,3 +183,43 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     assert (resumed.state, resumed.additions, resumed.removals) == ("sent", 6, 2)
     assert again.keys_sent == [*failing.keys_sent[1:], index_runs.batch_key(run.id, 2)]
     assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
+
+
+def cli_env(node: PoliceNode) -> dict[str, str]:
+    s = node.runtime.settings
+    folder = s.sync_folders[CATEGORY].folder
+    return {
+        "EXCHANGE_NODE_PARTY": s.party,
+        "EXCHANGE_NODE_HUB_URL": s.hub_url,
+        "EXCHANGE_NODE_KEYSTORE": str(s.keystore),
+        "EXCHANGE_NODE_PASSPHRASE_FILE": str(s.passphrase_file),
+        "EXCHANGE_NODE_DATA_DIR": str(s.data_dir),
+        "EXCHANGE_NODE_CONVENANT_DIR": str(s.convenant_dir),
+        "EXCHANGE_NODE_SYNC_FOLDERS": json.dumps({CATEGORY: {"folder": str(folder), "kind": "address"}}),
+    }
+
+
+def test_the_command_shows_progress_and_fails_with_the_report(hub: Hub, node: PoliceNode) -> None:
+    """``exchange node sync`` prints progress and the counts; a bad export exits 1 with each bad line
+    by number (and no address); the hub being away exits 2 saying what to do."""
+    env = cli_env(node)
+    drop(node, addresses(3))
+    result = CliRunner().invoke(cli, ["node", "sync"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "pit:politie-incidenten: 3/3 pseudonymised" in result.output
+    assert "pit:politie-incidenten: 3/3 sent to the hub" in result.output
+    assert "pit:politie-incidenten: synced: 3 added, 0 removed, 0 unchanged" in result.output
+    assert hub.index() == {pseudonym(a) for a in addresses(3)}
+
+    drop(node, ["5701 AB 12", "Kerkstraat 5"])
+    result = CliRunner().invoke(cli, ["node", "sync"], env=env)
+    assert result.exit_code == 1
+    assert "line 2: not a valid subject of this kind" in result.output
+    assert "Kerkstraat" not in result.output
+
+    drop(node, addresses(4))
+    result = CliRunner().invoke(
+        cli, ["node", "sync"], env={**env, "EXCHANGE_NODE_HUB_URL": "http://127.0.0.1:9"}
+    )
+    assert result.exit_code == 2
+    assert "(unreachable); nothing was sent. Check EXCHANGE_NODE_HUB_URL" in result.output
