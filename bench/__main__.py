@@ -5,12 +5,18 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import crypto, decisions, log, service
+from bench import crypto, decisions, log, node_sync, service
 
 
 def main() -> None:
     print(f"exchange benchmarks on Python {platform.python_version()}, {platform.machine()}")
-    sections = {"decisions": decisions.run, "crypto": crypto.run, "log": log.run, "service": service.run}
+    sections = {
+        "decisions": decisions.run,
+        "crypto": crypto.run,
+        "log": log.run,
+        "service": service.run,
+        "node": node_sync.run,
+    }
     chosen = sys.argv[1:] or list(sections)
     for name in chosen:
         print()

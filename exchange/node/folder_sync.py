@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,8 +24,8 @@ from typing import Protocol
 from sqlalchemy import select
 
 from exchange.crypto.keystore import Keystore
-from exchange.crypto.pseudonym import PseudonymKey, parse_pseudonym, pseudonymise
-from exchange.crypto.subjects import Subject, SubjectError, SubjectKind, normalise
+from exchange.crypto.pseudonym import PseudonymKey, parse_pseudonym, pseudonymise_all
+from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
 from exchange.errors import ConfigurationError, ExchangeError, InvalidInputError
 from exchange.node import index_runs, index_sync
 from exchange.node.index_file import Line, ParsedFile, difference, parse
@@ -33,7 +33,7 @@ from exchange.node.index_runs import ChangeSet, Progress, no_progress
 from exchange.node.provided import ProvidedCategory, in_force, provided_categories
 from exchange.node.records import IndexEntryRow, IndexUploadRow, UploadState
 from exchange.node.runtime import NodeRuntime
-from exchange.node.sealing import open_sealed
+from exchange.node.sealing import opener
 from exchange.node.settings import SyncFolder
 from exchange.node.store import AuditKind, AuditRow
 from exchange.node.sync_records import RunReason, RunState, SyncRunRow
@@ -142,14 +142,17 @@ def newest_key(rt: NodeRuntime, hub: IndexHub, covenant: str) -> PseudonymKey:
 
 
 def pseudonymised(
-    kind: SubjectKind, lines: Iterable[Line], key: PseudonymKey, category: str, total: int, progress: Progress
+    kind: SubjectKind, lines: Sequence[Line], key: PseudonymKey, category: str, progress: Progress
 ) -> dict[str, Line]:
+    """Each line by its pseudonym under ``key``, with progress every :data:`PROGRESS_EVERY` lines."""
     out: dict[str, Line] = {}
-    for n, line in enumerate(lines, 1):
-        out[str(pseudonymise(Subject(kind, line.canonical), key))] = line
-        if n % PROGRESS_EVERY == 0:
-            progress(category, "pseudonymise", n, total)
-    progress(category, "pseudonymise", total, total)
+    total = len(lines)
+    for start in range(0, total, PROGRESS_EVERY):
+        chunk = lines[start : start + PROGRESS_EVERY]
+        out.update(zip(pseudonymise_all(kind, (line.canonical for line in chunk), key), chunk, strict=True))
+        progress(category, "pseudonymise", start + len(chunk), total)
+    if not total:
+        progress(category, "pseudonymise", 0, 0)
     return out
 
 
@@ -184,13 +187,14 @@ def plan_rotation(
     old = [r for r in rows if parse_pseudonym(r[0]).key_version != key.version]
     if not old:
         return None
+    open_one = opener(rt.data_key)
     for n, (pseudonym, sealed, kind) in enumerate(old, 1):
         if kind is None and fallback is None:
             fallback = _fallback_kind(rt, cat.category, cat.value)
         k = SubjectKind(kind) if kind else (fallback or SubjectKind.ADDRESS)
-        text = open_sealed(rt.data_key, sealed).decode("utf-8")
+        text = open_one(sealed).decode("utf-8")
         try:
-            fresh = str(pseudonymise(normalise(k, text), key))
+            [fresh] = pseudonymise_all(k, [normalise(k, text).canonical], key)
         except SubjectError:
             continue  # cannot happen for a checked entry; never send what cannot be re-made
         if fresh not in held:
@@ -238,7 +242,7 @@ def plan_folder(
     parsed = parse(data, folder.kind, path.suffix.lower() == ".csv")
     if parsed.problems:
         return Outcome(cat.value, "invalid", parsed=parsed)
-    lines = pseudonymised(folder.kind, parsed.lines, key, cat.value, len(parsed.lines), progress)
+    lines = pseudonymised(folder.kind, parsed.lines, key, cat.value, progress)
     with rt.sessions.begin() as s:
         diff = difference(index_sync.held(s, cat.category), lines)
         changes = ChangeSet(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exchange.errors import ExchangeError
 from exchange.node.index_sync import MAX_INDEX_CHANGES
 from exchange.node.records import IndexEntryRow
-from exchange.node.sealing import DataKey, open_sealed, seal
+from exchange.node.sealing import DataKey, open_sealed, seal, sealer
 from exchange.node.store import AuditKind, AuditRow
 from exchange.node.sync_records import RunReason, RunState, SyncRunRow
 
@@ -155,17 +155,20 @@ def apply_batch(
         )
     if not add:
         return
+    # Core, not ORM, inserts: a re-pseudonymisation writes the whole index at once.
     dialect = session.get_bind().dialect.name
     stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(IndexEntryRow).on_conflict_do_nothing()
+    seal_one = sealer(key)
+    conn = session.connection()
     for i in range(0, len(add), 5000):
-        session.execute(
+        conn.execute(
             stmt,
             [
                 {
                     "category": category,
                     "covenant": covenant,
                     "pseudonym": p,
-                    "sealed": seal(key, text.encode("utf-8")),
+                    "sealed": seal_one(text.encode("utf-8")),
                     "added": now,
                     "kind": kind,
                 }
