@@ -247,3 +247,8 @@ def send_run(
         )
         audit(s, row, done_kind, clock())
     return row
+
+
+def latest(session: Session, limit: int = 10) -> list[SyncRunRow]:
+    """The newest runs, for the index page: counts and times only."""
+    return list(session.query(SyncRunRow).order_by(SyncRunRow.started.desc()).limit(limit))

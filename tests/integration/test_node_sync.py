@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from exchange.node.settings import SyncFolder
 from exchange.node.store import AuditRow
 from exchange.node.sync_hub import LiveIndexHub
 from exchange.node.sync_records import RunState, SyncRunRow
+from exchange.node.sync_schedule import SyncSchedule
 from tests.integration.provider_support import (
     CATEGORY,
     Hub,
@@ -223,3 +226,37 @@ def test_the_command_shows_progress_and_fails_with_the_report(hub: Hub, node: Po
     )
     assert result.exit_code == 2
     assert "(unreachable); nothing was sent. Check EXCHANGE_NODE_HUB_URL" in result.output
+
+
+def test_the_index_page_shows_the_syncs_by_name_with_counts(hub: Hub, node: PoliceNode) -> None:
+    """After a sync, /index lists it: the category's name from the covenant files, when, what, and
+    the counts in Dutch; no address appears on the page outside the staff's own preview."""
+    drop(node, addresses(3))
+    sync_pass(node.runtime, LiveIndexHub(node.runtime))
+    page = node.client.get("/index").text
+    assert "Automatische synchronisatie" in page and "Uit de exportmap" in page and "Klaar" in page
+    row = page[page.index("Uit de exportmap") :]
+    assert re.search(r">3</td>\s*<td[^>]*>0</td>\s*<td[^>]*>0</td>", row)
+    assert "politie-incidenten</td>" not in page  # the name, not the id
+    assert "5000 AB" not in page
+
+
+def test_the_scheduled_job_syncs_and_survives_a_hub_outage(
+    hub: Hub, node: PoliceNode, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The job inside ``serve`` runs a pass every interval: with the hub away it logs why (no
+    subject) and keeps going; when the hub is back the next pass sends the export."""
+    drop(node, addresses(2))
+    node.hub_away()
+    schedule = SyncSchedule(node.runtime, 0.2)
+    schedule.run_once()
+    assert "index sync did not finish" in caplog.text and "5000" not in caplog.text
+    node.hub_back()
+    schedule.start()
+    try:
+        deadline = time.monotonic() + 30
+        while hub.index() != {pseudonym(a) for a in addresses(2)} and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        schedule.stop()
+    assert hub.index() == node_index(node) == {pseudonym(a) for a in addresses(2)}
