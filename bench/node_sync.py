@@ -66,7 +66,10 @@ def node(directory: Path, drop: Path) -> NodeRuntime:
     keystore = directory / "police.keystore"
     if not keystore.exists():
         write_keystore(
-            keystore, Keystore(PartyKeys.create(PARTY, datetime.now(UTC)), (KEY_V1,)), "bench passphrase", FAST
+            keystore,
+            Keystore(PartyKeys.create(PARTY, datetime.now(UTC)), (KEY_V1,)),
+            "bench passphrase",
+            FAST,
         )
         (directory / "passphrase").write_text("bench passphrase", encoding="utf-8")
     settings = NodeSettings(
@@ -128,6 +131,10 @@ def run() -> None:
             if (o.additions, o.removals) != (n, n):
                 raise RuntimeError("the rotation did not move every entry")
             rt.engine.dispose()
+            print(
+                f"    round: raw {raw[-1]:.2f} s, sync {synced[-1]:.2f} s, rotation {rotated[-1]:.2f} s",
+                flush=True,
+            )
     base = statistics.median(raw)
     print(f"  raw HMAC-SHA256 over the lines    {spread(raw)}")
     print(

@@ -188,22 +188,30 @@ def plan_rotation(
     if not old:
         return None
     open_one = opener(rt.data_key)
-    for n, (pseudonym, sealed, kind) in enumerate(old, 1):
+    by_kind: dict[SubjectKind, list[tuple[str, str, str]]] = {}  # old pseudonym, text, canonical
+    for pseudonym, sealed, kind in old:
         if kind is None and fallback is None:
             fallback = _fallback_kind(rt, cat.category, cat.value)
         k = SubjectKind(kind) if kind else (fallback or SubjectKind.ADDRESS)
         text = open_one(sealed).decode("utf-8")
         try:
-            [fresh] = pseudonymise_all(k, [normalise(k, text).canonical], key)
+            by_kind.setdefault(k, []).append((pseudonym, text, normalise(k, text).canonical))
         except SubjectError:
             continue  # cannot happen for a checked entry; never send what cannot be re-made
-        if fresh not in held:
-            add.append((fresh, text))
-        remove.append(pseudonym)
-        if n % PROGRESS_EVERY == 0:
-            progress(cat.value, "pseudonymise", n, len(old))
-    progress(cat.value, "pseudonymise", len(old), len(old))
-    kind_name = str(fallback or SubjectKind.ADDRESS) if all(r[2] is None for r in old) else str(old[0][2])
+    done = 0
+    for k, entries in by_kind.items():
+        for start in range(0, len(entries), PROGRESS_EVERY):
+            chunk = entries[start : start + PROGRESS_EVERY]
+            for (pseudonym, text, _), fresh in zip(
+                chunk, pseudonymise_all(k, (c for _, _, c in chunk), key), strict=True
+            ):
+                if fresh not in held:
+                    add.append((fresh, text))
+                remove.append(pseudonym)
+            done += len(chunk)
+            progress(cat.value, "pseudonymise", done, len(old))
+    # A category's entries are of one kind (the upload and the folder name it).
+    kind_name = str(next(iter(by_kind), SubjectKind.ADDRESS))
     with rt.sessions.begin() as s:
         row = index_runs.plan(
             s,

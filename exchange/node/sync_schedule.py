@@ -46,5 +46,8 @@ class SyncSchedule:
             log.warning("index sync did not finish: %s", exc)
 
     def _loop(self) -> None:
+        # A pass at start too: it fetches a pseudonym key version distributed while the node was
+        # down, before staff open a case with the older one.
+        self.run_once()
         while not self._stop.wait(self.interval):
             self.run_once()
