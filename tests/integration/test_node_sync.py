@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from tests.integration.provider_support import (
     police_node,
     pseudonym,
 )
+from tests.pgserver import PostgresServer
 
 
 def addresses(n: int, start: int = 0) -> list[str]:
@@ -260,3 +262,27 @@ def test_the_scheduled_job_syncs_and_survives_a_hub_outage(
     finally:
         schedule.stop()
     assert hub.index() == node_index(node) == {pseudonym(a) for a in addresses(2)}
+
+
+def test_a_sync_and_a_resumed_run_on_a_postgresql_store(
+    hub: Hub, tmp_path: Path, pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on the node's PostgreSQL store: a run of two batches stopped after the first, then
+    finished by the next pass; both sides end at the export."""
+    node = police_node(hub, tmp_path / "pg", pg_server.create_database(f"n{uuid.uuid4().hex[:12]}"))
+    folder = tmp_path / "pgdrop"
+    folder.mkdir()
+    folders = {CATEGORY: SyncFolder(folder=folder, kind=SubjectKind.ADDRESS)}
+    node.runtime.settings = node.runtime.settings.model_copy(update={"sync_folders": folders})
+    monkeypatch.setattr(index_runs, "BATCH_SIZE", 3)
+    try:
+        drop(node, addresses(5))
+        with pytest.raises(SyncInterrupted, match="batch 2 of 2"):
+            sync_pass(node.runtime, FailingHub(node, 2, False))
+        assert hub.index() == node_index(node) and len(node_index(node)) == 3
+        sync_pass(node.runtime, LiveIndexHub(node.runtime))
+        assert hub.index() == node_index(node) == {pseudonym(a) for a in addresses(5)}
+        LiveIndexHub(node.runtime).send("politie-incidenten", [], sorted(hub.index()), "cleanup-pg")
+    finally:
+        node.client.close()
+        node.runtime.engine.dispose()
