@@ -36,7 +36,7 @@ from exchange.node.index_sync import MAX_INDEX_CHANGES
 from exchange.node.records import IndexEntryRow
 from exchange.node.sealing import DataKey, open_sealed, seal, sealer
 from exchange.node.store import AuditKind, AuditRow
-from exchange.node.sync_records import RunReason, RunState, SyncRunRow
+from exchange.node.sync_records import RunReason, RunState, SyncChangesRow, SyncRunRow
 
 #: The hub's side of a batch: (category, pseudonyms to add, pseudonyms to remove, Idempotency-Key).
 #: Raises :class:`~exchange.node.provider_hub.HubTrouble` when the hub did not accept it.
@@ -111,7 +111,6 @@ def plan(
         started=now,
         file_digest=file_digest,
         key_version=key_version,
-        changes=seal(key, changes.encode()),
         additions=len(changes.add),
         removals=len(changes.remove),
         unchanged=unchanged,
@@ -119,6 +118,7 @@ def plan(
         batches_done=0,
     )
     session.add(row)
+    session.add(SyncChangesRow(run_id=row.id, changes=seal(key, changes.encode())))
     return row
 
 
@@ -205,7 +205,10 @@ def send_run(
         row = s.get(SyncRunRow, run_id)
         if row is None or row.state != RunState.RUNNING:
             raise SyncInterrupted("there is no unfinished run with that id", "not-found")
-        changes = ChangeSet.decode(open_sealed(key, row.changes))
+        stored = s.get(SyncChangesRow, run_id)
+        if stored is None:
+            raise SyncInterrupted("the run's change set is missing from the node's store", "not-found")
+        changes = ChangeSet.decode(open_sealed(key, stored.changes))
         category, covenant, done = row.category, row.covenant, row.batches_done
     batches = changes.batches()
     label = f"{covenant}:{category}"  # as the covenant files and the settings name it
@@ -223,6 +226,7 @@ def send_run(
                     row.problem = exc.problem
                     if exc.problem == "refused":
                         row.state, row.finished = RunState.FAILED, clock()
+                        s.execute(delete(SyncChangesRow).where(SyncChangesRow.run_id == run_id))
                         audit(s, row, AuditKind.INDEX_SYNC_FAILED, clock())
             then = "the next sync sends it again" if exc.problem != "refused" else "the next sync plans anew"
             raise SyncInterrupted(
@@ -242,6 +246,8 @@ def send_run(
         if row is None:
             raise SyncInterrupted("the run disappeared from the node's store", "not-found")
         row.state, row.finished = RunState.DONE, clock()
+        # Done: the sealed texts of the change set are in the entries now; keep no second copy.
+        s.execute(delete(SyncChangesRow).where(SyncChangesRow.run_id == run_id))
         done_kind = (
             AuditKind.INDEX_REPSEUDONYMISED if row.reason == RunReason.ROTATION else AuditKind.INDEX_SYNCED
         )

@@ -26,7 +26,7 @@ class RunState(enum.StrEnum):
 class SyncRunRow(NodeBase):
     """One change set for one category. The changes are sealed under the node's data key; the
     batches are cut from them the same way on every try, so batch ``n`` always carries the same
-    Idempotency-Key (``sync-<id>-<n>``) and the same body."""
+    Idempotency-Key (``sync-<id>-<n>``) and the same body. The changes are in :class:`SyncChangesRow`."""
 
     __tablename__ = "node_sync_runs"
 
@@ -41,8 +41,6 @@ class SyncRunRow(NodeBase):
     file_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     #: The pseudonym key version the additions were made with.
     key_version: Mapped[int] = mapped_column(Integer)
-    #: Sealed JSON: {"kind": ..., "add": [[pseudonym, text], ...], "remove": [pseudonym, ...]}.
-    changes: Mapped[bytes] = mapped_column(LargeBinary)
     additions: Mapped[int] = mapped_column(Integer)
     removals: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
@@ -50,3 +48,14 @@ class SyncRunRow(NodeBase):
     batches_done: Mapped[int] = mapped_column(Integer, default=0)
     #: Why the last try stopped: unreachable, busy, refused (a code, never a subject).
     problem: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class SyncChangesRow(NodeBase):
+    """A run's change set, sealed, written once: sealed JSON ``{"kind": ..., "add": [[pseudonym,
+    text], ...], "remove": [pseudonym, ...]}``. A table of its own, because the run's row is updated
+    after every batch and SQLite rewrites a whole row, blob and all, on every update."""
+
+    __tablename__ = "node_sync_changes"
+
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    changes: Mapped[bytes] = mapped_column(LargeBinary)

@@ -28,7 +28,7 @@ from exchange.node.records import IndexEntryRow
 from exchange.node.settings import SyncFolder
 from exchange.node.store import AuditRow
 from exchange.node.sync_hub import LiveIndexHub
-from exchange.node.sync_records import RunState, SyncRunRow
+from exchange.node.sync_records import RunState, SyncChangesRow, SyncRunRow
 from exchange.node.sync_schedule import SyncSchedule
 from tests.integration.provider_support import (
     CATEGORY,
@@ -188,6 +188,8 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     assert (resumed.state, resumed.additions, resumed.removals) == ("sent", 6, 2)
     assert again.keys_sent == [*failing.keys_sent[1:], index_runs.batch_key(run.id, 2)]
     assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
+    with node.runtime.sessions.begin() as s:
+        assert s.scalars(select(SyncChangesRow)).all() == []  # no second copy of the texts once done
 
 
 def cli_env(node: PoliceNode) -> dict[str, str]:

@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("finished", sa.DateTime(timezone=True), nullable=True),
         sa.Column("file_digest", sa.String(64), nullable=True),
         sa.Column("key_version", sa.Integer(), nullable=False),
-        sa.Column("changes", sa.LargeBinary(), nullable=False),
         sa.Column("additions", sa.Integer(), nullable=False),
         sa.Column("removals", sa.Integer(), nullable=False),
         sa.Column("unchanged", sa.Integer(), nullable=False),
@@ -37,6 +36,13 @@ def upgrade() -> None:
         sa.Column("problem", sa.String(200), nullable=True),
     )
     op.create_index("ix_node_sync_runs_category", "node_sync_runs", ["category"])
+    # The sealed change set apart from the run's row: SQLite rewrites a whole row on every update,
+    # and the run's row is updated after every batch while its change set may be 100 MB.
+    op.create_table(
+        "node_sync_changes",
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("changes", sa.LargeBinary(), nullable=False),
+    )
     with op.batch_alter_table("node_audit") as batch:
         batch.add_column(sa.Column("counts", sa.String(200), nullable=True))
     # The subject kind an entry was pseudonymised as, so a new key version can re-pseudonymise it
@@ -50,5 +56,6 @@ def downgrade() -> None:
         batch.drop_column("kind")
     with op.batch_alter_table("node_audit") as batch:
         batch.drop_column("counts")
+    op.drop_table("node_sync_changes")
     op.drop_index("ix_node_sync_runs_category", "node_sync_runs")
     op.drop_table("node_sync_runs")
