@@ -70,7 +70,10 @@ def sync(
                 typer.echo(f"  ... {o.parsed.problem_count} problems in all", err=True)
     if not outcomes:
         typer.echo(
-            "nothing to sync: no drop folder configured (EXCHANGE_NODE_SYNC_FOLDERS), the index is empty"
+            "nothing to do: the index is under the newest pseudonym key version already"
+            if rotate
+            else "nothing to sync: no drop folder is configured (EXCHANGE_NODE_SYNC_FOLDERS) and "
+            "the index is under the newest pseudonym key version"
         )
     if failed:
         raise typer.Exit(EXIT_FAILED)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from exchange.cli.main import app as cli
 from exchange.client.pseudonym_keys import distribute
 from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise
@@ -105,3 +107,36 @@ def test_a_new_key_version_re_pseudonymises_the_whole_index(
     # The next pass of the drop folder pseudonymises the same export under v2: nothing to change.
     [again] = sync_pass(node.runtime, LiveIndexHub(node.runtime))
     assert (again.state, again.additions, again.removals) == ("sent", 0, 0)
+
+
+def test_the_command_re_pseudonymises_on_a_further_rotation(hub: Hub, node: PoliceNode) -> None:
+    """``exchange node sync --rotate`` (its own process state, keys fetched from the hub) moves the
+    index to the next version with progress, then says there is nothing left to do."""
+    custodian = Keystore(hub.keys["helmond"], (PIT_KEY,))
+
+    def save(store: Keystore) -> None:
+        nonlocal custodian
+        custodian = store
+
+    distribute(hub.client("helmond"), custodian, "pit", save)
+    sync_pass(node.runtime, LiveIndexHub(node.runtime))
+    distribute(hub.client("helmond"), custodian, "pit", save, new_version=True, overlap_days=30)
+    newest = custodian.pseudonym_key("pit")
+    s = node.runtime.settings
+    env = {
+        "EXCHANGE_NODE_PARTY": s.party,
+        "EXCHANGE_NODE_HUB_URL": s.hub_url,
+        "EXCHANGE_NODE_KEYSTORE": str(s.keystore),
+        "EXCHANGE_NODE_PASSPHRASE_FILE": str(s.passphrase_file),
+        "EXCHANGE_NODE_DATA_DIR": str(s.data_dir),
+        "EXCHANGE_NODE_CONVENANT_DIR": str(s.convenant_dir),
+    }
+    result = CliRunner().invoke(cli, ["node", "sync", "--rotate"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "pit:politie-incidenten: 7/7 pseudonymised" in result.output
+    assert "pit:politie-incidenten: re-pseudonymised: 7 added, 7 removed, 0 unchanged" in result.output
+    assert hub.index() == under(newest)
+    again = CliRunner().invoke(cli, ["node", "sync", "--rotate"], env=env)
+    assert (
+        again.exit_code == 0 and "the index is under the newest pseudonym key version already" in again.output
+    )
