@@ -26,7 +26,7 @@ from sqlalchemy import select
 from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import PseudonymKey, parse_pseudonym, pseudonymise_all
 from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
-from exchange.errors import ConfigurationError, ExchangeError, InvalidInputError
+from exchange.errors import ConfigurationError, ConflictError, InvalidInputError
 from exchange.node import index_runs, index_sync
 from exchange.node.index_file import Line, ParsedFile, difference, parse
 from exchange.node.index_runs import ChangeSet, Progress, no_progress
@@ -46,7 +46,7 @@ EXPORT_SUFFIXES = (".csv", ".txt")
 PROGRESS_EVERY = 100_000
 
 
-class ExportNotReady(ExchangeError):
+class ExportNotReady(ConflictError):
     """The export changed while the node read it: it is still being written."""
 
 
