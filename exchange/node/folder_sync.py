@@ -24,7 +24,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from exchange.crypto.keystore import Keystore
-from exchange.crypto.pseudonym import PseudonymKey, parse_pseudonym, pseudonymise_all
+from exchange.crypto.pseudonym import PseudonymKey, pseudonymise_all
 from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
 from exchange.errors import ConfigurationError, ConflictError, InvalidInputError
 from exchange.node import index_runs, index_sync
@@ -184,7 +184,8 @@ def plan_rotation(
             )
         ).all()
     held = {p for p, _, _ in rows}
-    old = [r for r in rows if parse_pseudonym(r[0]).key_version != key.version]
+    current = f"v{key.version}:"  # a pseudonym starts with its key version (parse_pseudonym)
+    old = [r for r in rows if not r[0].startswith(current)]
     if not old:
         return None
     open_one = opener(rt.data_key)
