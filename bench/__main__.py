@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import crypto, decisions, log, node_pages, service
+from bench import crypto, decisions, log, node_pages, node_sync, service
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
         "log": log.run,
         "service": service.run,
         "case-page": node_pages.run,
+        "node": node_sync.run,
     }
     chosen = sys.argv[1:] or list(sections)
     for name in chosen:

@@ -128,16 +128,28 @@ def serve() -> None:
     """Serve the workspace (EXCHANGE_NODE_HOST/PORT). Refuses to start without a working keystore."""
     import uvicorn
 
+    from exchange.node.sync_schedule import SyncSchedule
     from exchange.node.web import create_app
 
     settings = NodeSettings()
     runtime = start(settings)
     typer.echo(f"workspace of {runtime.party.name} on http://{settings.host}:{settings.port}/", err=True)
-    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning")
+    schedule = SyncSchedule(runtime, settings.sync_interval_minutes * 60)
+    if settings.sync_interval_minutes:
+        schedule.start()
+        typer.echo(f"index sync every {settings.sync_interval_minutes} minutes", err=True)
+    try:
+        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        if settings.sync_interval_minutes:
+            schedule.stop()
 
 
 def install(main: typer.Typer) -> None:
+    from exchange.cli import node_sync
+
     app.command("init")(init)
+    node_sync.install(app)
     app.command("serve")(serve)
     users.command("add")(user_add)
     users.command("disable")(user_disable)

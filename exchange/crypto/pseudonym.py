@@ -11,10 +11,11 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from exchange.crypto import sodium
-from exchange.crypto.subjects import Subject
+from exchange.crypto.subjects import Subject, SubjectKind
 from exchange.errors import InvalidInputError
 from exchange.vocabulary import SubjectPseudonym
 
@@ -56,3 +57,15 @@ def parse_pseudonym(text: str) -> SubjectPseudonym:
 
 _VERSION = re.compile(r"v[0-9]{1,9}")
 _VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # ASCII only: str.isalnum would let 'é' or '٣' through
+
+
+def pseudonymise_all(kind: SubjectKind, canonicals: Iterable[str], key: PseudonymKey) -> Iterator[str]:
+    """``str(pseudonymise(Subject(kind, c), key))`` for each canonical form ``c``, for a whole index
+    at a time: the key's HMAC state is made once and copied per subject, the same bytes go in."""
+    base = hmac.new(key.key, f"exchange-subject-v1|{kind}|".encode("ascii"), hashlib.sha256)
+    prefix = f"v{key.version}:"
+    encode = base64.urlsafe_b64encode
+    for canonical in canonicals:
+        h = base.copy()
+        h.update(canonical.encode("ascii"))
+        yield prefix + encode(h.digest())[:-1].decode("ascii")

@@ -138,6 +138,7 @@ def apply(session: Session, key: DataKey, row: IndexUploadRow, c: Changes, now: 
             pseudonym=p,
             sealed=seal(key, text.encode("utf-8")),
             added=now,
+            kind=row.kind,
         )
         for p, text in c.add
     )

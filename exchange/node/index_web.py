@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from exchange.crypto.subjects import SubjectKind
 from exchange.errors import InvalidInputError, NotFoundError
-from exchange.node import index_sync
+from exchange.node import index_runs, index_sync
 from exchange.node.index_file import ParsedFile, parse
 from exchange.node.provided import ProvidedCategory, in_force, provided_categories
 from exchange.node.provider_hub import HubTrouble, connected, update_index
@@ -37,6 +37,7 @@ def install(app: FastAPI, web: Web) -> None:
     def form_page(who: SignedIn, status: int = 200, **extra: object) -> Response:
         with rt.sessions.begin() as s:
             counts = index_sync.held_counts(s)
+            syncs = index_runs.latest(s)
             waiting = list(
                 s.scalars(
                     select(IndexUploadRow)
@@ -56,6 +57,7 @@ def install(app: FastAPI, web: Web) -> None:
             counts=counts,
             kinds=KINDS,
             waiting=waiting,
+            syncs=syncs,
             max_mb=MAX_FILE_BYTES // (1024 * 1024),
             **extra,
         )

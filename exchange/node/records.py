@@ -29,6 +29,8 @@ class IndexEntryRow(NodeBase):
     pseudonym: Mapped[str] = mapped_column(String(200), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     added: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: The subject kind (address, person, company); None on entries from before it was kept.
+    kind: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class UploadState(enum.StrEnum):

@@ -13,6 +13,7 @@ SecretBox). Every failure to open, whatever its cause, is one opaque :class:`Sea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nacl.exceptions
@@ -82,3 +83,28 @@ def open_sealed(key: DataKey, sealed: bytes) -> bytes:
         return bytes(box.decrypt(sealed[1:]))
     except nacl.exceptions.CryptoError:
         raise SealedDataError() from None
+
+
+def sealer(key: DataKey) -> Callable[[bytes], bytes]:
+    """:func:`seal` with one cipher object for many values (a whole index at a time)."""
+    box = nacl.secret.SecretBox(key.key)
+
+    def seal_one(plaintext: bytes) -> bytes:
+        return VERSION_BYTE + bytes(box.encrypt(plaintext))
+
+    return seal_one
+
+
+def opener(key: DataKey) -> Callable[[bytes], bytes]:
+    """:func:`open_sealed` with one cipher object for many values."""
+    box = nacl.secret.SecretBox(key.key)
+
+    def open_one(sealed: bytes) -> bytes:
+        if len(sealed) < OVERHEAD or sealed[:1] != VERSION_BYTE:
+            raise SealedDataError()
+        try:
+            return bytes(box.decrypt(sealed[1:]))
+        except nacl.exceptions.CryptoError:
+            raise SealedDataError() from None
+
+    return open_one

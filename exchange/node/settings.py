@@ -6,9 +6,10 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from exchange.crypto.subjects import SubjectKind
 from exchange.errors import ConfigurationError
 
 
@@ -25,6 +26,17 @@ class LocalSignIn(StrEnum):
     #: Only the node administrators named in ``admins`` (when the organisation's OpenID provider is
     #: configured, staff sign in there).
     ADMINS = "admins"
+
+
+class SyncFolder(BaseModel):
+    """Where the party's register drops its export for one category, and what its lines hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    folder: Path = Field(description="The drop folder", examples=["/srv/export/incidenten"])
+    kind: SubjectKind = Field(
+        default=SubjectKind.ADDRESS, description="What each line holds", examples=["address"]
+    )
 
 
 class NodeSettings(BaseSettings):
@@ -105,6 +117,14 @@ class NodeSettings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None
         return f"{parts.scheme}://{parts.netloc}"
+
+    #: Per category (``covenant:category``, e.g. ``pit:politie-incidenten``) its drop folder, as JSON:
+    #: ``{"pit:politie-incidenten": {"folder": "/srv/export/incidenten", "kind": "address"}}``.
+    sync_folders: dict[str, SyncFolder] = Field(default_factory=dict)
+    #: ``exchange node serve`` syncs the index every this many minutes; 0 (the default) never.
+    sync_interval_minutes: int = Field(default=0, ge=0, le=7 * 24 * 60)
+    #: The user id the node asserts to the hub for a sync (the hub's log shows it).
+    sync_user: str = Field(default="index-sync", min_length=1, max_length=64)
 
     def database_url(self) -> str:
         if self.store_url is not None:

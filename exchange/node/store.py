@@ -87,6 +87,10 @@ class AuditKind(enum.StrEnum):
     OIDC_BAD_STATE = "oidc-refused-state"
     OIDC_PROVIDER_ERROR = "oidc-refused-provider"
     OIDC_LOCAL_REFUSED = "local-sign-in-refused"
+    #: The index was synced from a drop folder or re-pseudonymised; counts only (``counts``).
+    INDEX_SYNCED = "index-synced"
+    INDEX_REPSEUDONYMISED = "index-repseudonymised"
+    INDEX_SYNC_FAILED = "index-sync-failed"
 
 
 class AuditRow(NodeBase):
@@ -99,6 +103,8 @@ class AuditRow(NodeBase):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: For index syncs: how many entries were added, removed and kept, as JSON numbers; never a subject.
+    counts: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class MetaRow(NodeBase):

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from exchange.i18n import SHARED_TEMPLATES, translations
@@ -118,6 +119,13 @@ def create_app(rt: NodeRuntime) -> FastAPI:
 
     def forget(response: Response, name: str) -> None:
         response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
+
+    @app.get("/health")
+    def health() -> Response:
+        """For the container's health check: the store answers. Says nothing else."""
+        with rt.sessions.begin() as s:
+            s.execute(text("SELECT 1"))
+        return Response("ok\n", media_type="text/plain")
 
     @app.get("/")
     def root(request: Request) -> Response:

@@ -205,7 +205,8 @@ def test_installed_service_runs_on_a_read_only_root(read_only_service: tuple[str
     assert 'exchange_decisions_total{outcome="allowed"} 6.0' in metrics
     assert httpx.get(base + "/console/static/console.css").status_code == 200  # packaged templates
     assert httpx.get(base + "/console").status_code == 401
-    healthcheck = re.search(r'CMD \["python", "-c", "(.*)"\]', DOCKERFILE)
+    # The hub's stage (the last): the node's stage has a health check of its own, on 8700.
+    healthcheck = re.search(r'CMD \["python", "-c", "(.*)"\]', _stages()[-1])
     assert healthcheck
     probe = healthcheck.group(1).replace("8080", base.rsplit(":", 1)[1])
     assert subprocess.run([sys.executable, "-c", probe], check=False, timeout=30).returncode == 0

@@ -40,6 +40,7 @@ PUBLIC = {
     ("GET", "/aanmelden/oidc"),  # to the organisation's OpenID provider (ADR 0020)
     ("GET", "/aanmelden/oidc/terug"),  # its answer: checked by state, nonce and ID token
     ("GET", "/toegankelijkheid"),  # the accessibility statement
+    ("GET", "/health"),  # "ok" for the container's health check, nothing else
 }
 #: By path prefix: who may use the rest. A route under none of these fails the classification test.
 COORDINATOR_ONLY = ("/signalen", "/casussen")
