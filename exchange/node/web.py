@@ -22,7 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from exchange.i18n import SHARED_TEMPLATES, translations
-from exchange.node import access_web, cases, index_web, oidc_web, oversight, requests_web, signals, start_web
+from exchange.node import (
+    access_web,
+    approvals_web,
+    cases,
+    index_web,
+    oidc_web,
+    oversight,
+    requests_web,
+    signals,
+    start_web,
+)
 from exchange.node.context import Pages, local_time
 from exchange.node.covenants import CovenantBook
 from exchange.node.followup_web import FollowUpSection
@@ -197,6 +207,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     sections = (FollowUpSection(pages, book), start_web.SeenSection(pages, menu))
     app.include_router(cases.router(pages, book, sections))
     app.include_router(access_web.router(pages, book))
+    app.include_router(approvals_web.router(pages, book))
     # The start page per role, the party's own action points and the feedback it received.
     start_web.install(app, pages, book, menu, max_idle // 60)
     oversight.install(app, pages)

@@ -36,6 +36,10 @@ def test_a_privacy_officer_answers_an_access_request_with_a_letter(page: Page, n
     with page.expect_download() as download:
         page.get_by_role("link", name="Downloaden als PDF").click()
     assert download.value.path().read_bytes().startswith(b"%PDF")
+    page.get_by_role("link", name="Convenantversies").click()
+    expect(page.locator("h1")).to_have_text("Convenantversies")
+    accessible(page)
+    shot(page, "node-access-5-convenantversies")
     page.get_by_role("link", name="Toegankelijkheidsverklaring").click()
     expect(page.locator("h1")).to_have_text("Toegankelijkheidsverklaring")
     accessible(page)

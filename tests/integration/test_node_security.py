@@ -44,7 +44,7 @@ PUBLIC = {
 }
 #: By path prefix: who may use the rest. A route under none of these fails the classification test.
 COORDINATOR_ONLY = ("/signalen", "/casussen")
-OVERSIGHT_ONLY = ("/toezicht", "/inzage")
+OVERSIGHT_ONLY = ("/toezicht", "/inzage", "/convenantversies")
 ANY_SIGNED_IN = (
     "/start",
     "/afmelden",
