@@ -26,6 +26,7 @@ from exchange.node import (
     access_web,
     approvals_web,
     cases,
+    forwards_web,
     index_web,
     oidc_web,
     oversight,
@@ -208,6 +209,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     app.include_router(cases.router(pages, book, sections))
     app.include_router(access_web.router(pages, book))
     app.include_router(approvals_web.router(pages, book))
+    app.include_router(forwards_web.router(pages, book))
     # The start page per role, the party's own action points and the feedback it received.
     start_web.install(app, pages, book, menu, max_idle // 60)
     oversight.install(app, pages)

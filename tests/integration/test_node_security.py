@@ -46,6 +46,7 @@ PUBLIC = {
 COORDINATOR_ONLY = ("/signalen", "/casussen")
 OVERSIGHT_ONLY = ("/toezicht", "/inzage", "/convenantversies")
 ANY_SIGNED_IN = (
+    "/doorgestuurd",
     "/start",
     "/afmelden",
     "/index",
