@@ -7,13 +7,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from exchange.node.casework_store import CaseRow, CaseSubjectRow, SignalRow
+from tests.integration.busy_hub import Busy
 from tests.integration.casework_support import Hub, csrf_of, helmond_node, running_hub, sign_in
 from tests.integration.node_support import Node
 
@@ -192,25 +193,10 @@ def test_a_case_opened_from_a_signal_holds_pseudonyms_only_at_the_hub(node: Node
     assert "selectie" in node.client.get(f"/casussen/{case_id}").text
 
 
-class _Busy(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        body = b'{"title": "Overloaded", "status": 503}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.mark.parametrize("busy", [False, True], ids=["unreachable", "503"])
 def test_a_hub_away_or_busy_loses_neither_signal_nor_form(hub: Hub, tmp_path: Path, busy: bool) -> None:
     """Opening a case while the hub is away: a Dutch message, the form as typed, the signal still open."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy) if busy else None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy) if busy else None
     if server is not None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}" if server else "http://127.0.0.1:9"

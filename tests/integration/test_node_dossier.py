@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from exchange.client.dossier_pdf import DEFAULT_FONT
 from exchange.client.http import ExchangeClient
 from exchange.crypto.keystore import write_keystore
 from exchange.node.asked_store import AskedRow
+from tests.integration.busy_hub import Busy
 from tests.integration.casework_support import PARTIES, Hub, csrf_of, helmond_node, running_hub, sign_in
 from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD, Node, make_node, node_settings
 
@@ -237,27 +238,12 @@ def test_a_bad_enrichment_form_gets_a_dutch_field_message_and_sends_nothing(hub:
         close(node)
 
 
-class _Busy(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b'{"title": "Overloaded", "status": 503}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.mark.parametrize("busy", [False, True], ids=["unreachable", "503"])
 def test_the_hub_away_or_busy_loses_nothing(hub: Hub, tmp_path: Path, busy: bool) -> None:
     """The hub unreachable or answering 503: the page says so and nothing is recorded; the same form
     sent again when the hub is back asks once."""
     node = helmond_node(tmp_path, hub)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy) if busy else None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy) if busy else None
     try:
         csrf = sign_in(node)
         case_id = prepared_case(node, csrf)

@@ -27,6 +27,7 @@ from exchange.node.settings import PasswordProfile
 from exchange.node.web import create_app
 from exchange.policies.engine import LEGAL_TIMEZONE
 from tests.conftest import convenant_today
+from tests.integration.busy_hub import Busy
 from tests.integration.casework_support import csrf_of
 from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD, node_settings
 from tests.integration.provider_support import (
@@ -379,25 +380,10 @@ def test_a_bad_action_point_gets_a_message_per_field_and_the_hub_away_loses_the_
     assert table is not None and table.group(0).count("Boete") == 1
 
 
-class _Busy(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        body = b'{"title": "Overloaded", "status": 503}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_busy_hub_keeps_the_owners_reason_on_the_page_to_send_again(police: PoliceNode) -> None:
     """The hub answers 503 while the police mark an action point done: said so in Dutch, and the
     reason typed stays on the page in a form that sends it again."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     police.runtime.settings = police.runtime.settings.model_copy(
         update={"hub_url": f"http://127.0.0.1:{server.server_port}"}

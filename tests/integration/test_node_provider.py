@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -24,6 +21,7 @@ from exchange.node import answers, provider_hub
 from exchange.node.accounts import disable_user
 from exchange.node.provider_hub import connected, store_item
 from exchange.node.records import DraftRow, IndexEntryRow, IndexUploadRow
+from tests.integration.busy_hub import busy_hub
 from tests.integration.provider_support import (
     CATEGORY,
     Hub,
@@ -194,32 +192,6 @@ def test_an_answer_survives_an_outage_and_is_sent_once_sealed_for_the_allowed_re
     finally:
         coord.close()
     assert answer.encode() not in hub.stored_bytes()
-
-
-class _Busy(BaseHTTPRequestHandler):
-    def _busy(self) -> None:
-        body = b'{"title": "Overloaded", "status": 503}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _busy
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def busy_hub() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_file_over_the_limit_and_a_form_without_its_token_are_refused(hub: Hub, node: PoliceNode) -> None:

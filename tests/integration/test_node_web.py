@@ -7,7 +7,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from exchange.node.accounts import disable_user
 from exchange.node.signin import token_hash
 from exchange.node.store import AuditRow, SessionRow, UserRow
 from exchange.node.web import COOKIE, PRE_COOKIE
+from tests.integration.busy_hub import Busy
 from tests.integration.node_support import PASSWORD, Node, make_node, node_settings
 from tests.pgserver import PostgresServer
 
@@ -241,22 +242,9 @@ def test_an_unreachable_hub_gives_a_dutch_message(sqlite_node: Node) -> None:
     assert "De uitwisselingsdienst is nu niet bereikbaar" in page.text
 
 
-class _Busy(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b'{"title": "Overloaded", "status": 503}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_hub_answering_503_gives_a_dutch_message(tmp_path: Path) -> None:
     """A hub that is busy: a message that says so, and the page still works."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
