@@ -13,12 +13,15 @@ from pathlib import Path
 import uvicorn
 
 from exchange.cli.demo import _free_port, _Server
+from exchange.client.http import ExchangeClient
+from exchange.client.pseudonym_keys import fetch
 from exchange.crypto.keystore import Keystore, write_keystore
 from exchange.node.accounts import add_user
 from exchange.node.runtime import NodeRuntime, start
 from exchange.node.settings import NodeSettings, PasswordProfile
 from exchange.node.web import create_app
-from tests.conftest import CONVENANT
+from tests.conftest import CONVENANT, convenant_today
+from tests.e2e.conftest import Site
 from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD
 
 
@@ -30,9 +33,16 @@ class NodeServer:
 
 @contextmanager
 def serving(
-    hub_url: str, store: Keystore, directory: Path, party: str, users: list[tuple[str, list[str], str]]
+    hub_url: str,
+    store: Keystore,
+    directory: Path,
+    party: str,
+    users: list[tuple[str, list[str], str]],
+    convenant_dir: Path = CONVENANT,
+    **settings: object,
 ) -> Iterator[NodeServer]:
-    """``users``: (name, roles, display name), each with the tests' password."""
+    """``users``: (name, roles, display name), each with the tests' password; ``settings``: further
+    node settings (``console_url``, ...)."""
     directory.mkdir(parents=True, exist_ok=True)
     write_keystore(directory / f"{party}.keystore", store, PASSPHRASE, FAST)
     (directory / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
@@ -43,8 +53,9 @@ def serving(
             keystore=directory / f"{party}.keystore",
             passphrase_file=directory / "passphrase",
             data_dir=directory / "node",
-            convenant_dir=CONVENANT,
+            convenant_dir=convenant_dir,
             password_profile=PasswordProfile.TESTS_ONLY,
+            **settings,  # type: ignore[arg-type]  # pydantic checks the extra settings
         )
     )
     with runtime.sessions.begin() as s:
@@ -72,3 +83,18 @@ def serving(
     finally:
         server.should_exit = True
         runtime.engine.dispose()
+
+
+@contextmanager
+def site_node(
+    site: Site, directory: Path, users: list[tuple[str, list[str], str]], **settings: object
+) -> Iterator[NodeServer]:
+    """Helmond's node on the browser tests' hub (``site``), with its copy of PIT's pseudonym key
+    fetched from the hub as a node does, on the covenant copy dated for today."""
+    client = ExchangeClient(site.server.base, site.keys["helmond"].current, "h.smit", "coordinator")
+    try:
+        store, _ = fetch(client, Keystore(site.keys["helmond"]), "pit")
+    finally:
+        client.close()
+    with serving(site.server.base, store, directory, "helmond", users, convenant_today(), **settings) as node:
+        yield node

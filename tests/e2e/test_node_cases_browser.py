@@ -5,26 +5,14 @@ every new page (WCAG 2.1 AA), also at 320 pixels wide; screenshots go to build/e
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
-from exchange.cli.demo import _free_port, _Server
-from exchange.client.http import ExchangeClient
-from exchange.client.pseudonym_keys import fetch
-from exchange.crypto.keystore import Keystore, write_keystore
-from exchange.node.accounts import add_user
-from exchange.node.runtime import start
-from exchange.node.settings import NodeSettings, PasswordProfile
-from exchange.node.web import create_app
-from tests.conftest import convenant_today
 from tests.e2e.conftest import Site, shot
+from tests.e2e.node_server import site_node
 from tests.e2e.test_node_browser import accessible, sign_in
-from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD
 
 ADDRESS = "5701 AB 12a"
 
@@ -33,57 +21,17 @@ ADDRESS = "5701 AB 12a"
 def node(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Helmond's node with its copy of PIT's pseudonym key, fetched from the hub as a node does."""
     directory = tmp_path_factory.mktemp("casework")
-    client = ExchangeClient(site.server.base, site.keys["helmond"].current, "h.smit", "coordinator")
-    store, _ = fetch(client, Keystore(site.keys["helmond"]), "pit")
-    client.close()
-    write_keystore(directory / "helmond.keystore", store, PASSPHRASE, FAST)
-    (directory / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
-    runtime = start(
-        NodeSettings(
-            hub_url=site.server.base,
-            party="helmond",
-            keystore=directory / "helmond.keystore",
-            passphrase_file=directory / "passphrase",
-            data_dir=directory / "node",
-            convenant_dir=convenant_today(),
-            password_profile=PasswordProfile.TESTS_ONLY,
-        )
-    )
-    with runtime.sessions.begin() as s:
-        add_user(
-            s,
-            runtime.party,
-            "h.smit",
-            ["coordinator"],
-            PASSWORD,
-            runtime.clock(),
-            PasswordProfile.TESTS_ONLY,
-            display_name="Hanna Smit",
-        )
-        add_user(
-            s,
-            runtime.party,
-            "p.devries",
-            ["privacy-officer"],
-            PASSWORD,
-            runtime.clock(),
-            PasswordProfile.TESTS_ONLY,
-            display_name="Pim de Vries",
-        )
-    port = _free_port()
-    server = _Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        server.should_exit = True
+    with site_node(
+        site,
+        directory,
+        [("h.smit", ["coordinator"], "Hanna Smit"), ("p.devries", ["privacy-officer"], "Pim de Vries")],
+    ) as node:
+        yield node.base
 
 
 def test_a_coordinator_records_a_signal_and_opens_a_case_from_it(page: Page, node: str) -> None:
     sign_in(page, node)
-    page.get_by_role("link", name="Signalen").click()
+    page.get_by_role("link", name="Signalen", exact=True).click()
     expect(page.locator("h1")).to_have_text("Open signalen")
     expect(page.locator("#geen-signalen")).to_be_visible()
     accessible(page)

@@ -100,7 +100,7 @@ def test_a_case_from_signal_to_closure_across_two_nodes(
 
         # Helmond's coordinator: a signal, and a case opened from it.
         sign_in(page, helmond)
-        page.get_by_role("link", name="Signalen").click()
+        page.get_by_role("link", name="Signalen", exact=True).click()
         page.get_by_role("link", name="Signaal vastleggen").click()
         page.get_by_label("Adres, BSN of KvK-nummer").fill(ADDRESS)
         page.get_by_label("Bron").fill(SOURCE)

@@ -6,28 +6,16 @@ build/e2e/node-follow-*.png."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
-from exchange.cli.demo import _free_port, _Server
-from exchange.client.http import ExchangeClient
-from exchange.client.pseudonym_keys import fetch
-from exchange.crypto.keystore import Keystore, write_keystore
-from exchange.node.accounts import add_user
-from exchange.node.runtime import start
-from exchange.node.settings import NodeSettings, PasswordProfile
-from exchange.node.web import create_app
 from exchange.policies.engine import LEGAL_TIMEZONE
-from tests.conftest import convenant_today
 from tests.e2e.conftest import Site, shot
+from tests.e2e.node_server import site_node
 from tests.e2e.test_node_browser import accessible, sign_in
-from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD
 
 ADDRESS = "5702 GH 21"
 
@@ -36,42 +24,8 @@ ADDRESS = "5702 GH 21"
 def node(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Helmond's node with PIT's pseudonym key; h.smit is its coordinator and a jurist."""
     directory = tmp_path_factory.mktemp("followup")
-    client = ExchangeClient(site.server.base, site.keys["helmond"].current, "h.smit", "coordinator")
-    store, _ = fetch(client, Keystore(site.keys["helmond"]), "pit")
-    client.close()
-    write_keystore(directory / "helmond.keystore", store, PASSPHRASE, FAST)
-    (directory / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
-    runtime = start(
-        NodeSettings(
-            hub_url=site.server.base,
-            party="helmond",
-            keystore=directory / "helmond.keystore",
-            passphrase_file=directory / "passphrase",
-            data_dir=directory / "node",
-            convenant_dir=convenant_today(),
-            password_profile=PasswordProfile.TESTS_ONLY,
-        )
-    )
-    with runtime.sessions.begin() as s:
-        add_user(
-            s,
-            runtime.party,
-            "h.smit",
-            ["coordinator", "jurist"],
-            PASSWORD,
-            runtime.clock(),
-            PasswordProfile.TESTS_ONLY,
-            display_name="Hanna Smit",
-        )
-    port = _free_port()
-    server = _Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        server.should_exit = True
+    with site_node(site, directory, [("h.smit", ["coordinator", "jurist"], "Hanna Smit")]) as node:
+        yield node.base
 
 
 def _deadline(days: int) -> str:
