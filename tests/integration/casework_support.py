@@ -84,6 +84,17 @@ def running_hub(directory: Path, parties: tuple[str, ...] = PARTIES) -> Iterator
         engine.dispose()
 
 
+def partner_node(directory: Path, hub: Hub, party: str, *users: tuple[str, str]) -> Node:
+    """``party``'s node on the keystore the hub knows, with ``users`` as (name, role)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    write_keystore(directory / f"{party}.keystore", hub.stores[party], PASSPHRASE, FAST)
+    (directory / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
+    node = make_node(node_settings(directory, party=party, hub_url=hub.base))
+    for name, role in users:
+        node.add(name, role)
+    return node
+
+
 def helmond_node(directory: Path, hub: Hub | None, hub_url: str | None = None) -> Node:
     """Helmond's node on the keystore the hub knows, with coordinator j.jansen."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -101,10 +112,10 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(node: Node, name: str = "j.jansen") -> str:
-    """Sign in; the session's CSRF token (from the start page's sign-out form)."""
+def sign_in(node: Node, name: str = "j.jansen", page: str = "/signalen") -> str:
+    """Sign in; the session's CSRF token (from the sign-out form of ``page``, one the user may see)."""
     from tests.integration.node_support import PASSWORD
 
     form = node.client.get("/aanmelden")
     node.client.post("/aanmelden", data={"name": name, "password": PASSWORD, "csrf": csrf_of(form.text)})
-    return csrf_of(node.client.get("/signalen").text)
+    return csrf_of(node.client.get(page).text)

@@ -13,10 +13,9 @@ import pytest
 
 from exchange.client import revisions
 from exchange.client.http import ExchangeClient
-from exchange.crypto.keystore import write_keystore
 from exchange.policies.engine import LEGAL_TIMEZONE
-from tests.integration.casework_support import Hub, csrf_of, running_hub
-from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD, Node, make_node, node_settings
+from tests.integration.casework_support import Hub, partner_node, running_hub, sign_in
+from tests.integration.node_support import Node
 from tests.integration.revision_support import DROPPED_FLOW, digest_of, revision
 
 
@@ -28,20 +27,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 
 @pytest.fixture
 def senzer(hub: Hub, tmp_path: Path) -> Iterator[Node]:
-    write_keystore(tmp_path / "senzer.keystore", hub.stores["senzer"], PASSPHRASE, FAST)
-    (tmp_path / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
-    n = make_node(node_settings(tmp_path, party="senzer", hub_url=hub.base))
-    n.add("p.privacy", "privacy-officer")
-    n.add("e.smit", "employee")
+    n = partner_node(tmp_path, hub, "senzer", ("p.privacy", "privacy-officer"), ("e.smit", "employee"))
     yield n
     n.client.close()
     n.runtime.engine.dispose()
-
-
-def _sign_in(node: Node, name: str) -> str:
-    form = node.client.get("/aanmelden")
-    node.client.post("/aanmelden", data={"name": name, "password": PASSWORD, "csrf": csrf_of(form.text)})
-    return csrf_of(node.client.get("/start").text)
 
 
 def _propose(hub: Hub) -> str:
@@ -58,7 +47,7 @@ def _propose(hub: Hub) -> str:
 
 def test_a_privacy_officer_approves_a_proposed_version_on_the_node(hub: Hub, senzer: Node) -> None:
     digest = _propose(hub)
-    csrf = _sign_in(senzer, "p.privacy")
+    csrf = sign_in(senzer, "p.privacy", "/start")
     assert 'href="/convenantversies"' in senzer.client.get("/start").text
     page = senzer.client.get("/convenantversies").text
     assert "PIT 2026-n1" in page and "wacht op goedkeuring" in page and "Gemeente Helmond" in page
@@ -84,7 +73,7 @@ def test_a_privacy_officer_approves_a_proposed_version_on_the_node(hub: Hub, sen
 
 
 def test_an_employee_is_refused_and_asks_the_hub_nothing(senzer: Node) -> None:
-    csrf = _sign_in(senzer, "e.smit")
+    csrf = sign_in(senzer, "e.smit", "/start")
     assert 'href="/convenantversies"' not in senzer.client.get("/start").text
     assert senzer.client.get("/convenantversies").status_code == 403
     r = senzer.client.post("/convenantversies/sha256-0123456789abcdef/goedkeuren", data={"csrf": csrf})

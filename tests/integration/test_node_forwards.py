@@ -13,9 +13,8 @@ import pytest
 
 from exchange.client.forwards import forward_signal
 from exchange.client.http import ExchangeClient
-from exchange.crypto.keystore import write_keystore
-from tests.integration.casework_support import Hub, csrf_of, running_hub
-from tests.integration.node_support import FAST, PASSPHRASE, PASSWORD, Node, make_node, node_settings
+from tests.integration.casework_support import Hub, partner_node, running_hub, sign_in
+from tests.integration.node_support import Node
 
 TEXT = "Bewoner van 5703 GH 40 ontvangt bijstand en woont volgens de buren samen sinds de zomer."
 
@@ -28,19 +27,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 
 @pytest.fixture
 def senzer(hub: Hub, tmp_path: Path) -> Iterator[Node]:
-    write_keystore(tmp_path / "senzer.keystore", hub.stores["senzer"], PASSPHRASE, FAST)
-    (tmp_path / "passphrase").write_text(PASSPHRASE, encoding="utf-8")
-    n = make_node(node_settings(tmp_path, party="senzer", hub_url=hub.base))
-    n.add("s.smit", "employee")
+    n = partner_node(tmp_path, hub, "senzer", ("s.smit", "employee"))
     yield n
     n.client.close()
     n.runtime.engine.dispose()
-
-
-def _sign_in(node: Node, name: str) -> str:
-    form = node.client.get("/aanmelden")
-    node.client.post("/aanmelden", data={"name": name, "password": PASSWORD, "csrf": csrf_of(form.text)})
-    return csrf_of(node.client.get("/start").text)
 
 
 def test_a_forwarded_signal_is_opened_on_the_receiving_node_and_kept_sealed(hub: Hub, senzer: Node) -> None:
@@ -50,7 +40,7 @@ def test_a_forwarded_signal_is_opened_on_the_receiving_node_and_kept_sealed(hub:
     finally:
         coord.close()
     forward_id = str(sent["id"])
-    csrf = _sign_in(senzer, "s.smit")
+    csrf = sign_in(senzer, "s.smit", "/start")
     page = senzer.client.get("/doorgestuurd").text
     assert "Van Gemeente Helmond, voor Bestrijding van onrechtmatig verkregen uitkeringen" in page
     action = f"/doorgestuurd/{forward_id}/openen"
