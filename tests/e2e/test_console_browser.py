@@ -8,8 +8,10 @@ import csv
 import io
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from exchange.console.web import PAGES
 from tests.e2e.conftest import ARTIFACTS, Site, shot
 from tests.e2e.test_node_browser import accessible
 
@@ -159,3 +161,17 @@ def test_roles_do_not_reach_each_others_pages(page: Page, site: Site) -> None:
     assert page.locator("nav").get_by_role("link", name="Logboek").count() == 0
     page.goto(site.base + "/console/log")
     expect(page.locator("h1")).to_have_text("Geen toegang")
+
+
+@pytest.mark.parametrize("role", list(PAGES), ids=list(PAGES))
+def test_every_page_of_every_role_passes_axe(page: Page, site: Site, role: str) -> None:
+    """axe-core (WCAG 2.1 A and AA) on the overview and every menu page each console role has."""
+    sign_in(page, site, "helmond", f"{role[:4]}-axe", role)
+    accessible(page)
+    for path, label in PAGES[role]:
+        page.goto(site.base + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert page.locator("h1").inner_text() not in ("Geen toegang", "Niet aangemeld"), (role, path)
+        accessible(page)
+        shot(page, f"20-axe-{role}-{label.lower()}")
+    no_errors(page)
