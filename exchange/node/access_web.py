@@ -29,19 +29,13 @@ from exchange.errors import ExchangeError
 from exchange.node.access_records import AccessRequestRow
 from exchange.node.context import HUB_ERRORS, Pages, local_time, trouble
 from exchange.node.covenants import CovenantBook
-from exchange.node.intake import KINDS, N_, FieldError
+from exchange.node.intake import KINDS, N_, SUBJECT_WRONG, FieldError
 from exchange.node.sealing import open_sealed, seal
 from exchange.node.signin import SignedIn
 
 OFFICER = "privacy-officer"
 REF = re.compile(r"^[0-9a-f]{16}$")
 LISTED = 50
-
-_WRONG = {
-    "address": N_("This is not an address: write a postcode and house number, e.g. 5701 AB 12a."),
-    "person": N_("This is not a valid BSN: a BSN has 9 digits and passes the eleven test."),
-    "company": N_("This is not a KvK number: a KvK number has exactly 8 digits."),
-}
 
 
 def check_request(
@@ -61,7 +55,7 @@ def check_request(
         try:
             normalise(kind, subject.strip())
         except SubjectError:
-            errors.append(FieldError("subject", _WRONG[kind]))
+            errors.append(FieldError("subject", SUBJECT_WRONG[kind]))
     return errors
 
 

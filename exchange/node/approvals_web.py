@@ -33,12 +33,6 @@ def approver_role(pages: Pages, who: SignedIn) -> str | None:
 def router(pages: Pages, book: CovenantBook) -> APIRouter:
     r = APIRouter()
 
-    def names() -> dict[str, str]:
-        found: dict[str, str] = {}
-        for c in book.all:
-            found.update({str(i): p.name for i, p in c.parties.items()})
-        return found
-
     def approver(request: Request) -> tuple[SignedIn, str] | Response:
         who = pages.signed_in(request)
         if who is None:
@@ -64,7 +58,7 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
             status,
             versions=versions,
             hub_trouble=problem,
-            party_names=names(),
+            party_names=book.party_names(),
             **values,
         )
 

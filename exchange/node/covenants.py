@@ -32,3 +32,11 @@ class CovenantBook:
                 if pid != self.party:
                     seen.setdefault(str(pid), p.name)
         return sorted(seen.items(), key=lambda kv: kv[1])
+
+    def party_names(self) -> dict[str, str]:
+        """Party id to name, from every version that names this party (a later version's name wins)."""
+        return {str(i): p.name for c in self.all for i, p in c.parties.items()}
+
+    def purpose_names(self) -> dict[str, str]:
+        """Purpose id to name, from every version that names this party."""
+        return {str(i): p.name for c in self.all for i, p in c.purposes.items()}

@@ -31,14 +31,6 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
     r = APIRouter()
     rt = pages.rt
 
-    def names() -> tuple[dict[str, str], dict[str, str]]:
-        parties: dict[str, str] = {}
-        purposes: dict[str, str] = {}
-        for c in book.all:
-            parties.update({str(i): p.name for i, p in c.parties.items()})
-            purposes.update({str(i): p.name for i, p in c.purposes.items()})
-        return parties, purposes
-
     def reader(request: Request) -> tuple[SignedIn, str] | Response:
         who = pages.signed_in(request)
         if who is None:
@@ -66,7 +58,6 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
             waiting, problem = [], trouble(exc)
         finally:
             client.close()
-        parties, purposes = names()
         values.setdefault("failed", None)
         return pages.render(
             "forwards.html",
@@ -75,8 +66,8 @@ def router(pages: Pages, book: CovenantBook) -> APIRouter:
             waiting=waiting,
             opened=kept(),
             hub_trouble=problem,
-            party_names=parties,
-            purpose_names=purposes,
+            party_names=book.party_names(),
+            purpose_names=book.purpose_names(),
             **values,
         )
 

@@ -59,7 +59,8 @@ _NOT_A = {
     "person": N_("Line %(line)s is not a valid BSN: a BSN has 9 digits and passes the eleven test."),
     "company": N_("Line %(line)s is not a KvK number: a KvK number has exactly 8 digits."),
 }
-_SUBJECT_WRONG = {
+#: What is wrong with a subject that is not of its kind, per kind (the signal's and other forms).
+SUBJECT_WRONG = {
     "address": N_("This is not an address: write a postcode and house number, e.g. 5701 AB 12a."),
     "person": N_("This is not a valid BSN: a BSN has 9 digits and passes the eleven test."),
     "company": N_("This is not a KvK number: a KvK number has exactly 8 digits."),
@@ -97,7 +98,7 @@ def check_signal(
             try:
                 normalise(kind, subject)
             except SubjectError:
-                errors.append(FieldError("subject", _SUBJECT_WRONG[kind]))
+                errors.append(FieldError("subject", SUBJECT_WRONG[kind]))
     source = _text(
         "source", source, errors, N_("Enter where the signal comes from, e.g. a neighbour or a partner.")
     )

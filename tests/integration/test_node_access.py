@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from exchange.node.access_records import AccessRequestRow
 from tests.integration.casework_support import Hub, csrf_of, helmond_node, running_hub, sign_in
-from tests.integration.node_support import PASSWORD, Node
+from tests.integration.node_support import Node
 
 ADDRESS = "5703 GH 21"
 
@@ -35,15 +35,6 @@ def node(hub: Hub, tmp_path: Path) -> Iterator[Node]:
     yield n
     n.client.close()
     n.runtime.engine.dispose()
-
-
-def officer(node: Node) -> str:
-    """Sign in as the privacy officer; the session's CSRF token (from the start page's sign-out form)."""
-    form = node.client.get("/aanmelden")
-    node.client.post(
-        "/aanmelden", data={"name": "p.privacy", "password": PASSWORD, "csrf": csrf_of(form.text)}
-    )
-    return csrf_of(node.client.get("/start").text)
 
 
 def _requests(node: Node) -> int:
@@ -76,7 +67,7 @@ def test_the_officer_gets_a_letter_naming_the_address_and_the_hub_only_pseudonym
     node: Node, hub: Hub
 ) -> None:
     _open_case_with_hits(node)
-    csrf = officer(node)
+    csrf = sign_in(node, "p.privacy", "/start")
     assert 'href="/inzage"' in node.client.get("/start").text  # in the officer's menu
     r = node.client.post(
         "/inzage", data={"csrf": csrf, "covenant": "pit", "kind": "address", "subject": ADDRESS}
@@ -117,7 +108,7 @@ def test_other_roles_bad_input_and_a_missing_token_ask_the_hub_nothing(node: Nod
     assert refused.status_code == 403 and "privacyfunctionaris" in refused.text
     node.client.post("/afmelden", data={"csrf": csrf})
 
-    csrf = officer(node)
+    csrf = sign_in(node, "p.privacy", "/start")
     bad = node.client.post(
         "/inzage", data={"csrf": csrf, "covenant": "pit", "kind": "address", "subject": "Dorpsstraat"}
     )
