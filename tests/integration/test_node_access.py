@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 from exchange.node.access_records import AccessRequestRow
 from tests.integration.casework_support import Hub, csrf_of, helmond_node, running_hub, sign_in
 from tests.integration.node_support import Node
+from tests.integration.store_dump import sqlite_text
 
 ADDRESS = "5703 GH 21"
 
@@ -89,8 +89,7 @@ def test_the_officer_gets_a_letter_naming_the_address_and_the_hub_only_pseudonym
     pages = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert ADDRESS in pages and "Inzageverzoek" in pages
 
-    with sqlite3.connect(hub.db) as db:
-        dump = "\n".join(db.iterdump())
+    dump = sqlite_text(hub.db)
     assert "access-request" in dump  # the hub logged the request
     assert ADDRESS not in dump and ADDRESS.replace(" ", "") not in dump
     store = node.runtime.settings.data_dir

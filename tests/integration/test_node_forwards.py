@@ -5,7 +5,6 @@ nothing is opened."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from exchange.client.forwards import forward_signal
 from exchange.client.http import ExchangeClient
 from tests.integration.casework_support import Hub, partner_node, running_hub, sign_in
 from tests.integration.node_support import Node
+from tests.integration.store_dump import sqlite_text
 
 TEXT = "Bewoner van 5703 GH 40 ontvangt bijstand en woont volgens de buren samen sinds de zomer."
 
@@ -54,7 +54,6 @@ def test_a_forwarded_signal_is_opened_on_the_receiving_node_and_kept_sealed(hub:
     assert "Geen nieuwe doorgestuurde signalen." in after
     held = b"".join(p.read_bytes() for p in senzer.runtime.settings.data_dir.rglob("*") if p.is_file())
     assert TEXT.encode() not in held and b"5703 GH 40" not in held  # sealed on the node
-    with sqlite3.connect(hub.db) as db:
-        dump = "\n".join(db.iterdump())
+    dump = sqlite_text(hub.db)
     assert "5703 GH 40" not in dump and "samen sinds de zomer" not in dump
     assert senzer.client.post("/doorgestuurd/fwd-nonsense/openen", data={"csrf": csrf}).status_code == 404
