@@ -1,5 +1,5 @@
 """The parts of ``covenant.yaml`` that say who keeps the covenant's keys and what a team may register:
-the key custodian party, confidential categories and the violation codes of findings.
+the key custodian party, the programme, confidential categories and the violation codes of findings.
 
 Kept apart from :mod:`exchange.policies.reader` so each module stays readable; the reader calls
 these with its collector, so every problem is still reported with its file and line.
@@ -30,6 +30,15 @@ def read_custodian(out: Collector, top: dict[str, Node], parties: dict[PartyId, 
         out.add(node, f"custodian '{value}' must be a signatory, not a case-by-case partner")
         return None
     return party.id
+
+
+def read_programme(out: Collector, top: dict[str, Node]) -> str | None:
+    """``programme``: the programme the covenant belongs to, e.g. ``lsi`` for every LSI project, so a
+    report can add up the programme's covenants. Optional."""
+    node = top.get("programme")
+    if node is None or node.value is None:
+        return None
+    return out.guard(lambda: ident(node, "programme"))
 
 
 def read_confidential(out: Collector, node: Node) -> bool:

@@ -128,6 +128,9 @@ class Covenant:
     custodian: PartyId | None = None
     #: The violation codes findings may be registered under, by id.
     violations: dict[str, ViolationDef] = field(default_factory=dict, hash=False)
+    #: The programme the covenant belongs to (``lsi``): the stuurgroep's report can add up all of
+    #: a programme's covenants. None for a covenant of its own.
+    programme: str | None = None
 
     @property
     def label(self) -> str:

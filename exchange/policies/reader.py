@@ -13,6 +13,7 @@ from datetime import date
 from exchange.policies.extras_reader import (
     read_confidential,
     read_custodian,
+    read_programme,
     read_violations,
     with_confidential,
 )
@@ -100,6 +101,7 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
     purposes = _read_purposes(out, top, root)
     categories = _read_categories(out, top, root)
     custodian = read_custodian(out, top, parties)
+    programme = read_programme(out, top)
     violations = read_violations(out, top, frozenset(articles))
     label = f"{ref.id.upper()} {ref.version}"
 
@@ -144,6 +146,7 @@ def read_covenant(files: dict[str, str], source: str = "") -> Covenant:
         source=source,
         custodian=custodian,
         violations=violations,
+        programme=programme,
     )
 
 

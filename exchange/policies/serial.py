@@ -34,8 +34,10 @@ from exchange.vocabulary import (
 
 
 def covenant_to_data(c: Covenant) -> dict[str, Any]:
-    """Everything that makes a covenant version, as JSON-ready data in a stable order."""
-    return {
+    """Everything that makes a covenant version, as JSON-ready data in a stable order.
+
+    ``programme`` appears only when the covenant names one, so versions without it keep their digests."""
+    data: dict[str, Any] = {
         "id": c.ref.id,
         "version": c.ref.version,
         "title": c.title,
@@ -94,6 +96,9 @@ def covenant_to_data(c: Covenant) -> dict[str, Any]:
             for f in c.flows
         ],
     }
+    if c.programme:
+        data["programme"] = c.programme
+    return data
 
 
 def covenant_from_data(d: dict[str, Any]) -> Covenant:
@@ -171,6 +176,7 @@ def covenant_from_data(d: dict[str, Any]) -> Covenant:
                 v["id"]: ViolationDef(v["id"], v["name"], Article(v["article"]) if v.get("article") else None)
                 for v in d.get("violations", [])
             },
+            programme=str(d["programme"]) if d.get("programme") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInputError(f"not a valid compiled covenant: {exc!r}") from None

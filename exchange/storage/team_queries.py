@@ -1,12 +1,14 @@
-"""What the team-wide report counts, over every party of one covenant: case metadata only (phases,
-purposes, parties, dates, counts), never a pseudonym, an address or dossier content."""
+"""What the team-wide report counts, over every party of one covenant, or of every covenant of a
+programme: case metadata only (phases, purposes, parties, dates, counts), never a pseudonym, an
+address or dossier content."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.clock import as_utc
@@ -32,7 +34,7 @@ class TeamActionPoint:
 
 @dataclass
 class TeamRecords:
-    covenant: str  # the covenant's id, e.g. "pit": every version counts
+    covenant: str  # what the report covers: a covenant's id ("pit": every version counts) or "programme:lsi"
     year: int
     #: Cases of the covenant opened in the year or the year before (for the quarterly trend).
     cases: list[TeamCase] = field(default_factory=list)
@@ -45,18 +47,25 @@ class TeamRecords:
     outcomes: dict[str, bool] = field(default_factory=dict)
 
 
-def team_records(session: Session, covenant: str, year: int) -> TeamRecords:
-    """The covenant's cases across all parties, for ``year`` (UTC) and, for the trend, the year before."""
+def _of(covenants: Sequence[str]) -> ColumnElement[bool]:
+    """Cases under any version of the covenants (ids such as "pit"; a case names "pit/2021")."""
+    if not covenants:
+        raise ValueError("a team report covers at least one covenant")
+    return or_(*(CaseRow.covenant.like(f"{c}/%") for c in covenants))
+
+
+def team_records(session: Session, covenants: Sequence[str], year: int, scope_name: str = "") -> TeamRecords:
+    """The cases of the covenants across all parties, for ``year`` (UTC) and, for the trend, the year
+    before. ``scope_name`` names what is covered (default: the one covenant's id)."""
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     trend_start = datetime(year - 1, 1, 1, tzinfo=UTC)
-    scope = select(CaseRow.id).where(CaseRow.covenant.like(f"{covenant}/%"))
-    records = TeamRecords(covenant, year)
+    of = _of(covenants)
+    scope = select(CaseRow.id).where(of)
+    records = TeamRecords(scope_name or covenants[0], year)
     records.cases = [
         TeamCase(c.id, c.purpose, c.phase, as_utc(c.created))
         for c in session.execute(
-            select(CaseRow).where(
-                CaseRow.covenant.like(f"{covenant}/%"), CaseRow.created >= trend_start, CaseRow.created < end
-            )
+            select(CaseRow).where(of, CaseRow.created >= trend_start, CaseRow.created < end)
         ).scalars()
     ]
     records.acted = [

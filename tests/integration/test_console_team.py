@@ -5,10 +5,17 @@ party is not part of."""
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from exchange.storage.models import CaseRow
+from tests.conftest import convenant_today
 from tests.integration.api_support import Api
+from tests.integration.conftest import ORIGIN, Db
 from tests.integration.test_console_roles import events, played_case, signed_in
 
 
@@ -65,3 +72,78 @@ def test_the_stuurgroep_reads_the_team_report_and_nothing_else(api: Api) -> None
     assert "Teamrapportage" in menu and "Logboek" not in menu and "Casussen" not in menu
     for path in ("/console/log", "/console/cases", "/console/annual", "/console/report"):
         assert b.get(path).status_code == 403, path
+
+
+@pytest.fixture
+def lsi(db: Db, tmp_path: Path) -> Iterator[Api]:
+    """The service with a second LSI project beside Woensel-Noord (a Tilburg copy, custodian tilburg):
+    both files say ``programme: lsi``; politie-oost-brabant takes part in both, helmond in neither."""
+    from fastapi.testclient import TestClient
+
+    from exchange.api.app import create_app
+    from exchange.config import Settings
+    from exchange.crypto.keys import PartyKeys
+    from exchange.storage.parties import register_party
+    from tests.integration.api_support import NOW, PARTIES
+
+    tree = tmp_path / "convenant"
+    shutil.copytree(convenant_today(), tree)
+    tilburg = tree / "lsi-tilburg" / "2025"
+    tilburg.mkdir(parents=True)
+    for f in (tree / "lsi-woensel" / "2024").iterdir():
+        text = (
+            f.read_text(encoding="utf-8")
+            .replace("lsi-woensel", "lsi-tilburg")
+            .replace("eindhoven", "tilburg")
+        )
+        text = text.replace("Eindhoven Woensel-Noord", "Tilburg Noord").replace(
+            "Gemeente Eindhoven", "Gemeente Tilburg"
+        )
+        (tilburg / f.name).write_text(text.replace('version: "2024"', 'version: "2025"'), encoding="utf-8")
+    keys = {p: PartyKeys.create(p, NOW) for p in PARTIES}
+    with db.sessions.begin() as s:
+        for p, k in keys.items():
+            register_party(s, p, p.title(), [v.to_data(p) for v in k.public()], NOW)
+    settings = Settings(mode="dev", database_url=db.url, convenant_dir=tree, log_origin=ORIGIN)
+    with TestClient(create_app(settings, db.engine)) as http:
+        yield Api(http, db, keys)
+
+
+def _project_cases(api: Api, covenant: str, n: int) -> None:
+    now = datetime.now(UTC)
+    with api.db.sessions.begin() as s:
+        for i in range(n):
+            party = covenant.split("/")[0].removeprefix("lsi-")
+            s.add(
+                CaseRow(
+                    id=f"case-{party}-{i}",
+                    covenant=covenant,
+                    purpose="ondermijning",
+                    phase="action",
+                    coordinator="eindhoven" if party == "woensel" else "tilburg",
+                    created=now,
+                )
+            )
+
+
+def test_the_lsi_programme_view_adds_up_every_project_of_the_programme(lsi: Api) -> None:
+    """Woensel-Noord's 3 cases alone are hidden (<5); the programme shows them with Tilburg's 4 as 7,
+    names both projects, and is offered only to a party in one of them."""
+    _project_cases(lsi, "lsi-woensel/2024", 3)
+    _project_cases(lsi, "lsi-tilburg/2025", 4)
+    b = signed_in(lsi, "politie-oost-brabant", "sg-1", "stuurgroep")
+    start = b.get("/console/team").text
+    assert 'value="programme:lsi"' in start and "Programma LSI" in start
+    one = b.get("/console/team?covenant=lsi-woensel").text
+    assert "<td>3</td>" not in one and "&lt;5</abbr>" in one
+    page = b.get("/console/team?covenant=programme:lsi")
+    assert page.status_code == 200, page.text
+    assert "LSI-project Eindhoven Woensel-Noord" in page.text and "LSI-project Tilburg Noord" in page.text
+    assert re.search(r'<tr class="total"><th scope="row">Totaal</th>.*<td>7</td></tr>', page.text)
+    export = b.get("/console/team.csv?covenant=programme:lsi")
+    assert "teamrapportage-programme-lsi-" in export.headers["content-disposition"]
+    assert "programme:lsi," in export.text
+    helmond = signed_in(lsi, "helmond", "lead-1", "team-lead")
+    assert 'value="programme:lsi"' not in helmond.get("/console/team").text
+    assert helmond.get("/console/team?covenant=programme:lsi").status_code == 404
+    assert helmond.get("/console/team?covenant=programme:pit").status_code == 404
