@@ -1,10 +1,13 @@
 """Proposed covenant versions for the privacy officers and jurists who approve them: each proposal
 of a covenant the viewer's party takes part in, with its state, who approved and who is still asked,
 what the viewer's party is asked to do, its scenario results per article and its impact report (past
-decisions and hit/no-hit answers replayed under it). Approving stays a signed request
+decisions and hit/no-hit answers replayed under it), and each proposal side by side with the
+version in force, article by article. Approving stays a signed request
 (``exchange client convenant approve``); the page says how."""
 
 from __future__ import annotations
+
+import json
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -14,6 +17,9 @@ from exchange.cases.unit import Unit
 from exchange.console.privacy import names
 from exchange.console.sessions import ConsoleUser
 from exchange.console.web import Console, render
+from exchange.errors import NotFoundError
+from exchange.policies.serial import covenant_from_data
+from exchange.reports.covenant_compare import compare
 
 
 def install(console: Console) -> None:
@@ -33,4 +39,25 @@ def install(console: Console) -> None:
             party_names=parties,
         )
 
+    def diff_page(request: Request, who: ConsoleUser) -> Response:
+        digest = request.path_params["digest"]
+
+        def work(unit: Unit) -> Proposal:
+            return RevisionService(unit, service.decisions).get(digest)
+
+        proposal = console.act(who, work)
+        new = covenant_from_data(json.loads(proposal.version.covenant_json))
+        old = service.decisions.covenant(proposal.version.covenant, console.now())
+        if old is None:
+            raise NotFoundError(f"no version of '{proposal.version.covenant}' is in force to compare with")
+        return render(
+            "covenant_diff.html",
+            title=f"{old.label} en het voorstel {new.label} naast elkaar",
+            who=who,
+            c=compare(old, new),
+            old=old,
+            new=new,
+        )
+
     console.page("/console/proposals", page)
+    console.page("/console/proposals/{digest}/diff", diff_page, menu="/console/proposals")

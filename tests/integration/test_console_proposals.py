@@ -34,3 +34,23 @@ def test_a_signatory_sees_a_proposal_waiting_for_it_with_its_impact(api: Api) ->
     helmond = signed_in(api, "helmond", "jur-1", "jurist").get("/console/proposals").text
     assert "heeft goedgekeurd" in helmond and "wordt gevraagd" not in helmond
     assert signed_in(api, "helmond", "lead-1", "team-lead").get("/console/proposals").status_code == 403
+
+
+def test_a_jurist_reads_a_proposal_side_by_side_with_the_version_in_force(api: Api) -> None:
+    signatories(api)
+    made = propose(api, revision("2026-r1", TODAY, DROPPED_FLOW))
+    assert made.status_code == 201, made.text
+    digest = made.json()["digest"]
+    jurist = signed_in(api, "someren", "jur-1", "jurist")
+    listing = jurist.get("/console/proposals").text
+    assert f'href="/console/proposals/{digest}/diff"' in listing
+    page = jurist.get(f"/console/proposals/{digest}/diff")
+    assert page.status_code == 200, page.text
+    assert "<h1>PIT 2021 en het voorstel PIT 2026-r1 naast elkaar</h1>" in page.text
+    flows = page.text.split('id="flows"', 1)[1]
+    assert DROPPED_FLOW in flows and "vervallen" in flows  # the dropped flow, in the new version's column
+    assert jurist.get("/console/proposals/sha256:" + "0" * 64 + "/diff").status_code == 404
+    assert (
+        signed_in(api, "helmond", "lead-1", "team-lead").get(f"/console/proposals/{digest}/diff").status_code
+        == 403
+    )
