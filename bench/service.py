@@ -108,38 +108,71 @@ SHAPES = (
 )
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system) the process ``pid`` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Rounds:
-    """Alternating rounds of the baseline and a signed request: requests/s per round, latencies."""
+    """Alternating rounds of the baseline and a signed request: requests/s and server CPU seconds
+    per request in each round, and every request's latency."""
 
     plain: list[float]
     signed: list[float]
+    plain_cpu: list[float]
+    signed_cpu: list[float]
     plain_latency: list[float]
     signed_latency: list[float]
 
     def ratios(self) -> list[float]:
         return [s / p for p, s in zip(self.plain, self.signed, strict=True)]
 
+    def cpu_ratios(self) -> list[float]:
+        """The baseline's server CPU per request over the signed one's: less sensitive to what
+        else the machine runs than requests/s."""
+        return [p / s for p, s in zip(self.plain_cpu, self.signed_cpu, strict=True)]
+
     def summary(self) -> str:
-        r = self.ratios()
-        return f"{min(r):.2f} / {statistics.median(r):.2f} / {max(r):.2f}x"
+        return _spread(self.ratios())
+
+    def cpu_summary(self) -> str:
+        return (
+            f"{statistics.median(self.plain_cpu) * 1e3:.2f} ms baseline, "
+            f"{statistics.median(self.signed_cpu) * 1e3:.2f} ms signed: {_spread(self.cpu_ratios())}"
+        )
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}x"
 
 
 ROUNDS = 4
 
 
+def _round(call: Callable[[int], Callable[[], object]], pid: int) -> tuple[float, float, list[float]]:
+    cpu = _cpu(pid)
+    rate, took = _load(call, 8, 2.0)
+    return rate, (_cpu(pid) - cpu) / max(1, len(took)), took
+
+
 def _alternate(
-    plain: Callable[[int], Callable[[], object]], signed: Callable[[int], Callable[[], object]]
+    plain: Callable[[int], Callable[[], object]],
+    signed: Callable[[int], Callable[[], object]],
+    pids: tuple[int, int],
 ) -> Rounds:
     """Requests/s of both in alternating 2-second rounds of 8 concurrent clients: the two servers
     see the same machine noise, and each round gives one ratio."""
-    out = Rounds([], [], [], [])
+    out = Rounds([], [], [], [], [], [])
     for _ in range(ROUNDS):
-        rate, took = _load(plain, 8, 2.0)
+        rate, cpu, took = _round(plain, pids[0])
         out.plain.append(rate)
+        out.plain_cpu.append(cpu)
         out.plain_latency.extend(took)
-        rate, took = _load(signed, 8, 2.0)
+        rate, cpu, took = _round(signed, pids[1])
         out.signed.append(rate)
+        out.signed_cpu.append(cpu)
         out.signed_latency.extend(took)
     return out
 
@@ -224,9 +257,10 @@ def run() -> None:
             return make
 
         ratios: list[float] = []
+        pids = (plain_proc.pid, signed_proc.pid)
         try:
             for label, party, cid, answers in cases:
-                got = _alternate(plain_call(cid), signed_call(party, "POST", f"/v1/cases/{cid}/hits"))
+                got = _alternate(plain_call(cid), signed_call(party, "POST", f"/v1/cases/{cid}/hits"), pids)
                 ratios.extend(got.ratios())
                 plain, signed = statistics.median(got.plain), statistics.median(got.signed)
                 print(f"  {label} ({answers} answers per request, each logged durably before the response)")
@@ -242,16 +276,18 @@ def run() -> None:
                     f"    ratio {got.summary()} (min / median / max over rounds; target "
                     f"{TARGETS[label]}x), {signed * answers:,.0f} log events/s"
                 )
+                print(f"    server CPU per request {got.cpu_summary()}")
             # What authentication alone costs: a signed whoami (verification, key, durable nonce; no
             # case, no answer) by eight parties at once, against the last baseline above.
             label, party, cid, answers = cases[-1]
-            got = _alternate(plain_call(cid), signed_call("", "GET", "/v1/whoami"))
+            got = _alternate(plain_call(cid), signed_call("", "GET", "/v1/whoami"), pids)
             whoami = statistics.median(got.signed)
             print(
                 f"  signed whoami alone, 8 parties (verification, key, durable nonce) {whoami:,.0f} req/s, "
                 f"p50 {_ms(got.signed_latency, 50)}, p99 {_ms(got.signed_latency, 99)}"
             )
             print(f"    ratio {got.summary()} the {label} baseline")
+            print(f"    server CPU per request {got.cpu_summary()}")
             if min(ratios) < 0.5:
                 print(
                     "  (where the time goes: docs/adr/0009-hot-path-of-a-logged-answer.md, docs/adr/0022-signed-request-overhead.md)"
