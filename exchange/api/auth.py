@@ -82,11 +82,12 @@ class Claim:
     recorded: bool = False
 
 
-def _require_current(key: SigningKey | None) -> None:
+def _require_current(key: SigningKey | None) -> SigningKey:
     if key is None or key.status == "destroyed":
         raise NotAuthenticated("the signing key is not registered")
     if key.status != "current":
         raise NotAuthenticated("the signing key is retired; sign with your party's current key")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,24 +138,20 @@ class KeyCache:
                 key = signing_key(session, kid)
         except SQLAlchemyError:
             raise StorageError("the database is unavailable; nothing was done") from None
-        cached = self.learn(kid, key, generation)
-        _require_current(key)
-        assert cached is not None  # a current key is cached
-        return cached
+        self.learn(kid, key, generation)
+        current = _require_current(key)
+        return CachedKey(current, ed25519_public_key(current.public), generation, self.clock())
 
-    def learn(self, kid: str, key: SigningKey | None, generation: int) -> CachedKey | None:
-        """Note what was read under ``generation``: the key if current, else drop it."""
+    def learn(self, kid: str, key: SigningKey | None, generation: int) -> None:
+        """Note what was read under ``generation``: keep the key if current, else forget it."""
         with self._lock:
             if generation > self.newest:
                 self.newest = generation
                 self._entries.clear()
             if key is None or key.status != "current":
                 self._entries.pop(kid, None)
-                return None
-            entry = CachedKey(key, ed25519_public_key(key.public), generation, self.clock())
-            if generation == self.newest:
-                self._entries[kid] = entry
-            return entry
+            elif generation == self.newest:
+                self._entries[kid] = CachedKey(key, ed25519_public_key(key.public), generation, self.clock())
 
 
 class _Keys(HTTPSignatureKeyResolver):
