@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import select, text
 
 from bench.timing import pct
-from exchange.client.http import ExchangeClient
+from exchange.client.http import ExchangeClient, tls_context
 from exchange.client.texts import seal_text
 from exchange.crypto.keys import PartyKeys, b64
 from exchange.policies.engine import LEGAL_TIMEZONE
@@ -78,10 +78,11 @@ def _load(
     """Requests/s of ``threads`` concurrent clients over ``seconds``, and every request's latency."""
     done = [0] * threads
     took: list[list[float]] = [[] for _ in range(threads)]
+    fns = [call(i) for i in range(threads)]  # clients are made before the clock starts
     stop = time.monotonic() + seconds
 
     def worker(i: int) -> None:
-        fn = call(i)
+        fn = fns[i]
         clock = time.perf_counter
         while not done[i] or time.monotonic() < stop:  # at least one each, however loaded the machine
             t0 = clock()
@@ -251,7 +252,7 @@ def run() -> None:
 
         def plain_call(cid: str) -> Callable[[int], Callable[[], object]]:
             def make(i: int) -> Callable[[], object]:
-                c = httpx.Client(base_url=plain_base)
+                c = httpx.Client(base_url=plain_base, verify=tls_context())  # as the signed client
                 return lambda: c.post(f"/hits/{cid}")
 
             return make
