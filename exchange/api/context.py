@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
-from exchange.api.auth import SignedMessage
+from exchange.api.auth import Claim, SignedMessage
 from exchange.api.receipts import SLOT, ReceiptSlot
 from exchange.api.refusals import REFUSALS
 from exchange.api.wiring import Service
@@ -47,19 +47,23 @@ def service_of(request: Request) -> Service:
     return service
 
 
-#: Where a request's verified caller is kept once it is known (the ASGI scope is per request).
+#: Where a request's verified caller, and its nonce until recorded, are kept (the ASGI scope is
+#: per request).
 _CALLER = "exchange.caller"
+_CLAIM = "exchange.claim"
 
 
 async def authenticated_caller(request: Request) -> Caller:
     """FastAPI dependency: the verified party, user and role of a signed request.
 
     A :class:`SignedRoute` has already authenticated the request before FastAPI read its body; this
-    returns that caller. A route of another class is authenticated here.
+    returns that caller. A route of another class is authenticated here, and its nonce is recorded
+    at once, since no :class:`SignedRoute` will record it with the request's write or answer.
     """
     caller: Caller | None = request.scope.get(_CALLER)
     if caller is None:
         caller = await _authenticate(request)
+        await run_in_threadpool(service_of(request).auth.settle, request.scope[_CLAIM])
     return caller
 
 
@@ -68,14 +72,34 @@ async def _authenticate(request: Request) -> Caller:
     body = await request.body()
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
     message = SignedMessage(request.method, target_uri(request), headers)
-    # Verification reads the key and commits the nonce: blocking work, so it runs in the thread
-    # pool. On the event loop it would stall every other request while the nonce waits for its
-    # group commit.
-    caller = await run_in_threadpool(service_of(request).auth.authenticate, message, body)
+    # Verification may read a key from the database: blocking work, so it runs in the thread pool.
+    caller, claim = await run_in_threadpool(service_of(request).auth.authenticate, message, body)
+    return accept(request, caller, claim, body)
+
+
+def accept(request: Request, caller: Caller, claim: Claim, body: bytes) -> Caller:
+    """Keep a verified caller and its unrecorded nonce for the request, once its input is usable."""
     _require_utf8(body)
     _refuse_nul(request.scope, body)
     request.scope[_CALLER] = caller
+    request.scope[_CLAIM] = claim
     return caller
+
+
+def claim_of(request: Request) -> Claim | None:
+    """The request's nonce as verified, recorded or not yet."""
+    claim: Claim | None = request.scope.get(_CLAIM)
+    return claim
+
+
+async def settle(request: Request, response: Response) -> Response:
+    """Record the nonce of a request that wrote nothing, before its answer is released: a replay of
+    it is refused, and so is a request whose key this worker now learns was retired (ADR 0022). An
+    answer of 400 or more changed nothing and records nothing."""
+    claim = claim_of(request)
+    if claim is not None and not claim.recorded and response.status_code < 400:
+        await run_in_threadpool(service_of(request).auth.settle, claim)
+    return response
 
 
 def target_uri(request: Request) -> str:
@@ -160,7 +184,7 @@ class SignedRoute(APIRoute):
 
         async def signed(request: Request) -> Response:
             await _authenticate(request)
-            return await handler(request)
+            return await settle(request, await handler(request))
 
         return signed
 
@@ -182,6 +206,8 @@ class RequestContext:
     case: str | None = None
     #: Where the receipt of the events this request logged goes (signed as the response starts).
     receipt: ReceiptSlot | None = None
+    #: The request's nonce: its first write records it in the same transaction (ADR 0022).
+    claim: Claim | None = None
 
     def unit(self, session: Session) -> Unit:
         """Bind a unit of work to ``session`` for this request."""
@@ -194,8 +220,11 @@ class RequestContext:
         The events the unit appended get the response's receipt. A request writes once; the
         group committer may run a unit again (a batch rerun), so the last run's events count."""
         leaves: list[tuple[int, bytes]] = []
+        claim = self.claim if self.claim is not None and not self.claim.recorded else None
 
         def run(session: Session) -> T:
+            if claim is not None:  # the nonce, with the action: a replay changes nothing
+                self.service.auth.record(claim, session)
             unit = self.unit(session)
             result = work(unit)
             leaves[:] = unit.leaves
@@ -206,6 +235,8 @@ class RequestContext:
         except REFUSALS as exc:
             self.refused(exc)
             raise
+        if claim is not None:
+            claim.recorded = True
         if leaves and self.receipt is not None:
             self.receipt.message = self.receipt_message(leaves)
         return result
@@ -224,8 +255,10 @@ class RequestContext:
             raise
 
     def refused(self, exc: ExchangeError) -> None:
-        """Record that this request was refused (for checks made outside a unit of work)."""
-        self.service.refusals.record(self.caller, exc, self.now, self.operation, self.case)
+        """Record that this request was refused (for checks made outside a unit of work), with the
+        request's nonce if no write recorded it yet. A replay is not recorded as a refusal: it is
+        refused as a replay (:class:`~exchange.api.auth.NotAuthenticated`)."""
+        self.service.refusals.record(self.caller, exc, self.now, self.operation, self.case, self.claim)
 
 
 Authed = Annotated[Caller, Depends(authenticated_caller)]
@@ -239,7 +272,8 @@ def any_role_context(request: Request, caller: Authed) -> RequestContext:
     slot = request.scope.get(SLOT)
     service = service_of(request)
     service.policies.refresh()
-    return RequestContext(service, caller, new_trace(), datetime.now(UTC), operation, case, slot)
+    now = datetime.now(UTC)
+    return RequestContext(service, caller, new_trace(), now, operation, case, slot, claim_of(request))
 
 
 def request_context(request: Request, caller: Authed) -> RequestContext:

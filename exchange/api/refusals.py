@@ -5,7 +5,9 @@ case it does not take part in, a change to a closed case, a coordinator-only ste
 too many subjects) leaves a ``refusal`` event with its reason code and no personal data. It is
 written in a unit of work of its own, so the refusal is recorded although the action is not; the
 answer to the caller is unchanged (an outsider still gets the same 404 as for a missing case).
-Malformed input (400) is not a refusal.
+Malformed input (400) is not a refusal. The request's nonce, if no write recorded it yet, is
+recorded with its refusal event (ADR 0022): a replay of a logged refusal is refused as a replay and
+logs nothing more.
 
 One user can cause at most ``per_minute`` refusal events a minute in this process; the rest of that
 minute is counted and recorded as one ``over-limit`` event, written with that user's next refusal
@@ -17,11 +19,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from exchange.api.auth import Claim, NotAuthenticated
 from exchange.audit.events import Action, Outcome, new_trace
 from exchange.cases.unit import Unit
 from exchange.errors import ConflictError, DeniedError, ExchangeError, NotFoundError
@@ -54,17 +58,33 @@ def _over_limit(due: list[tuple[Caller, int, int]]) -> list[Row]:
 class RefusalLog:
     """Records refusals through the service's writer, within a per-user budget per minute."""
 
-    def __init__(self, writer: GroupCommitter, log_: AuditLog, per_minute: int) -> None:
+    def __init__(
+        self,
+        writer: GroupCommitter,
+        log_: AuditLog,
+        per_minute: int,
+        claims: Callable[[Claim, Session], None] | None = None,
+    ) -> None:
         self.writer = writer
         self.log = log_
         self.per_minute = per_minute
+        #: How a request's nonce is recorded in a writer's transaction.
+        self.claims = claims
         self._minutes: dict[tuple[str, str], _Minute] = {}
         self._lock = threading.Lock()
 
     def record(
-        self, caller: Caller, exc: ExchangeError, now: datetime, operation: str, case: str | None
+        self,
+        caller: Caller,
+        exc: ExchangeError,
+        now: datetime,
+        operation: str,
+        case: str | None,
+        claim: Claim | None = None,
     ) -> None:
-        """Log ``exc`` as refused for ``caller`` (within the budget); never raises."""
+        """Log ``exc`` as refused for ``caller`` (within the budget), with the request's ``claim``
+        (its nonce) if not recorded yet. Raises only :class:`NotAuthenticated`: the request is a
+        replay, or its key is no longer current; its refusal is then not logged."""
         minute = int(now.timestamp() // 60)
         with self._lock:
             due = self._close_minutes(minute)
@@ -77,10 +97,20 @@ class RefusalLog:
                 state.suppressed += 1
         details: dict[str, str | int | bool] = {"operation": operation} if _ID.match(operation) else {}
         events = _over_limit(due)
+        if not within:
+            claim = None  # a refusal not logged changed nothing, and records no nonce
+        elif claim is not None and claim.recorded:
+            claim = None
         if within:
             events.append((caller, exc.code, details, case if case and _ID.match(case) else None))
-        if events:
-            self._write(events, now)
+        if not events:
+            return
+        try:
+            self._write(events, now, claim)
+        except NotAuthenticated:
+            if due:  # the minutes' counts still go in
+                self._write(_over_limit(due), now, None)
+            raise
 
     def flush(self) -> None:
         """Write the counts of every minute still open (when the service stops)."""
@@ -99,10 +129,13 @@ class RefusalLog:
                 del self._minutes[key]
         return due
 
-    def _write(self, events: list[Row], now: datetime) -> None:
+    def _write(self, events: list[Row], now: datetime, claim: Claim | None = None) -> None:
         trace = new_trace("refusal")
+        claims = self.claims
 
         def unit(session: Session) -> None:
+            if claim is not None and claims is not None:
+                claims(claim, session)
             for caller, code, details, case in events:
                 Unit(session, caller, trace, now, self.log).record(
                     Action.REFUSAL, Outcome.DENIED, case=case, reason_code=code, details=details
@@ -110,5 +143,10 @@ class RefusalLog:
 
         try:
             self.writer.run(unit)
+        except NotAuthenticated:
+            raise
         except ExchangeError as exc:  # the refusal stands even if it cannot be recorded
             log.error("refusal not logged: %s", type(exc).__name__)
+            return
+        if claim is not None:
+            claim.recorded = True

@@ -46,7 +46,7 @@ class Service:
         self.writer = GroupCommitter(self.sessions)
         self.auth = RequestAuthenticator(self.sessions, run=self.writer.run, readers=self.readers)
         self.metrics = Metrics(self.readers, self.log)
-        self.refusals = RefusalLog(self.writer, self.log, settings.refusals_per_minute)
+        self.refusals = RefusalLog(self.writer, self.log, settings.refusals_per_minute, self.auth.record)
         #: The service's own receipt key, and the checkpoint key's public half it publishes.
         self.receipt_signer = load_receipt_signer(settings)
         self.checkpoint_key = checkpoint_verifier(settings)

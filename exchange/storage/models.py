@@ -146,6 +146,15 @@ class RequestNonce(Base):
     __table_args__ = (Index("ix_request_nonces_created", "created"),)
 
 
+class KeyGeneration(Base):
+    """One row: a counter that a trigger on ``party_keys`` bumps in the transaction of every key
+    change, so a process that caches keys sees that its cache is out of date (ADR 0022)."""
+
+    __tablename__ = "key_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class IdempotentResponse(Base):
     """The response to a POST with an Idempotency-Key, replayed for a retry by the same party."""
 

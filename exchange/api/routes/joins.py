@@ -30,10 +30,11 @@ from exchange.api.context import (
     RequestContext,
     SignedRoute,
     _depends_on,
-    _refuse_nul,
-    _require_utf8,
+    accept,
+    claim_of,
     require_identifier,
     service_of,
+    settle,
     target_uri,
 )
 from exchange.api.schemas_keys import ApprovalIn, JoinIn, JoinOut, JoinsOut
@@ -113,9 +114,8 @@ async def _authenticate_presented(request: Request) -> Caller:
     body = await request.body()
     presented = presented_key(body)
     message = SignedMessage(request.method, target_uri(request), headers)
-    caller = await run_in_threadpool(service.auth.authenticate, message, body, presented)
-    _require_utf8(body)
-    _refuse_nul(request.scope, body)
+    caller, claim = await run_in_threadpool(service.auth.authenticate, message, body, presented)
+    accept(request, caller, claim, body)
     request.scope[_CALLER] = caller
     return caller
 
@@ -125,6 +125,9 @@ async def presented_caller(request: Request) -> Caller:
     caller: Caller | None = request.scope.get(_CALLER)
     if caller is None:  # pragma: no cover - JoinRoute authenticates before the handler runs
         caller = await _authenticate_presented(request)
+        claim = claim_of(request)
+        if claim is not None:
+            await run_in_threadpool(service_of(request).auth.settle, claim)
     return caller
 
 
@@ -139,7 +142,7 @@ class JoinRoute(SignedRoute):
 
         async def signed(request: Request) -> Response:
             await _authenticate_presented(request)
-            return await handler(request)
+            return await settle(request, await handler(request))
 
         return signed
 
@@ -178,7 +181,8 @@ def request_join(body: JoinIn, caller: Presented, request: Request) -> Response:
     ``keys`` (proof of possession; the one route signed with a key the hub does not know yet). It
     takes effect only when both the hub's operator and the covenant's key custodian approve."""
     service = service_of(request)
-    ctx = RequestContext(service, caller, new_trace(), datetime.now(UTC), "request_join")
+    now = datetime.now(UTC)
+    ctx = RequestContext(service, caller, new_trace(), now, "request_join", claim=claim_of(request))
     keys = [v.model_dump() for v in body.keys]
     join = ctx.write(
         lambda unit: JoinService(unit, service.decisions, _limits(service)).request(
