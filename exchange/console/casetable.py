@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from exchange.audit.events import Action
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import Console, render
+from exchange.console.web import Console, _, render
 from exchange.storage import case_queries as cq
 
 
@@ -21,7 +21,7 @@ def install(console: Console) -> None:
         now = console.now()
         rows = console.viewed(who, "cases", lambda s: cq.cases_of(s, who.party, now), len, Action.CASE_VIEW)
         phases = [(phase, list(group)) for phase, group in groupby(rows, key=lambda c: c.phase)]
-        return render("cases.html", title="Casussen", who=who, phases=phases, total=len(rows))
+        return render("cases.html", title=_("Cases"), who=who, phases=phases, total=len(rows))
 
     def case(request: Request, who: ConsoleUser) -> Response:
         case_id = request.path_params["case_id"]
@@ -35,7 +35,7 @@ def install(console: Console) -> None:
             case=case_id,
         )
         parts = {f.name: getattr(detail, f.name) for f in fields(detail)}
-        return render("case.html", title=f"Casus {case_id}", who=who, now=now, **parts)
+        return render("case.html", title=_("Case %(case)s") % {"case": case_id}, who=who, now=now, **parts)
 
     def follow_up(request: Request, who: ConsoleUser) -> Response:
         now = console.now()
@@ -45,14 +45,19 @@ def install(console: Console) -> None:
         overdue = sum(a.overdue for a in rows)
         unexplained = sum(a.overdue and not a.reason_text for a in rows)
         return render(
-            "followup.html", title="Opvolging", who=who, rows=rows, overdue=overdue, unexplained=unexplained
+            "followup.html",
+            title=_("Follow-up"),
+            who=who,
+            rows=rows,
+            overdue=overdue,
+            unexplained=unexplained,
         )
 
     def feedback(request: Request, who: ConsoleUser) -> Response:
         rows = console.viewed(
             who, "feedback", lambda s: cq.feedback_status(s, who.party), len, Action.CASE_VIEW
         )
-        return render("feedback.html", title="Terugkoppeling", who=who, rows=rows)
+        return render("feedback.html", title=_("Feedback"), who=who, rows=rows)
 
     console.page("/console/cases", cases)
     console.page("/console/cases/{case_id}", case)

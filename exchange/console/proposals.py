@@ -13,7 +13,7 @@ from exchange.cases.revisions import Proposal, RevisionService
 from exchange.cases.unit import Unit
 from exchange.console.privacy import names
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import Console, render
+from exchange.console.web import Console, _, render
 
 
 def install(console: Console) -> None:
@@ -24,10 +24,10 @@ def install(console: Console) -> None:
             return RevisionService(unit, service.decisions).listing()
 
         proposals = console.act(who, work)
-        parties, _, _ = names(service.versions)
+        parties, _purposes, _categories = names(service.versions)
         return render(
             "proposals.html",
-            title="Voorgestelde convenantversies",
+            title=_("Proposed covenant versions"),
             who=who,
             proposals=proposals,
             party_names=parties,
