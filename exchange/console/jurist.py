@@ -67,13 +67,13 @@ def rules(c: Covenant) -> list[dict[str, Any]]:
                 "recipients": ends(f.recipients),
                 "categories": ", ".join(f.categories),
                 "purpose": f.purpose,
-                "phases": ", ".join(f.phases),
+                "phases": list(f.phases),
                 "form": str(f.form),
                 "article": f.article,
                 "article_title": article.title if article else "",
                 "ground": f.ground,
                 "exception": f.exception,
-                "roles": ", ".join(f.roles),
+                "roles": list(f.roles),
                 "conditions": ", ".join(sorted(f.requires_recipient | f.requires_provider)),
                 "note": f.note,
             }
@@ -183,6 +183,7 @@ def install(console: Console) -> None:
                 "failures": r.failures,
                 "allowed": r.decision.allowed,
                 "articles": ", ".join(r.decision.articles),
+                "code": r.decision.code,
                 "reason": r.decision.reason,
             }
             for r in report.results

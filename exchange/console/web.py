@@ -93,6 +93,13 @@ def _environment(t: NullTranslations) -> Environment:
     env.filters["phase"] = labels.labeller(labels.PHASES, t.gettext)
     env.filters["team"] = labels.labeller(labels.TEAM, t.gettext)
     env.filters["anomaly"] = labels.labeller(labels.ANOMALIES, t.gettext)
+    env.filters["role"] = labels.labeller(labels.ROLES, t.gettext)
+    env.filters["party_role"] = labels.labeller(labels.PARTY_ROLES, t.gettext)
+    env.filters["kind"] = labels.labeller(labels.KINDS, t.gettext)
+    env.filters["sensitivity"] = labels.labeller(labels.SENSITIVITIES, t.gettext)
+    env.filters["form"] = labels.labeller(labels.FORMS, t.gettext)
+    env.filters["line"] = labels.labeller(labels.LINES, t.gettext)
+    env.filters["text"] = str
     env.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
     return env
 
