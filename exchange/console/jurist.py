@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -47,8 +48,14 @@ def role_rows(c: Covenant) -> list[dict[str, str]]:
     return rows
 
 
+def named(items: Mapping[Any, Any], key: str) -> str:
+    """The name the covenant gives ``key`` (a category or purpose), or the key if it has none."""
+    return str(items[key].name) if key in items else key
+
+
 def rules(c: Covenant) -> list[dict[str, Any]]:
-    """The flows of a version as table rows, groups named with their members."""
+    """The flows of a version as table rows, with the names the covenant gives its groups (and their
+    members), categories and purposes."""
 
     def ends(names: tuple[str, ...]) -> str:
         out = []
@@ -65,8 +72,8 @@ def rules(c: Covenant) -> list[dict[str, Any]]:
                 "id": f.id,
                 "providers": ends(f.providers),
                 "recipients": ends(f.recipients),
-                "categories": ", ".join(f.categories),
-                "purpose": f.purpose,
+                "categories": ", ".join(named(c.categories, k) for k in f.categories),
+                "purpose": named(c.purposes, f.purpose),
                 "phases": list(f.phases),
                 "form": str(f.form),
                 "article": f.article,

@@ -118,6 +118,28 @@ SENSITIVITIES: Mapping[str, str] = {
 }
 FORMS: Mapping[str, str] = {"hit": N_("hit/no-hit only"), "content": N_("the data itself")}
 
+#: Action points: their kinds and states; a case's outcome; a jurist's verdict on a selection.
+ACTION_KINDS: Mapping[str, str] = {
+    "reinspection": N_("Reinspection"),
+    "fine": N_("Fine"),
+    "registration-correction": N_("Correction of the registration"),
+    "benefit-review": N_("Review of the benefit"),
+    "referral": N_("Referral"),
+    "enforcement-order": N_("Enforcement order"),
+    "other": N_("Other"),
+}
+ACTION_STATUSES: Mapping[str, str] = {"open": N_("open"), "done": N_("done"), "cancelled": N_("cancelled")}
+CASE_OUTCOMES: Mapping[str, str] = {
+    "violation-found": N_("Violation found"),
+    "no-violation": N_("No violation"),
+    "referred-to-police": N_("Referred to the police"),
+    "benefit-adjusted": N_("Benefit adjusted"),
+    "registration-corrected": N_("Registration corrected"),
+    "enforcement-started": N_("Enforcement started"),
+    "no-action": N_("No action"),
+}
+VERDICTS: Mapping[str, str] = {"approved": N_("Approved"), "concerns": N_("Concerns")}
+
 #: What each line of an item in the covenant diff is (exchange.reports.covenant_compare).
 LINES: Mapping[str, str] = {
     "from": N_("From (provider)"),

@@ -99,6 +99,10 @@ def _environment(t: NullTranslations) -> Environment:
     env.filters["sensitivity"] = labels.labeller(labels.SENSITIVITIES, t.gettext)
     env.filters["form"] = labels.labeller(labels.FORMS, t.gettext)
     env.filters["line"] = labels.labeller(labels.LINES, t.gettext)
+    env.filters["action_kind"] = labels.labeller(labels.ACTION_KINDS, t.gettext)
+    env.filters["action_status"] = labels.labeller(labels.ACTION_STATUSES, t.gettext)
+    env.filters["case_outcome"] = labels.labeller(labels.CASE_OUTCOMES, t.gettext)
+    env.filters["verdict"] = labels.labeller(labels.VERDICTS, t.gettext)
     env.filters["text"] = str
     env.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
     return env

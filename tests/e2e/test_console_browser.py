@@ -132,7 +132,7 @@ def test_case_table_follows_a_case_without_seeing_content(page: Page, site: Site
     expect(page.locator("h1")).to_have_text("Opvolging")
     shot(page, "10-case-table-follow-up")
     page.locator("nav").get_by_role("link", name="Terugkoppeling").click()
-    expect(page.locator("table.rows")).to_contain_text("violation-found")
+    expect(page.locator("table.rows")).to_contain_text("Overtreding vastgesteld")
     shot(page, "11-case-table-feedback")
     no_errors(page)
 

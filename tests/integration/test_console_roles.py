@@ -104,16 +104,16 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     assert "<td>politie-oost-brabant</td><td>politie-incidenten</td><td>1</td><td>0</td>" in text  # a hit
     # Senzer never published an index: its answer is counted as no-index, not as no-hit.
     assert "<td>senzer</td><td>bijstand-status</td><td>0</td><td>0</td><td>1</td>" in text
-    assert "politie-incidenten" in text and "violation-found" in text
+    assert "politie-incidenten" in text and "Overtreding vastgesteld" in text  # the outcome in words
     assert "2 meldingen overlast" not in text  # the sealed content never appears
     assert A not in text and not holds_postcode(text)  # neither pseudonyms nor addresses
     assert "reden ontbreekt" in text and "over tijd" in text
 
     board = b.get("/console/follow-up")
     assert "1 over tijd, waarvan 1 zonder reden" in board.text
-    assert board.text.index("reinspection") < board.text.index("fine")  # overdue first
+    assert board.text.index("Hercontrole") < board.text.index("Boete")  # overdue first
     feedback = b.get("/console/feedback")
-    assert "violation-found" in feedback.text and POLICE in feedback.text
+    assert "Overtreding vastgesteld" in feedback.text and POLICE in feedback.text
 
     views = events(api, "case-view")
     assert [v["details"]["view"] for v in views] == ["cases", "case", "follow-up", "feedback"]  # type: ignore[index]
@@ -185,7 +185,7 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
     text = plain(page.text)
     assert "<h2>Acties: 1</h2>" in text
     assert 'aria-label="Acties per gemeente"' in text and ">helmond</text>" in text
-    assert ">onrechtmatige-bewoning</text>" in text and ">violation-found</text>" in text
+    assert ">onrechtmatige-bewoning</text>" in text and ">Overtreding vastgesteld</text>" in text
     assert "Bijdragende partijen geïnformeerd</th><td>1 van 1" in text
     assert A not in text and "v1:" not in text and not holds_postcode(text)
     export = b.get(f"/console/annual.csv?year={year}")
