@@ -258,6 +258,9 @@ DETAILS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "coordinator": (("case", None),),
     "employee": (("case", None),),
 }
+#: The log page is checked with its refusals only: the same table and filters as a full page of a
+#: hundred events, at a tenth of axe-core's time.
+FILTERS = {"/console/log": "?outcome=denied"}
 #: Where a detail page reached by a link is found, and the link.
 LINKS = {
     "flag-events": ("/console/anomalies", "section.flag table a"),
@@ -283,7 +286,7 @@ def test_every_page_of_every_role_in_dutch_and_in_english(page: Page, site: Site
     for role, menu in PAGES.items():
         sign_in(page, site, "helmond", f"{role[:4]}-axe", role)
         pages: list[tuple[str, str]] = [("overview", site.base + "/console")]
-        pages += [(path.rsplit("/", 1)[1], site.base + path) for path, _label in menu]
+        pages += [(path.rsplit("/", 1)[1], site.base + path + FILTERS.get(path, "")) for path, _label in menu]
         for name, path in DETAILS.get(role, ()):
             if path is None:
                 source, link = LINKS[name]
