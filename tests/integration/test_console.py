@@ -258,3 +258,28 @@ def test_the_sign_in_link_lifetime_is_a_setting(api: Api) -> None:
         s.execute(update(ConsoleTicket).values(expires=datetime.now(UTC) - timedelta(seconds=1)))
     page = browser(api).get(url)
     assert page.status_code == 401 and "Vraag een nieuwe aan" in page.text and "Toezichtconsole" in page.text
+
+
+def test_english_is_chosen_by_a_link_and_kept_for_the_session(api: Api) -> None:
+    """Dutch by default; ?lang=en gives the page in English and a session cookie that keeps the
+    choice on the next pages, with <html lang> following; an unknown language is refused."""
+    b = signed_in(api)
+    dutch = b.get("/console/log")
+    assert '<html lang="nl"' in dutch.text and "<h1" in dutch.text and ">Logboek</h1>" in dutch.text
+    assert 'href="/console/log?lang=en" lang="en" hreflang="en">English</a>' in dutch.text
+    english = b.get("/console/log?outcome=allowed&lang=en")
+    assert english.status_code == 200 and '<html lang="en"' in english.text and ">Log</h1>" in english.text
+    cookie = english.headers["set-cookie"]
+    assert cookie.startswith("exchange_console_lang=en;") and "HttpOnly" in cookie and "Max-Age" not in cookie
+    assert (
+        'href="/console/log?outcome=allowed&amp;lang=nl" lang="nl" hreflang="nl">Nederlands</a>'
+        in english.text
+    )
+    verification = b.get("/console/verification")  # no ?lang=: the cookie holds the choice
+    assert '<html lang="en"' in verification.text and "Events in the log" in verification.text
+    assert "Gebeurtenissen" not in verification.text
+    assert "Not signed in" in browser(api).get("/console/log?lang=en").text  # before sign-in too
+    back = b.get("/console?lang=nl")
+    assert '<html lang="nl"' in back.text and "Overzicht" in back.text
+    bad = b.get("/console/log?lang=fr")
+    assert bad.status_code == 400 and "unknown language &#39;fr&#39;" in bad.text and "set-cookie" not in bad.headers
