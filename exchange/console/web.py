@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -78,6 +86,15 @@ LANGUAGES: dict[str, NullTranslations] = {"nl": translations("nl"), "en": NullTr
 LANG_COOKIE = "exchange_console_lang"
 
 
+@pass_context
+def _name(context: Context, key: str | None, kind: str) -> str:
+    """A Jinja filter: the name the covenant files give a party, purpose, category or covenant
+    version (``kind``), from the page's ``<kind>_names``; the key itself if it has none."""
+    if not key:
+        return ""
+    return str(context.get(f"{kind}_names", {}).get(key, key))
+
+
 def _environment(t: NullTranslations) -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -105,6 +122,7 @@ def _environment(t: NullTranslations) -> Environment:
     env.filters["verdict"] = labels.labeller(labels.VERDICTS, t.gettext)
     env.filters["text"] = str
     env.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
+    env.filters["name"] = _name
     return env
 
 

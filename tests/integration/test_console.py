@@ -282,4 +282,8 @@ def test_english_is_chosen_by_a_link_and_kept_for_the_session(api: Api) -> None:
     back = b.get("/console?lang=nl")
     assert '<html lang="nl"' in back.text and "Overzicht" in back.text
     bad = b.get("/console/log?lang=fr")
-    assert bad.status_code == 400 and "unknown language &#39;fr&#39;" in bad.text and "set-cookie" not in bad.headers
+    assert (
+        bad.status_code == 400
+        and "unknown language &#39;fr&#39;" in bad.text
+        and "set-cookie" not in bad.headers
+    )

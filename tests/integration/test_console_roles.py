@@ -101,10 +101,14 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     text = plain(page.text)
     assert "genomen; reden gegeven door helmond (coord-1)" in text  # the selection decision was taken
     assert "Three signals of overcrowding." not in text  # its reason is sealed: the hub has no text
-    assert "<td>politie-oost-brabant</td><td>politie-incidenten</td><td>1</td><td>0</td>" in text  # a hit
+    police = "<td>Politie Oost-Brabant (incl. AVIM)</td><td>Incidenten en mutaties op het adres</td>"
+    assert police + "<td>1</td><td>0</td>" in text  # a hit, by the covenant's names
     # Senzer never published an index: its answer is counted as no-index, not as no-hit.
-    assert "<td>senzer</td><td>bijstand-status</td><td>0</td><td>0</td><td>1</td>" in text
-    assert "politie-incidenten" in text and "Overtreding vastgesteld" in text  # the outcome in words
+    benefits = "<td>Senzer</td><td>Of en sinds wanneer bijstand wordt verstrekt</td>"
+    assert benefits + "<td>0</td><td>0</td><td>1</td>" in text
+    assert (
+        "politie-incidenten" not in text and "Overtreding vastgesteld" in text
+    )  # names and words, not codes
     assert "2 meldingen overlast" not in text  # the sealed content never appears
     assert A not in text and not holds_postcode(text)  # neither pseudonyms nor addresses
     assert "reden ontbreekt" in text and "over tijd" in text
@@ -113,7 +117,7 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     assert "1 over tijd, waarvan 1 zonder reden" in board.text
     assert board.text.index("Hercontrole") < board.text.index("Boete")  # overdue first
     feedback = b.get("/console/feedback")
-    assert "Overtreding vastgesteld" in feedback.text and POLICE in feedback.text
+    assert "Overtreding vastgesteld" in feedback.text and "Politie Oost-Brabant" in feedback.text
 
     views = events(api, "case-view")
     assert [v["details"]["view"] for v in views] == ["cases", "case", "follow-up", "feedback"]  # type: ignore[index]
