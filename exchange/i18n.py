@@ -19,6 +19,8 @@ from babel.support import Translations
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: Templates the node's and the console's pages share (the accessibility statement).
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Styles the node's and the console's pages share: the vendored NL Design System files (vendor/).
+SHARED_STATIC = Path(__file__).resolve().parent / "static"
 DOMAIN = "messages"
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from exchange.audit.events import Action
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import HEADERS, Console, render
+from exchange.console.web import HEADERS, Console, _, render
 from exchange.errors import InvalidInputError
 from exchange.reports.annual import AnnualReport, annual_report
 from exchange.storage.case_queries import year_records
@@ -44,7 +44,13 @@ def install(console: Console) -> None:
     def page(request: Request, who: ConsoleUser) -> Response:
         report = report_for(request, who, "annual-report")
         years = list(range(console.now().year, 2015, -1))
-        return render("annual.html", title=f"Jaarverslag {report.year}", who=who, r=report, years=years)
+        return render(
+            "annual.html",
+            title=_("Annual report %(year)s") % {"year": report.year},
+            who=who,
+            r=report,
+            years=years,
+        )
 
     def export(request: Request, who: ConsoleUser) -> Response:
         report = report_for(request, who, "annual-report-export")

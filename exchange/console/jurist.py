@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -14,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import Console, render
+from exchange.console.web import Console, _, render
 from exchange.errors import InvalidInputError, NotFoundError
 from exchange.policies.compiler import CompiledPolicy
 from exchange.policies.files import LoadedVersion
@@ -29,12 +30,12 @@ IMPACT_LIMIT = 500
 
 
 def role_rows(c: Covenant) -> list[dict[str, str]]:
-    """Which parties may act in which role: groups named with their members; 'alle partijen' for all."""
+    """Which parties may act in which role: groups named with their members; empty for all parties."""
     rows = []
     for role in c.roles:
         written = c.role_holders.get(role)
         holders = (
-            "alle partijen"
+            ""
             if written is None
             else "; ".join(
                 f"{c.groups[GroupId(n)].name} ({', '.join(c.groups[GroupId(n)].members)})"
@@ -47,8 +48,14 @@ def role_rows(c: Covenant) -> list[dict[str, str]]:
     return rows
 
 
+def named(items: Mapping[Any, Any], key: str) -> str:
+    """The name the covenant gives ``key`` (a category or purpose), or the key if it has none."""
+    return str(items[key].name) if key in items else key
+
+
 def rules(c: Covenant) -> list[dict[str, Any]]:
-    """The flows of a version as table rows, groups named with their members."""
+    """The flows of a version as table rows, with the names the covenant gives its groups (and their
+    members), categories and purposes."""
 
     def ends(names: tuple[str, ...]) -> str:
         out = []
@@ -65,14 +72,15 @@ def rules(c: Covenant) -> list[dict[str, Any]]:
                 "id": f.id,
                 "providers": ends(f.providers),
                 "recipients": ends(f.recipients),
-                "categories": ", ".join(f.categories),
-                "purpose": f.purpose,
-                "phases": ", ".join(f.phases),
+                "categories": ", ".join(named(c.categories, k) for k in f.categories),
+                "purpose": named(c.purposes, f.purpose),
+                "phases": list(f.phases),
                 "form": str(f.form),
                 "article": f.article,
                 "article_title": article.title if article else "",
-                "ground": f.ground + (f" (uitzondering: {f.exception})" if f.exception else ""),
-                "roles": ", ".join(f.roles) or "alle",
+                "ground": f.ground,
+                "exception": f.exception,
+                "roles": list(f.roles),
                 "conditions": ", ".join(sorted(f.requires_recipient | f.requires_provider)),
                 "note": f.note,
             }
@@ -123,7 +131,7 @@ def install(console: Console) -> None:
             }
             for v, before in ((v, previous(v)) for v in versions())
         ]
-        return render("covenants.html", title="Convenanten", who=who, rows=rows, today=today)
+        return render("covenants.html", title=_("Covenants"), who=who, rows=rows, today=today)
 
     def version_page(request: Request, who: ConsoleUser) -> Response:
         v = find(request.path_params["cid"], request.path_params["version"])
@@ -131,7 +139,7 @@ def install(console: Console) -> None:
         articles = [{"number": a.number, "title": a.title, "text": a.text} for a in c.articles.values()]
         return render(
             "covenant.html",
-            title=f"{c.label}: regels",
+            title=_("%(covenant)s: rules") % {"covenant": c.label},
             who=who,
             c=c,
             rules=rules(c),
@@ -151,7 +159,8 @@ def install(console: Console) -> None:
         old, new = find(cid, old_v), find(cid, new_v)
         return render(
             "covenant_diff.html",
-            title=f"{old.covenant.label} en {new.covenant.label} naast elkaar",
+            title=_("%(old)s and %(new)s side by side")
+            % {"old": old.covenant.label, "new": new.covenant.label},
             who=who,
             c=compare(old.covenant, new.covenant),
             old=old.covenant,
@@ -179,15 +188,16 @@ def install(console: Console) -> None:
                 "name": r.scenario.name,
                 "passed": r.passed,
                 "failures": r.failures,
-                "decision": "toegestaan" if r.decision.allowed else "geweigerd",
+                "allowed": r.decision.allowed,
                 "articles": ", ".join(r.decision.articles),
+                "code": r.decision.code,
                 "reason": r.decision.reason,
             }
             for r in report.results
         ]
         return render(
             "covenant_scenarios.html",
-            title=f"{v.covenant.label}: scenario's",
+            title=_("%(covenant)s: scenarios") % {"covenant": v.covenant.label},
             who=who,
             c=v.covenant,
             results=results,
@@ -215,7 +225,7 @@ def install(console: Console) -> None:
         replayed, changed = console.viewed(who, "covenant-impact", query, lambda r: r[0])
         return render(
             "covenant_impact.html",
-            title=f"{v.covenant.label}: effect op eerdere besluiten",
+            title=_("%(covenant)s: effect on earlier decisions") % {"covenant": v.covenant.label},
             who=who,
             c=v.covenant,
             replayed=replayed,

@@ -81,7 +81,83 @@ ANOMALIES: Mapping[str, str] = {
     "repeated-denials": N_("repeated refusals"),
 }
 
+#: The roles the covenants declare (a party's user acts in one of them).
+ROLES: Mapping[str, str] = {
+    "coordinator": N_("coordinator"),
+    "employee": N_("employee"),
+    "privacy-officer": N_("privacy officer"),
+    "jurist": N_("jurist"),
+    "team-lead": N_("team lead"),
+    "stuurgroep": N_("steering group"),
+}
+
+#: How a party takes part in a covenant, what kind of organisation it is, and what a flow gives.
+PARTY_ROLES: Mapping[str, str] = {"signatory": N_("signatory"), "case-by-case": N_("case by case")}
+KINDS: Mapping[str, str] = {
+    "municipality": N_("municipality"),
+    "police": N_("police"),
+    "fire-brigade": N_("fire brigade"),
+    "care": N_("care provider"),
+    "environment": N_("environmental service"),
+    "grid-operator": N_("grid operator"),
+    "health-service": N_("public health service"),
+    "immigration": N_("immigration service"),
+    "inspectorate": N_("inspectorate"),
+    "labour-inspectorate": N_("labour inspectorate"),
+    "riec": N_("RIEC"),
+    "social-security": N_("social security"),
+    "social-services": N_("social services"),
+    "tax-office": N_("tax office"),
+    "prosecution": N_("public prosecution"),
+}
+SENSITIVITIES: Mapping[str, str] = {
+    "ordinary": N_("ordinary"),
+    "special": N_("special category (GDPR art. 9)"),
+    "criminal": N_("criminal data (GDPR art. 10)"),
+    "bsn": N_("citizen service number (UAVG art. 46)"),
+}
+FORMS: Mapping[str, str] = {"hit": N_("hit/no-hit only"), "content": N_("the data itself")}
+
+#: Action points: their kinds and states; a case's outcome; a jurist's verdict on a selection.
+ACTION_KINDS: Mapping[str, str] = {
+    "reinspection": N_("Reinspection"),
+    "fine": N_("Fine"),
+    "registration-correction": N_("Correction of the registration"),
+    "benefit-review": N_("Review of the benefit"),
+    "referral": N_("Referral"),
+    "enforcement-order": N_("Enforcement order"),
+    "other": N_("Other"),
+}
+ACTION_STATUSES: Mapping[str, str] = {"open": N_("open"), "done": N_("done"), "cancelled": N_("cancelled")}
+CASE_OUTCOMES: Mapping[str, str] = {
+    "violation-found": N_("Violation found"),
+    "no-violation": N_("No violation"),
+    "referred-to-police": N_("Referred to the police"),
+    "benefit-adjusted": N_("Benefit adjusted"),
+    "registration-corrected": N_("Registration corrected"),
+    "enforcement-started": N_("Enforcement started"),
+    "no-action": N_("No action"),
+}
+VERDICTS: Mapping[str, str] = {"approved": N_("Approved"), "concerns": N_("Concerns")}
+
+#: What each line of an item in the covenant diff is (exchange.reports.covenant_compare).
+LINES: Mapping[str, str] = {
+    "from": N_("From (provider)"),
+    "to": N_("To (recipient)"),
+    "data": N_("Data"),
+    "purpose": N_("Purpose"),
+    "phases": N_("Phases"),
+    "form": N_("Form"),
+    "article": N_("Article"),
+    "ground": N_("Legal ground"),
+    "exception": N_("Exception"),
+    "roles": N_("Roles"),
+    "conditions": N_("Conditions"),
+    "note": N_("Note"),
+}
+
 REASONS: Mapping[str, str] = {
+    "allowed": N_("allowed"),
     "no-flow": N_("the covenant has no flow for this"),
     "purpose-not-covered": N_("the purpose is not covered by the covenant"),
     "phase-not-covered": N_("not allowed in the case's current phase"),

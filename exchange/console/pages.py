@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from exchange.console import annual, casetable, jurist, privacy, proposals, team
 from exchange.console.host import ConsoleHost
@@ -23,7 +24,21 @@ from exchange.console.sessions import (
     end_session,
     redeem_ticket,
 )
-from exchange.console.web import CONSOLE_ROLES, HEADERS, TEMPLATES, Console, message, render
+from exchange.console.web import (
+    CONSOLE_ROLES,
+    HEADERS,
+    TEMPLATES,
+    Console,
+    _,
+    choose_language,
+    error_page,
+    message,
+    refused,
+    remember,
+    render,
+)
+from exchange.errors import InvalidInputError
+from exchange.i18n import SHARED_STATIC
 
 __all__ = ["CONSOLE_ROLES", "install"]
 
@@ -38,14 +53,22 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
     """Add the console's routes to the service (outside the OpenAPI document: they are pages)."""
     console = Console(app, service)
 
+    # The NL Design System files the party node uses too: one copy, in exchange/static/vendor.
+    vendor = StaticFiles(directory=SHARED_STATIC / "vendor")
+    app.mount("/console/static/vendor", vendor, name="console-vendor")
+
     @app.get("/console/login", include_in_schema=False)
-    def login(ticket: str = "") -> Response:
+    def login(request: Request, ticket: str = "") -> Response:
+        try:
+            language = choose_language(request)
+        except InvalidInputError as exc:
+            return error_page(exc, None)
         try:
             with service.sessions.begin() as session:
                 token, _who = redeem_ticket(session, ticket, console.now())
         except NotSignedIn as exc:
-            return message("Aanmelden mislukt", exc.diagnostics(), 401)
-        response = RedirectResponse("/console", status_code=303, headers=HEADERS)
+            return remember(language, message(_("Signing in failed"), _(exc.diagnostics()), 401))
+        response = remember(language, RedirectResponse("/console", status_code=303, headers=HEADERS))
         response.set_cookie(
             COOKIE,
             token,
@@ -60,14 +83,18 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
     @app.post("/console/logout", include_in_schema=False)
     def logout(request: Request, csrf: str = Form("")) -> Response:
         try:
+            choose_language(request, get=False)
+        except InvalidInputError as exc:
+            return error_page(exc, None)
+        try:
             who = console.signed_in(request)
         except NotSignedIn:
-            return message("Afgemeld", "U bent niet (meer) aangemeld.", 200)
+            return message(_("Signed out"), _("You are not (or no longer) signed in."), 200)
         if not csrf or csrf != who.csrf:
-            return message("Geweigerd", "Het formulier kwam niet van deze pagina (CSRF).", 403, who)
+            return refused(who)
         with service.sessions.begin() as session:
             end_session(session, request.cookies.get(COOKIE, ""))
-        response = message("Afgemeld", "U bent afgemeld.", 200)
+        response = message(_("Signed out"), _("You have been signed out."), 200)
         response.delete_cookie(COOKIE, path="/console", secure=True, httponly=True, samesite="strict")
         return response
 
@@ -75,10 +102,14 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
     def accessibility(request: Request) -> Response:
         """The accessibility statement: public, like the sign-in page."""
         try:
+            language = choose_language(request)
+        except InvalidInputError as exc:
+            return error_page(exc, None)
+        try:
             who: ConsoleUser | None = console.signed_in(request)
         except NotSignedIn:
             who = None
-        return render("accessibility.html", title="Toegankelijkheidsverklaring", who=who)
+        return remember(language, render("accessibility.html", title=_("Accessibility statement"), who=who))
 
     @app.get("/console/static/console.css", include_in_schema=False)
     def css() -> Response:
@@ -93,7 +124,7 @@ def install(app: FastAPI, service: ConsoleHost) -> None:
             size = service.log.size(session)
             checkpoint = service.log.latest_checkpoint(session)
             cp = {"size": checkpoint.size, "created": str(checkpoint.created)[:19]} if checkpoint else None
-        return render("overview.html", title="Overzicht", who=who, size=size, checkpoint=cp)
+        return render("overview.html", title=_("Overview"), who=who, size=size, checkpoint=cp)
 
     console.page("/console", overview)
     privacy.install(console)

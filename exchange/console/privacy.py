@@ -17,7 +17,7 @@ from exchange.cases.access import AccessService
 from exchange.cases.oversight import FlagView, OversightService
 from exchange.cases.unit import Unit
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import HEADERS, Console, day, render
+from exchange.console.web import HEADERS, Console, _, day, render
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
 from exchange.policies.files import LoadedVersion
@@ -91,7 +91,7 @@ def install(console: Console) -> None:
         parties, purposes, categories = names(service.versions)
         return render(
             "log.html",
-            title="Logboek",
+            title=_("Log"),
             who=who,
             rows=rows,
             q=params,
@@ -130,7 +130,7 @@ def install(console: Console) -> None:
             answer, index = console.act(who, work)
         return render(
             "report.html",
-            title="Inzageverzoek",
+            title=_("Access request"),
             who=who,
             subject=subject,
             covenant=covenant,
@@ -154,7 +154,7 @@ def install(console: Console) -> None:
             return {"size": size, "checkpoint": cp, "matches": matches, "witnesses": witnesses}
 
         facts = console.viewed(who, "verification", query, lambda f: int(f["size"]))
-        return render("verification.html", title="Verificatie", who=who, **facts)
+        return render("verification.html", title=_("Verification"), who=who, **facts)
 
     def anomalies(request: Request, who: ConsoleUser) -> Response:
         def query(session: Session) -> list[FlagView]:
@@ -165,7 +165,7 @@ def install(console: Console) -> None:
         found = console.viewed(who, "anomalies", query, len)
         return render(
             "anomalies.html",
-            title="Signalen",
+            title=_("Flags"),
             who=who,
             open=[v.flag for v in found if v.acknowledged is None],
             done=[v for v in found if v.acknowledged is not None],

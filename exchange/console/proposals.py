@@ -16,7 +16,7 @@ from exchange.cases.revisions import Proposal, RevisionService
 from exchange.cases.unit import Unit
 from exchange.console.privacy import names
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import Console, render
+from exchange.console.web import Console, _, render
 from exchange.errors import NotFoundError
 from exchange.policies.serial import covenant_from_data
 from exchange.reports.covenant_compare import compare
@@ -30,10 +30,10 @@ def install(console: Console) -> None:
             return RevisionService(unit, service.decisions).listing()
 
         proposals = console.act(who, work)
-        parties, _, _ = names(service.versions)
+        parties, _purposes, _categories = names(service.versions)
         return render(
             "proposals.html",
-            title="Voorgestelde convenantversies",
+            title=_("Proposed covenant versions"),
             who=who,
             proposals=proposals,
             party_names=parties,
@@ -52,7 +52,7 @@ def install(console: Console) -> None:
             raise NotFoundError(f"no version of '{proposal.version.covenant}' is in force to compare with")
         return render(
             "covenant_diff.html",
-            title=f"{old.label} en het voorstel {new.label} naast elkaar",
+            title=_("%(old)s and the proposed %(new)s side by side") % {"old": old.label, "new": new.label},
             who=who,
             c=compare(old, new),
             old=old,

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from exchange.clock import as_utc
+from exchange.console.labels import N_
 from exchange.errors import VerificationError
 from exchange.storage.models import ConsoleSession, ConsoleTicket
 from exchange.vocabulary import Caller
@@ -23,6 +24,20 @@ TICKET_LIFETIME = timedelta(minutes=2)
 TICKET_KEPT = timedelta(days=1)
 SESSION_LIFETIME = timedelta(hours=8)  # one working day; then sign in again
 COOKIE = "exchange_console"
+
+# Why there is no session; catalogue ids, which the console's pages show in the page's language.
+LINK_DEAD = N_(
+    "This sign-in link is unknown, already used or expired. Ask for a new one: with the button "
+    "'Oversight console' in your organisation's workspace, or with 'exchange client console'"
+)
+NO_SESSION = N_(
+    "You are not signed in. Open the console with the button 'Oversight console' in your "
+    "organisation's workspace, or with 'exchange client console'"
+)
+SESSION_ENDED = N_(
+    "Your session has ended. Sign in again with the button 'Oversight console' in your "
+    "organisation's workspace, or with 'exchange client console'"
+)
 
 
 class NotSignedIn(VerificationError):
@@ -64,10 +79,7 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
         select(ConsoleTicket).where(ConsoleTicket.ticket_hash == _hash(ticket)).with_for_update()
     ).scalar_one_or_none()
     if row is None or row.used is not None or as_utc(row.expires) < now:
-        raise NotSignedIn(
-            "Deze aanmeldlink is onbekend, al gebruikt of verlopen. Vraag een nieuwe aan: met de knop "
-            "'Toezichtconsole' in de werkplek van uw organisatie, of met 'exchange client console'"
-        )
+        raise NotSignedIn(LINK_DEAD)
     row.used = now
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     session.add(
@@ -93,16 +105,10 @@ def redeem_ticket(session: Session, ticket: str, now: datetime) -> tuple[str, Co
 
 def current_user(session: Session, token: str | None, now: datetime) -> ConsoleUser:
     if not token:
-        raise NotSignedIn(
-            "U bent niet aangemeld. Open de console met de knop 'Toezichtconsole' in de werkplek van "
-            "uw organisatie, of met 'exchange client console'"
-        )
+        raise NotSignedIn(NO_SESSION)
     row = session.get(ConsoleSession, _hash(token))
     if row is None or as_utc(row.expires) < now:
-        raise NotSignedIn(
-            "Uw sessie is afgelopen. Meld u opnieuw aan met de knop 'Toezichtconsole' in de werkplek van "
-            "uw organisatie, of met 'exchange client console'"
-        )
+        raise NotSignedIn(SESSION_ENDED)
     return ConsoleUser(row.party, row.user, row.role, row.csrf)
 
 

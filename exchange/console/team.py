@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from exchange.audit.events import Action
 from exchange.console.privacy import names
 from exchange.console.sessions import ConsoleUser
-from exchange.console.web import HEADERS, Console, render
+from exchange.console.web import HEADERS, Console, _, render
 from exchange.errors import InvalidInputError, NotFoundError
 from exchange.reports.team import QUARTERS, TeamReport, team_report
 from exchange.storage.team_queries import team_records
@@ -78,7 +78,7 @@ def install(console: Console) -> None:
         titles = {str(v.covenant.ref.id): v.covenant.title for v in service.versions}
         return render(
             "team.html",
-            title=f"Teamrapportage {report.year}",
+            title=_("Team report %(year)s") % {"year": report.year},
             who=who,
             r=report,
             covenants=[(v, n) for v, n in mine if not v.startswith("programme:")],

@@ -8,14 +8,26 @@ exactly these roles.
 from __future__ import annotations
 
 import hmac
+import urllib.parse
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from gettext import NullTranslations
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -23,6 +35,7 @@ from exchange.audit.events import Action, Outcome, new_trace
 from exchange.cases.unit import Unit
 from exchange.console import labels
 from exchange.console.host import ConsoleHost
+from exchange.console.labels import N_
 from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
 from exchange.errors import ExchangeError, InvalidInputError, http_status
 from exchange.i18n import SHARED_TEMPLATES, translations
@@ -30,30 +43,30 @@ from exchange.vocabulary import Caller
 
 T = TypeVar("T")
 
-#: The pages of each console role, in menu order: (path, label).
+#: The pages of each console role, in menu order: (path, label); the label is a catalogue id.
 PAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "privacy-officer": (
-        ("/console/log", "Logboek"),
-        ("/console/report", "Inzageverzoek"),
-        ("/console/verification", "Verificatie"),
-        ("/console/anomalies", "Signalen"),
-        ("/console/proposals", "Voorstellen"),
+        ("/console/log", N_("Log")),
+        ("/console/report", N_("Access request")),
+        ("/console/verification", N_("Verification")),
+        ("/console/anomalies", N_("Flags")),
+        ("/console/proposals", N_("Proposals")),
     ),
-    "jurist": (("/console/covenants", "Convenanten"), ("/console/proposals", "Voorstellen")),
+    "jurist": (("/console/covenants", N_("Covenants")), ("/console/proposals", N_("Proposals"))),
     "coordinator": (
-        ("/console/cases", "Casussen"),
-        ("/console/follow-up", "Opvolging"),
-        ("/console/feedback", "Terugkoppeling"),
-        ("/console/annual", "Jaarverslag"),
+        ("/console/cases", N_("Cases")),
+        ("/console/follow-up", N_("Follow-up")),
+        ("/console/feedback", N_("Feedback")),
+        ("/console/annual", N_("Annual report")),
     ),
     "employee": (
-        ("/console/cases", "Casussen"),
-        ("/console/follow-up", "Opvolging"),
-        ("/console/feedback", "Terugkoppeling"),
+        ("/console/cases", N_("Cases")),
+        ("/console/follow-up", N_("Follow-up")),
+        ("/console/feedback", N_("Feedback")),
     ),
-    "team-lead": (("/console/annual", "Jaarverslag"), ("/console/team", "Teamrapportage")),
+    "team-lead": (("/console/annual", N_("Annual report")), ("/console/team", N_("Team report"))),
     # The stuurgroep (steering group) reads aggregates only: the team-wide report.
-    "stuurgroep": (("/console/team", "Teamrapportage"),),
+    "stuurgroep": (("/console/team", N_("Team report")),),
 }
 CONSOLE_ROLES = tuple(PAGES)
 
@@ -67,26 +80,108 @@ HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
-TEMPLATES = Environment(
-    loader=ChoiceLoader([PackageLoader("exchange.console", "templates"), FileSystemLoader(SHARED_TEMPLATES)]),
-    autoescape=select_autoescape(default=True),
-    extensions=["jinja2.ext.i18n"],
-)
-_NL = translations("nl")
-TEMPLATES.install_gettext_translations(_NL, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
-TEMPLATES.filters["action"] = labels.labeller(labels.ACTIONS, _NL.gettext)
-TEMPLATES.filters["outcome"] = labels.labeller(labels.OUTCOMES, _NL.gettext)
-TEMPLATES.filters["reason"] = labels.labeller(labels.REASONS, _NL.gettext)
-TEMPLATES.filters["phase"] = labels.labeller(labels.PHASES, _NL.gettext)
-TEMPLATES.filters["team"] = labels.labeller(labels.TEAM, _NL.gettext)
-TEMPLATES.filters["anomaly"] = labels.labeller(labels.ANOMALIES, _NL.gettext)
-TEMPLATES.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
+#: The console's languages: Dutch, the default, from the catalogue; English, the catalogue's ids.
+LANGUAGES: dict[str, NullTranslations] = {"nl": translations("nl"), "en": NullTranslations()}
+#: The language chosen with ``?lang=``, kept for the browser session (no Max-Age).
+LANG_COOKIE = "exchange_console_lang"
+
+
+@pass_context
+def _name(context: Context, key: str | None, kind: str) -> str:
+    """A Jinja filter: the name the covenant files give a party, purpose, category or covenant
+    version (``kind``), from the page's ``<kind>_names``; the key itself if it has none."""
+    if not key:
+        return ""
+    return str(context.get(f"{kind}_names", {}).get(key, key))
+
+
+def _environment(t: NullTranslations) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader("exchange.console", "templates"), FileSystemLoader(SHARED_TEMPLATES)]
+        ),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(t, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+    env.filters["action"] = labels.labeller(labels.ACTIONS, t.gettext)
+    env.filters["outcome"] = labels.labeller(labels.OUTCOMES, t.gettext)
+    env.filters["reason"] = labels.labeller(labels.REASONS, t.gettext)
+    env.filters["phase"] = labels.labeller(labels.PHASES, t.gettext)
+    env.filters["team"] = labels.labeller(labels.TEAM, t.gettext)
+    env.filters["anomaly"] = labels.labeller(labels.ANOMALIES, t.gettext)
+    env.filters["role"] = labels.labeller(labels.ROLES, t.gettext)
+    env.filters["party_role"] = labels.labeller(labels.PARTY_ROLES, t.gettext)
+    env.filters["kind"] = labels.labeller(labels.KINDS, t.gettext)
+    env.filters["sensitivity"] = labels.labeller(labels.SENSITIVITIES, t.gettext)
+    env.filters["form"] = labels.labeller(labels.FORMS, t.gettext)
+    env.filters["line"] = labels.labeller(labels.LINES, t.gettext)
+    env.filters["action_kind"] = labels.labeller(labels.ACTION_KINDS, t.gettext)
+    env.filters["action_status"] = labels.labeller(labels.ACTION_STATUSES, t.gettext)
+    env.filters["case_outcome"] = labels.labeller(labels.CASE_OUTCOMES, t.gettext)
+    env.filters["verdict"] = labels.labeller(labels.VERDICTS, t.gettext)
+    env.filters["text"] = str
+    env.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
+    env.filters["name"] = _name
+    return env
+
+
+ENVIRONMENTS = {code: _environment(t) for code, t in LANGUAGES.items()}
+TEMPLATES = ENVIRONMENTS["nl"]
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """The language of the page being made, and the link that shows the same page in the other."""
+
+    code: str = "nl"
+    switch: str = "/console?lang=en"
+    chosen: bool = False  # asked for with ?lang= on this request: remember it in the cookie
+
+
+_LANGUAGE: ContextVar[Language] = ContextVar("console_language")
+_DUTCH = Language()
+
+
+def choose_language(request: Request, get: bool = True) -> Language:
+    """The page's language: ``?lang=`` if given (and then remembered), else the cookie, else Dutch.
+    The switch link keeps the page and its query; after a form (``get=False``) it leads to the
+    overview."""
+    asked = request.query_params.get("lang")
+    remembered = request.cookies.get(LANG_COOKIE, "nl")
+    code = asked if asked in LANGUAGES else remembered if remembered in LANGUAGES else "nl"
+    other = "en" if code == "nl" else "nl"
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "ticket")]
+    path = request.url.path if get and request.url.path != "/console/login" else "/console"
+    switch = path + "?" + urllib.parse.urlencode([*query, ("lang", other)])
+    chosen = Language(code, switch, asked is not None)
+    _LANGUAGE.set(chosen)
+    if asked is not None and asked not in LANGUAGES:
+        raise InvalidInputError(f"unknown language '{asked[:10]}': choose nl or en")
+    return chosen
+
+
+def remember(language: Language, response: Response) -> Response:
+    """Keep a language asked for with ``?lang=`` for the rest of the browser session."""
+    if language.chosen:
+        response.set_cookie(
+            LANG_COOKIE, language.code, path="/console", secure=True, httponly=True, samesite="strict"
+        )
+    return response
+
+
+def _(message: str) -> str:
+    """The catalogue's text for ``message`` in the page's language."""
+    return LANGUAGES[_LANGUAGE.get(_DUTCH).code].gettext(message)
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     who = context.get("who")
     context.setdefault("nav", PAGES.get(who.role, ()) if isinstance(who, ConsoleUser) else ())
-    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status, headers=HEADERS)
+    language = _LANGUAGE.get(_DUTCH)
+    template = ENVIRONMENTS[language.code].get_template(name)
+    context.update(lang=language.code, switch=language.switch)
+    return HTMLResponse(template.render(**context), status_code=status, headers=HEADERS)
 
 
 def message(title: str, text: str, status: int, who: ConsoleUser | None = None) -> HTMLResponse:
@@ -104,14 +199,32 @@ def day(value: str | None, what: str) -> datetime | None:
 
 #: The console's page title for each HTTP status an error maps to (:func:`exchange.errors.http_status`).
 ERROR_TITLES = {
-    400: "Ongeldige invoer",
-    401: "Niet aangemeld",
-    403: "Geen toegang",
-    404: "Niet gevonden",
-    409: "Niet mogelijk in deze toestand",
-    413: "Te groot",
-    503: "Tijdelijk niet beschikbaar",
+    400: N_("Invalid input"),
+    401: N_("Not signed in"),
+    403: N_("No access"),
+    404: N_("Not found"),
+    409: N_("Not possible in this state"),
+    413: N_("Too large"),
+    503: N_("Temporarily unavailable"),
 }
+
+
+def error_page(exc: ExchangeError, who: ConsoleUser | None) -> HTMLResponse:
+    status, _problem = http_status(exc)
+    return message(_(ERROR_TITLES.get(status, N_("Error"))), _(exc.diagnostics()), status, who)
+
+
+def refused(who: ConsoleUser | None) -> HTMLResponse:
+    return message(_("Refused"), _("The form did not come from this page (CSRF)."), 403, who)
+
+
+def not_signed_in(exc: NotSignedIn) -> HTMLResponse:
+    return message(_("Not signed in"), _(exc.diagnostics()) + ".", 401)
+
+
+def no_access(who: ConsoleUser) -> HTMLResponse:
+    text = _("This page is not for the role '%(role)s'.") % {"role": who.role}
+    return message(_("No access"), text, 403, who)
 
 
 class Console:
@@ -173,16 +286,19 @@ class Console:
 
         def wrapped(request: Request) -> Response:
             try:
+                language = choose_language(request)
+            except InvalidInputError as exc:
+                return error_page(exc, None)
+            try:
                 who = self.signed_in(request)
             except NotSignedIn as exc:
-                return message("Niet aangemeld", f"{exc.diagnostics()}.", 401)
+                return remember(language, not_signed_in(exc))
             if who.role not in roles:
-                return message("Geen toegang", f"Deze pagina is niet voor de rol '{who.role}'.", 403, who)
+                return remember(language, no_access(who))
             try:
-                return handler(request, who)
+                return remember(language, handler(request, who))
             except ExchangeError as exc:
-                status, _ = http_status(exc)
-                return message(ERROR_TITLES.get(status, "Fout"), exc.diagnostics(), status, who)
+                return remember(language, error_page(exc, who))
 
         wrapped.__name__ = getattr(handler, "__name__", "page")
         self.app.add_api_route(path, wrapped, methods=["GET"], include_in_schema=False)
@@ -196,20 +312,23 @@ class Console:
 
         async def posted(request: Request) -> Response:
             try:
+                choose_language(request, get=False)
+            except InvalidInputError as exc:
+                return error_page(exc, None)
+            try:
                 who = await run_in_threadpool(self.signed_in, request)
             except NotSignedIn as exc:
-                return message("Niet aangemeld", f"{exc.diagnostics()}.", 401)
+                return not_signed_in(exc)
             if who.role not in roles:
-                return message("Geen toegang", f"Deze pagina is niet voor de rol '{who.role}'.", 403, who)
+                return no_access(who)
             form = await request.form(max_files=0, max_fields=10)
             token = form.get("csrf")
             if not isinstance(token, str) or not hmac.compare_digest(token.encode(), who.csrf.encode()):
-                return message("Geweigerd", "Het formulier kwam niet van deze pagina (CSRF).", 403, who)
+                return refused(who)
             try:
                 return await run_in_threadpool(handler, request, who, form)
             except ExchangeError as exc:
-                status, _ = http_status(exc)
-                return message(ERROR_TITLES.get(status, "Fout"), exc.diagnostics(), status, who)
+                return error_page(exc, who)
 
         posted.__name__ = getattr(handler, "__name__", "form")
         self.app.add_api_route(path, posted, methods=["POST"], include_in_schema=False)

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from exchange.i18n import SHARED_TEMPLATES, translations
+from exchange.i18n import SHARED_STATIC, SHARED_TEMPLATES, translations
 from exchange.node import (
     access_web,
     approvals_web,
@@ -105,6 +105,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    # The NL Design System files are shared with the hub's console (exchange/static/vendor).
+    app.mount("/static/vendor", StaticFiles(directory=SHARED_STATIC / "vendor"), name="vendor")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:

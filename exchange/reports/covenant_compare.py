@@ -1,9 +1,10 @@
 """Two versions of a covenant side by side, for the jurist: per article, per purpose and per flow,
-what the old version says and what the new one says, in Dutch, with names from the covenant files.
+what the old version says and what the new one says, with names from the covenant files.
 
 Articles and purposes are matched by number and id, flows by their id; a row says whether the item
-is new, gone, changed or the same. The texts are the covenant's own; the words around them (phases,
-forms, "alle rollen") are Dutch here, because the jurist reads them next to the covenant's Dutch.
+is new, gone, changed or the same. The texts are the covenant's own; the words around them (what
+each line is, phases, forms, roles) are left as codes here, and the console's page puts them into
+the reader's language from the catalogue.
 """
 
 from __future__ import annotations
@@ -14,24 +15,26 @@ from dataclasses import dataclass
 from exchange.policies.model import Covenant, Flow
 from exchange.vocabulary import GroupId, PartyId
 
-PHASES_NL = {
-    "signal": "signaal",
-    "selection": "selectie",
-    "preparation": "voorbereiding",
-    "action": "actie",
-    "follow-up": "nazorg",
-    "feedback": "terugkoppeling",
-    "closed": "gesloten",
-}
-FORMS_NL = {"hit": "alleen hit/no-hit", "content": "de gegevens zelf"}
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of an item: what it is (a code such as ``ground``; empty for the covenant's own
+    prose) and its values, with how the page should word them: ``text`` as written, or the codes
+    of a ``phase``, ``form``, ``role`` or ``party_role``."""
+
+    label: str
+    values: tuple[str, ...]
+    kind: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One version's text of an item: a heading and its lines (empty when the version lacks it)."""
+    """One version's text of an item: a heading and its lines (empty when the version lacks it);
+    an article's heading is its title, with its number apart."""
 
     heading: str
-    lines: tuple[str, ...]
+    lines: tuple[Line, ...]
+    article: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,37 +94,40 @@ def _ends(c: Covenant, names: tuple[str, ...]) -> str:
 
 
 def flow_side(c: Covenant, f: Flow) -> Side:
-    categories = ", ".join(c.categories[k].name if k in c.categories else k for k in f.categories)
+    categories = tuple(c.categories[k].name if k in c.categories else k for k in f.categories)
     purpose = c.purposes[f.purpose].name if f.purpose in c.purposes else f.purpose
     article = c.articles.get(f.article)
     lines = [
-        f"Van: {_ends(c, f.providers)}",
-        f"Aan: {_ends(c, f.recipients)}",
-        f"Gegevens: {categories}",
-        f"Doel: {purpose}",
-        f"Fasen: {', '.join(PHASES_NL.get(p, p) for p in f.phases)}",
-        f"Vorm: {FORMS_NL.get(str(f.form), str(f.form))}",
-        f"Artikel {f.article}" + (f" ({article.title})" if article else ""),
-        f"Grondslag: {f.ground}" + (f"; uitzondering: {f.exception}" if f.exception else ""),
-        f"Rollen: {', '.join(f.roles) if f.roles else 'alle rollen'}",
+        Line("from", (_ends(c, f.providers),)),
+        Line("to", (_ends(c, f.recipients),)),
+        Line("data", categories),
+        Line("purpose", (purpose,)),
+        Line("phases", tuple(f.phases), "phase"),
+        Line("form", (str(f.form),), "form"),
+        Line("article", (f"{f.article}" + (f" ({article.title})" if article else ""),)),
+        Line("ground", (f.ground,)),
     ]
-    conditions = sorted(f.requires_recipient | f.requires_provider)
+    if f.exception:
+        lines.append(Line("exception", (f.exception,)))
+    lines.append(Line("roles", tuple(f.roles), "role"))  # no roles: every role
+    conditions = tuple(sorted(f.requires_recipient | f.requires_provider))
     if conditions:
-        lines.append(f"Voorwaarden: {', '.join(conditions)}")
+        lines.append(Line("conditions", conditions))
     if f.note:
-        lines.append(f"Toelichting: {f.note}")
+        lines.append(Line("note", (f.note,)))
     return Side(f.id, tuple(lines))
 
 
 def compare(old: Covenant, new: Covenant) -> Comparison:
     def articles(c: Covenant) -> dict[str, Side]:
-        return {str(n): Side(f"Artikel {n}. {a.title}", (a.text,)) for n, a in c.articles.items()}
+        return {str(n): Side(a.title, (Line("", (a.text,)),), str(n)) for n, a in c.articles.items()}
 
     def purposes(c: Covenant) -> dict[str, Side]:
         return {
             str(i): Side(
                 p.name,
-                tuple(f"Grondslag: {g}" for g in p.grounds) + ((p.description,) if p.description else ()),
+                tuple(Line("ground", (g,)) for g in p.grounds)
+                + ((Line("", (p.description,)),) if p.description else ()),
             )
             for i, p in c.purposes.items()
         }
@@ -130,10 +136,7 @@ def compare(old: Covenant, new: Covenant) -> Comparison:
         return {f.id: flow_side(c, f) for f in c.flows}
 
     def parties(c: Covenant) -> dict[str, Side]:
-        return {
-            str(i): Side(p.name, ("ondertekenaar" if str(p.role) == "signatory" else "partner per casus",))
-            for i, p in c.parties.items()
-        }
+        return {str(i): Side(p.name, (Line("", (str(p.role),), "party_role"),)) for i, p in c.parties.items()}
 
     sections = []
     for make in (articles, purposes, flows, parties):

@@ -5,6 +5,7 @@ Playwright. Screenshots go to ``build/e2e/`` (or ``EXCHANGE_E2E_ARTIFACTS``)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,10 +40,15 @@ class Site:
     base: str  # what the browser opens
     keys: dict[str, PartyKeys]
     server: ServiceProcess
+    subject: str = ""  # the demo case's subject (a pseudonym), for the access-request answer
+
+    def client(self, party: str, user: str, role: str) -> ExchangeClient:
+        """A party's signed client, as its own software would use it."""
+        return ExchangeClient(self.server.base, self.keys[party].current, user, role)
 
     def sign_in_link(self, party: str, user: str, role: str) -> str:
         """What ``exchange client console`` prints: a one-time link from a signed request."""
-        client = ExchangeClient(self.server.base, self.keys[party].current, user, role)
+        client = self.client(party, user, role)
         try:
             r = client.post("/v1/console/tickets", {})
         finally:
@@ -60,8 +66,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         # localhost, not 127.0.0.1: the session cookie is Secure, and browsers accept Secure
         # cookies over plain HTTP only from localhost.
         base = server.base.replace("127.0.0.1", "localhost")
-        _play(server.base, keys, lambda _line: None, now)
-        yield Site(base, keys, server)
+        said: list[str] = []
+        _play(server.base, keys, said.append, now)
+        subject = next(m.group(0) for line in said if (m := re.search(r"v1:[\w-]+", line)))
+        yield Site(base, keys, server, subject)
     finally:
         stderr = server.stop()
     findings = scan(stderr)  # the service's own application logs hold no personal data either

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from exchange.console import privacy
 from exchange.storage.models import ConsoleTicket
 from tests.integration.api_support import DECISION, Api, assert_problem
+from tests.integration.plain_html import plain
 
 PO = ("helmond", "po-1", "privacy-officer")
 
@@ -107,7 +108,7 @@ def test_the_log_shows_the_newest_events_first_a_page_at_a_time(
     while url:
         page = b.get(url)
         assert page.status_code == 200
-        shown.append([int(i) for i in re.findall(r"<tr class=\"allowed\"><td>(\d+)</td>", page.text)])
+        shown.append([int(i) for i in re.findall(r"<tr class=\"allowed\"><td>(\d+)</td>", plain(page.text))])
         older = re.search(r'href="(/console/log\?[^"]*before=\d+[^"]*)" rel="next"', page.text)
         url = older.group(1).replace("&amp;", "&") if older else ""
         if len(shown) > 1:
@@ -120,7 +121,7 @@ def test_the_log_shows_the_newest_events_first_a_page_at_a_time(
 
 def rows_of(page: str) -> str:
     """The log table's rows, without the filters' choices."""
-    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return plain(page).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
 
 
 def test_input_is_escaped_and_checked(api: Api) -> None:
@@ -214,7 +215,7 @@ def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -
     for _ in range(5):
         assert api.client("helmond", "u-9", "coordinator").post("/v1/decisions", denied).status_code == 200
     b = signed_in(api)
-    page = b.get("/console/anomalies").text
+    page = plain(b.get("/console/anomalies").text)
     assert "herhaalde weigeringen: u-9" in page
     section = page.split("herhaalde weigeringen: u-9", 1)[1].split("</section>", 1)[0]
     link = re.search(r'href="(/console/log\?user=u-9&amp;from_index=\d+&amp;to_index=\d+)"', section)
@@ -229,7 +230,7 @@ def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -
     assert b.post(url, data={"csrf": csrf, "note": "  "}).status_code == 400  # no note
     done = b.post(url, data={"csrf": csrf, "note": "Nagegaan met de teamleider: testaccount."})
     assert done.status_code == 303 and done.headers["location"] == "/console/anomalies?afgehandeld=1"
-    after = b.get(done.headers["location"]).text
+    after = plain(b.get(done.headers["location"]).text)
     assert "Het signaal is afgehandeld" in after and "Nagegaan met de teamleider: testaccount." in after
     assert "herhaalde weigeringen: u-9" not in after.split("<h2>Afgehandeld</h2>", 1)[0]
     assert b.post(url, data={"csrf": csrf, "note": "Nog eens."}).status_code == 409
@@ -257,3 +258,32 @@ def test_the_sign_in_link_lifetime_is_a_setting(api: Api) -> None:
         s.execute(update(ConsoleTicket).values(expires=datetime.now(UTC) - timedelta(seconds=1)))
     page = browser(api).get(url)
     assert page.status_code == 401 and "Vraag een nieuwe aan" in page.text and "Toezichtconsole" in page.text
+
+
+def test_english_is_chosen_by_a_link_and_kept_for_the_session(api: Api) -> None:
+    """Dutch by default; ?lang=en gives the page in English and a session cookie that keeps the
+    choice on the next pages, with <html lang> following; an unknown language is refused."""
+    b = signed_in(api)
+    dutch = b.get("/console/log")
+    assert '<html lang="nl"' in dutch.text and "<h1" in dutch.text and ">Logboek</h1>" in dutch.text
+    assert 'href="/console/log?lang=en" lang="en" hreflang="en">English</a>' in dutch.text
+    english = b.get("/console/log?outcome=allowed&lang=en")
+    assert english.status_code == 200 and '<html lang="en"' in english.text and ">Log</h1>" in english.text
+    cookie = english.headers["set-cookie"]
+    assert cookie.startswith("exchange_console_lang=en;") and "HttpOnly" in cookie and "Max-Age" not in cookie
+    assert (
+        'href="/console/log?outcome=allowed&amp;lang=nl" lang="nl" hreflang="nl">Nederlands</a>'
+        in english.text
+    )
+    verification = b.get("/console/verification")  # no ?lang=: the cookie holds the choice
+    assert '<html lang="en"' in verification.text and "Events in the log" in verification.text
+    assert "Gebeurtenissen" not in verification.text
+    assert "Not signed in" in browser(api).get("/console/log?lang=en").text  # before sign-in too
+    back = b.get("/console?lang=nl")
+    assert '<html lang="nl"' in back.text and "Overzicht" in back.text
+    bad = b.get("/console/log?lang=fr")
+    assert (
+        bad.status_code == 400
+        and "unknown language &#39;fr&#39;" in bad.text
+        and "set-cookie" not in bad.headers
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from exchange.storage.models import ActionPoint
 from tests.integration.api_support import Api
+from tests.integration.plain_html import plain
 from tests.integration.store_dump import holds_postcode
 from tests.integration.test_console import browser
 from tests.integration.test_enrichment_api import POLICE, A
@@ -93,26 +94,30 @@ def test_case_pages_show_metadata_never_content(api: Api) -> None:
     b = signed_in(api, "helmond", "coord-1", "coordinator")
     listing = b.get("/console/cases")
     assert listing.status_code == 200 and f'href="/console/cases/{case_id}"' in listing.text
-    assert "<h2>feedback (1)</h2>" in listing.text
+    assert "<h2>terugkoppeling (1)</h2>" in plain(listing.text)  # the phase in words
 
     page = b.get(f"/console/cases/{case_id}")
     assert page.status_code == 200, page.text
-    text = page.text
+    text = plain(page.text)
     assert "genomen; reden gegeven door helmond (coord-1)" in text  # the selection decision was taken
     assert "Three signals of overcrowding." not in text  # its reason is sealed: the hub has no text
-    assert "<td>politie-oost-brabant</td><td>politie-incidenten</td><td>1</td><td>0</td>" in text  # a hit
+    police = "<td>Politie Oost-Brabant (incl. AVIM)</td><td>Incidenten en mutaties op het adres</td>"
+    assert police + "<td>1</td><td>0</td>" in text  # a hit, by the covenant's names
     # Senzer never published an index: its answer is counted as no-index, not as no-hit.
-    assert "<td>senzer</td><td>bijstand-status</td><td>0</td><td>0</td><td>1</td>" in text
-    assert "politie-incidenten" in text and "violation-found" in text
+    benefits = "<td>Senzer</td><td>Of en sinds wanneer bijstand wordt verstrekt</td>"
+    assert benefits + "<td>0</td><td>0</td><td>1</td>" in text
+    assert (
+        "politie-incidenten" not in text and "Overtreding vastgesteld" in text
+    )  # names and words, not codes
     assert "2 meldingen overlast" not in text  # the sealed content never appears
     assert A not in text and not holds_postcode(text)  # neither pseudonyms nor addresses
     assert "reden ontbreekt" in text and "over tijd" in text
 
     board = b.get("/console/follow-up")
     assert "1 over tijd, waarvan 1 zonder reden" in board.text
-    assert board.text.index("reinspection") < board.text.index("fine")  # overdue first
+    assert board.text.index("Hercontrole") < board.text.index("Boete")  # overdue first
     feedback = b.get("/console/feedback")
-    assert "violation-found" in feedback.text and POLICE in feedback.text
+    assert "Overtreding vastgesteld" in feedback.text and "Politie Oost-Brabant" in feedback.text
 
     views = events(api, "case-view")
     assert [v["details"]["view"] for v in views] == ["cases", "case", "follow-up", "feedback"]  # type: ignore[index]
@@ -155,11 +160,15 @@ def test_the_jurist_reads_versions_rules_diff_scenarios_and_impact(api: Api) -> 
         assert label in index, label
     assert "van kracht" in index and "vervallen" in index
     rules = b.get("/console/covenants/pit/2021")
-    assert rules.status_code == 200 and "<th>Grondslag</th>" in rules.text and "art. " in rules.text
+    assert (
+        rules.status_code == 200
+        and '<th scope="col">Grondslag</th>' in plain(rules.text)
+        and "art. " in rules.text
+    )
     diff = b.get("/console/covenants/pit/diff?old=2016&new=2021")
     assert diff.status_code == 200 and "PIT 2016 en PIT 2021 naast elkaar" in diff.text
     assert "What changes" not in diff.text  # Dutch, side by side, not the command line's English prose
-    assert re.search(r'<tr class="(changed|new)"><td>(gewijzigd|nieuw)</td>', diff.text)
+    assert re.search(r'<tr class="(changed|new)"><td>(gewijzigd|nieuw)</td>', plain(diff.text))
     assert "Gegevensstromen" in diff.text and "Grondslag: " in diff.text and "Fasen: " in diff.text
     scenarios = b.get("/console/covenants/pit/2021/scenarios")
     assert scenarios.status_code == 200 and "scenario's slagen" in scenarios.text
@@ -177,10 +186,10 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
     year = datetime.now(UTC).year
     page = b.get("/console/annual")
     assert page.status_code == 200, page.text
-    text = page.text
+    text = plain(page.text)
     assert "<h2>Acties: 1</h2>" in text
     assert 'aria-label="Acties per gemeente"' in text and ">helmond</text>" in text
-    assert ">onrechtmatige-bewoning</text>" in text and ">violation-found</text>" in text
+    assert ">onrechtmatige-bewoning</text>" in text and ">Overtreding vastgesteld</text>" in text
     assert "Bijdragende partijen geïnformeerd</th><td>1 van 1" in text
     assert A not in text and "v1:" not in text and not holds_postcode(text)
     export = b.get(f"/console/annual.csv?year={year}")
@@ -190,11 +199,11 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
     assert f"helmond,{year},follow-up,overdue,1" in lines and f"helmond,{year},follow-up,on_time,1" in lines
     assert f"helmond,{year},findings,violation-found,1" in lines
     earlier = b.get(f"/console/annual?year={year - 1}")
-    assert "<h2>Acties: 0</h2>" in earlier.text
+    assert "<h2>Acties: 0</h2>" in plain(earlier.text)
     assert b.get("/console/annual?year=next").status_code == 400
     assert b.get(f"/console/annual?year={year + 1}").status_code == 400
     other = signed_in(api, "someren", "lead-2", "team-lead").get("/console/annual")
-    assert "<h2>Acties: 0</h2>" in other.text  # someren took no part
+    assert "<h2>Acties: 0</h2>" in plain(other.text)  # someren took no part
     assert [v["details"]["view"] for v in events(api, "case-view")] == [  # type: ignore[index]
         "annual-report",
         "annual-report-export",

@@ -65,13 +65,14 @@ def test_the_compiled_catalogue_translates() -> None:
 
 
 def test_the_wheel_ships_the_catalogue_and_static_files() -> None:
-    """pyproject's package-data names the catalogue, templates, styles and migrations of the node."""
+    """pyproject's package-data names the catalogue, templates, styles and migrations of the node,
+    and the NL Design System files the node and the console share."""
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     for pattern in (
         '"locale/*/LC_MESSAGES/*.po"',
         '"node/templates/*"',
         '"node/static/*"',
-        '"node/static/vendor/utrecht/*"',
+        '"static/vendor/utrecht/*"',
         '"node/migrations/versions/*.py"',
     ):
         assert pattern in text

@@ -1,5 +1,5 @@
 """Two covenant versions side by side: every article, purpose, flow and party of either version is
-a row, matched by its key, marked new, removed, changed or the same, in Dutch with the files' names."""
+a row, matched by its key, marked new, removed, changed or the same, with the files' names and codes the page puts into words."""
 
 from __future__ import annotations
 
@@ -27,8 +27,17 @@ def test_pit_2016_and_2021_side_by_side() -> None:
     changed = [r for r in c.flows if r.state != "same"]
     assert changed  # 2021 changed the flows
     described = next(r for r in c.flows if r.new.heading)
-    assert any(line.startswith("Fasen: ") for line in described.new.lines)
-    assert any(line.startswith("Grondslag: ") for line in described.new.lines)
+    phases = next(line for line in described.new.lines if line.label == "phases")
+    assert phases.kind == "phase" and set(phases.values) <= {
+        "signal",
+        "selection",
+        "preparation",
+        "action",
+        "follow-up",
+        "feedback",
+        "closed",
+    }
+    assert any(line.label == "ground" and line.values[0] for line in described.new.lines)
     purposes = {r.key: r for r in c.purposes}
     assert purposes["onrechtmatige-bewoning"].state == "changed"  # renamed in 2021
     assert purposes["onrechtmatige-bewoning"].new.heading.startswith("Aanpak van onrechtmatige of onveilige")
