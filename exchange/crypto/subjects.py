@@ -50,6 +50,7 @@ _ADDRESS = re.compile(
     r"[\s,]*(?P<number>[0-9]{1,5})"
     r"(?:[\s\-/]*(?P<rest>[A-Z0-9][A-Z0-9\s\-/]*))?$"
 )
+_REST_SEPARATORS = re.compile(r"[\s\-/]+")
 # PostNL does not issue postcodes with these letter pairs.
 _FORBIDDEN_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
 MAX_INPUT = 64
@@ -87,7 +88,9 @@ def normalise_address(text: str) -> Subject:
 
 def _split_rest(rest: str) -> tuple[str, str]:
     """House letter (one letter, BAG 'huisletter') and addition (up to four characters)."""
-    parts = [p for p in re.split(r"[\s\-/]+", rest) if p]
+    if not rest:
+        return "", ""
+    parts = [p for p in _REST_SEPARATORS.split(rest) if p]
     if not parts:
         return "", ""
     letter = ""
@@ -125,8 +128,11 @@ def normalise(kind: SubjectKind | str, text: str) -> Subject:
         k = SubjectKind(kind)
     except ValueError:
         raise SubjectError(f"unknown subject kind '{kind}'; use address, person or company") from None
-    return {
-        SubjectKind.ADDRESS: normalise_address,
-        SubjectKind.PERSON: normalise_bsn,
-        SubjectKind.COMPANY: normalise_kvk,
-    }[k](text)
+    return _NORMALISERS[k](text)
+
+
+_NORMALISERS = {
+    SubjectKind.ADDRESS: normalise_address,
+    SubjectKind.PERSON: normalise_bsn,
+    SubjectKind.COMPANY: normalise_kvk,
+}

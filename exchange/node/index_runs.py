@@ -27,14 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.errors import ExchangeError
+from exchange.node import index_store
 from exchange.node.index_sync import MAX_INDEX_CHANGES
-from exchange.node.records import IndexEntryRow
-from exchange.node.sealing import DataKey, open_sealed, seal, sealer
+from exchange.node.sealing import DataKey, open_sealed, seal
 from exchange.node.store import AuditKind, AuditRow
 from exchange.node.sync_records import RunReason, RunState, SyncChangesRow, SyncRunRow
 
@@ -62,8 +60,12 @@ class SyncInterrupted(ExchangeError):
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
     kind: str
-    add: list[tuple[str, str]]  # pseudonym, text as the register wrote it
+    #: (pseudonym, text as the register wrote it); with ``moved``, (new pseudonym, old pseudonym).
+    add: list[tuple[str, str]]
     remove: list[str]
+    #: A re-pseudonymisation: each addition takes the sealed text of the entry it replaces, so the
+    #: change set holds pseudonyms only.
+    moved: bool = False
 
     def batches(self, size: int | None = None) -> list[tuple[list[tuple[str, str]], list[str]]]:
         """Consecutive slices of the additions and then the removals, ``size`` changes each
@@ -79,13 +81,17 @@ class ChangeSet:
         return out
 
     def encode(self) -> bytes:
-        return json.dumps({"kind": self.kind, "add": self.add, "remove": self.remove}).encode("utf-8")
+        data = {"kind": self.kind, "add": self.add, "remove": self.remove, "moved": self.moved}
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> ChangeSet:
         got = json.loads(data)
         return cls(
-            str(got["kind"]), [(str(p), str(t)) for p, t in got["add"]], [str(p) for p in got["remove"]]
+            str(got["kind"]),
+            [(str(p), str(t)) for p, t in got["add"]],
+            [str(p) for p in got["remove"]],
+            bool(got.get("moved", False)),  # change sets stored before n0010 carry texts
         )
 
 
@@ -141,40 +147,18 @@ def apply_batch(
     key: DataKey,
     category: str,
     covenant: str,
-    kind: str,
+    changes: ChangeSet,
     add: Sequence[tuple[str, str]],
     remove: Sequence[str],
     now: datetime,
 ) -> None:
-    """The node's entries after the hub accepted a batch; safe to apply twice."""
-    for i in range(0, len(remove), 500):
-        session.execute(
-            delete(IndexEntryRow).where(
-                IndexEntryRow.category == category, IndexEntryRow.pseudonym.in_(remove[i : i + 500])
-            )
-        )
-    if not add:
-        return
-    # Core, not ORM, inserts: a re-pseudonymisation writes the whole index at once.
-    dialect = session.get_bind().dialect.name
-    stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(IndexEntryRow).on_conflict_do_nothing()
-    seal_one = sealer(key)
-    conn = session.connection()
-    for i in range(0, len(add), 5000):
-        conn.execute(
-            stmt,
-            [
-                {
-                    "category": category,
-                    "covenant": covenant,
-                    "pseudonym": p,
-                    "sealed": seal_one(text.encode("utf-8")),
-                    "added": now,
-                    "kind": kind,
-                }
-                for p, text in add[i : i + 5000]
-            ],
-        )
+    """The node's entries after the hub accepted a batch of ``changes``; safe to apply twice.
+    Additions first: a re-pseudonymisation's batch may remove the entries its additions copy."""
+    if changes.moved:
+        index_store.copy(session, category, add)
+    else:
+        index_store.add(session, key, category, covenant, changes.kind, add, now)
+    index_store.remove(session, category, remove)
 
 
 def audit(session: Session, row: SyncRunRow, kind: AuditKind, now: datetime) -> None:
@@ -235,7 +219,7 @@ def send_run(
                 exc.problem,
             ) from None
         with sessions.begin() as s:
-            apply_batch(s, key, category, covenant, changes.kind, adds, removes, clock())
+            apply_batch(s, key, category, covenant, changes, adds, removes, clock())
             row = s.get(SyncRunRow, run_id)
             if row is not None:
                 row.batches_done, row.problem = n + 1, None
