@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from exchange.cli.main import app as cli
 from exchange.crypto.subjects import SubjectKind
-from exchange.node import index_runs
+from exchange.node import index_runs, index_store, index_web
 from exchange.node.folder_sync import ExportNotReady, read_export, sync_pass
 from exchange.node.index_runs import SyncInterrupted
 from exchange.node.provider_hub import HubTrouble
@@ -288,3 +288,26 @@ def test_a_sync_and_a_resumed_run_on_a_postgresql_store(
     finally:
         node.client.close()
         node.runtime.engine.dispose()
+
+
+def test_an_upload_confirmed_while_a_sync_writes_the_category_waits_or_is_kept(
+    hub: Hub, node: PoliceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync holds the category's lock while it writes its entries; an upload confirmed meanwhile
+    waits for it, and when the sync takes longer it stays unsent with a Dutch message (nothing sent,
+    nothing half-written); confirmed again afterwards it goes through."""
+    monkeypatch.setattr(index_web, "LOCK_WAIT_SECONDS", 0.05)
+    token = node.csrf("/index")
+    r = node.client.post(
+        "/index",
+        data={"csrf": token, "category": CATEGORY, "kind": "address"},
+        files={"file": ("adressen.txt", b"5701 AB 12\n", "text/plain")},
+    )
+    location = r.headers["location"]
+    with index_store.category_lock("politie-incidenten"):
+        node.client.post(location + "/verzenden", data={"csrf": node.csrf(location)})
+    page = node.client.get(location).text
+    assert "wordt op dit moment gesynchroniseerd" in page and "Er is niets verzonden" in page
+    assert hub.index() == node_index(node) == set()
+    node.client.post(location + "/verzenden", data={"csrf": node.csrf(location)})
+    assert hub.index() == node_index(node) == {pseudonym("5701 AB 12")}
