@@ -43,6 +43,11 @@ Send = Callable[[str, list[str], list[str], str], None]
 Progress = Callable[[str, str, int, int], None]
 #: Changes per request: the upload's limit, well under the hub's 2 MiB body and 100,000 subjects.
 BATCH_SIZE = MAX_INDEX_CHANGES
+#: The node applies the batches the hub accepted to its own entries once this many changes have
+#: been accepted (and at the end, and before it reports a batch the hub did not accept): one local
+#: transaction per ten requests. Each commit writes every index page it touched, and a batch of
+#: random pseudonyms touches most pages of a large index, so fewer, larger commits write far less.
+APPLY_EVERY = 10 * BATCH_SIZE
 
 
 def no_progress(_category: str, _stage: str, _done: int, _total: int) -> None:
@@ -199,11 +204,27 @@ def send_run(
     sent = sum(len(a) + len(r) for a, r in batches[:done])
     total = len(changes.add) + len(changes.remove)
     progress(label, "send", sent, total)
+    accepted: list[int] = []  # batches the hub accepted that the node has not applied yet
+
+    def apply_accepted() -> None:
+        """Apply the accepted batches to the node's entries and record them done, in one transaction."""
+        if not accepted:
+            return
+        adds = [a for n in accepted for a in batches[n][0]]
+        removes = [r for n in accepted for r in batches[n][1]]
+        with sessions.begin() as s:
+            apply_batch(s, key, category, covenant, changes, adds, removes, clock())
+            row = s.get(SyncRunRow, run_id)
+            if row is not None:
+                row.batches_done, row.problem = accepted[-1] + 1, None
+        accepted.clear()
+
     for n in range(done, len(batches)):
         adds, removes = batches[n]
         try:
             send(category, [p for p, _ in adds], removes, batch_key(run_id, n))
         except HubTrouble as exc:
+            apply_accepted()
             with sessions.begin() as s:
                 row = s.get(SyncRunRow, run_id)
                 if row is not None:
@@ -218,13 +239,12 @@ def send_run(
                 f"{sent} of {total} changes are at the hub and in the node's index; {then}",
                 exc.problem,
             ) from None
-        with sessions.begin() as s:
-            apply_batch(s, key, category, covenant, changes, adds, removes, clock())
-            row = s.get(SyncRunRow, run_id)
-            if row is not None:
-                row.batches_done, row.problem = n + 1, None
+        accepted.append(n)
         sent += len(adds) + len(removes)
+        if sum(len(batches[a][0]) + len(batches[a][1]) for a in accepted) >= APPLY_EVERY:
+            apply_accepted()
         progress(label, "send", sent, total)
+    apply_accepted()
     with sessions.begin() as s:
         row = s.get(SyncRunRow, run_id)
         if row is None:

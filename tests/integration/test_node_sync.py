@@ -168,6 +168,7 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     too (or the hub holds one batch more, applied once); the next pass resends from the first batch
     the node did not record, with the same Idempotency-Keys, and both end at the export."""
     monkeypatch.setattr(index_runs, "BATCH_SIZE", 3)
+    monkeypatch.setattr(index_runs, "APPLY_EVERY", 3)  # each accepted batch applied at once
     drop(node, addresses(4))
     sync_pass(node.runtime, LiveIndexHub(node.runtime))
     wanted = addresses(8, 2)  # removes 2, keeps 2, adds 6: batches [add 3] [add 3] [remove 2]
@@ -190,6 +191,35 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
     with node.runtime.sessions.begin() as s:
         assert s.scalars(select(SyncChangesRow)).all() == []  # no second copy of the texts once done
+
+
+def test_accepted_batches_are_applied_together_and_a_killed_run_is_replayed(
+    hub: Hub, node: PoliceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node applies the hub's accepted batches to its entries a group at a time. Killed after
+    the hub applied the second batch of a group, the node still holds what it held and records no
+    batch done; the next pass sends the group again with the same Idempotency-Keys (the hub answers
+    the first two as replays) and both sides end at the export."""
+    monkeypatch.setattr(index_runs, "BATCH_SIZE", 3)
+    monkeypatch.setattr(index_runs, "APPLY_EVERY", 9)
+    drop(node, addresses(4))
+    sync_pass(node.runtime, LiveIndexHub(node.runtime))
+    wanted = addresses(8, 2)  # batches [add 3] [add 3] [remove 2]
+    drop(node, wanted)
+    failing = FailingHub(node, 2, True)
+    with pytest.raises(KeyboardInterrupt):
+        sync_pass(node.runtime, failing)
+    assert node_index(node) == {pseudonym(a) for a in addresses(4)}
+    assert hub.index() == node_index(node) | {pseudonym(a) for a in addresses(6, 4)}
+    with node.runtime.sessions.begin() as s:
+        [run] = [r for r in s.scalars(select(SyncRunRow)) if r.state == RunState.RUNNING]
+        assert (run.batches, run.batches_done) == (3, 0)
+    again = FailingHub(node, 0, False)
+    resumed, then = sync_pass(node.runtime, again)
+    assert (resumed.state, resumed.additions, resumed.removals, then.state) == ("sent", 6, 2, "unchanged")
+    assert again.keys_sent == [index_runs.batch_key(run.id, n) for n in range(3)]
+    assert again.keys_sent[:2] == failing.keys_sent
+    assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
 
 
 def cli_env(node: PoliceNode) -> dict[str, str]:
