@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from exchange.crypto.pseudonym import PseudonymKey
 from exchange.errors import InvalidInputError
@@ -65,7 +65,7 @@ def test_n0010_converts_an_existing_store(tmp_path: Path, store_url: str) -> Non
     with sessions(engine).begin() as s:
         key = bind_data_key(s, keystore)
         s.execute(
-            IndexEntryRow.__table__.insert(),
+            insert(IndexEntryRow),
             [
                 {
                     "category": c,
