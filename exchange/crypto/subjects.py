@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from exchange.errors import InvalidInputError
@@ -123,12 +124,16 @@ def normalise_kvk(text: str) -> Subject:
     return Subject(SubjectKind.COMPANY, s)
 
 
-def normalise(kind: SubjectKind | str, text: str) -> Subject:
+def normaliser(kind: SubjectKind | str) -> Callable[[str], Subject]:
+    """The normalising function for ``kind``, to apply to a whole file of one kind."""
     try:
-        k = SubjectKind(kind)
+        return _NORMALISERS[SubjectKind(kind)]
     except ValueError:
         raise SubjectError(f"unknown subject kind '{kind}'; use address, person or company") from None
-    return _NORMALISERS[k](text)
+
+
+def normalise(kind: SubjectKind | str, text: str) -> Subject:
+    return normaliser(kind)(text)
 
 
 _NORMALISERS = {

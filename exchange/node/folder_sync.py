@@ -24,7 +24,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise_all
-from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
+from exchange.crypto.subjects import SubjectError, SubjectKind, normaliser
 from exchange.errors import ConfigurationError, ConflictError, InvalidInputError
 from exchange.node import fetched_keys, index_runs, index_store, index_sync
 from exchange.node.index_file import Line, ParsedFile, difference, parse
@@ -180,7 +180,7 @@ def plan_rotation(
     """Record a run that re-pseudonymises every entry of an older version under ``key``; its id,
     or None when every entry is under ``key`` already. Each new entry will take its old entry's
     sealed text (:func:`exchange.node.index_store.copy`): texts are opened here, never sealed again."""
-    fallback: SubjectKind | None = None
+    normalisers = {k: normaliser(k) for k in SubjectKind}
     with rt.sessions.begin() as s:
         rows = index_store.entries(s, cat.category)
     held = {p for p, _, _ in rows}
@@ -190,12 +190,13 @@ def plan_rotation(
         return None
     open_one = opener(rt.data_key)
     by_kind: dict[SubjectKind, list[tuple[str, str]]] = {}  # old pseudonym, canonical form
+    kinds: dict[str | None, SubjectKind] = {k.value: k for k in SubjectKind}
     for pseudonym, sealed, kind in old:
-        if kind is None and fallback is None:
-            fallback = _fallback_kind(rt, cat.category, cat.value)
-        k = SubjectKind(kind) if kind else (fallback or SubjectKind.ADDRESS)
+        if kind is None and None not in kinds:
+            kinds[None] = _fallback_kind(rt, cat.category, cat.value)
+        k = kinds.get(kind, SubjectKind.ADDRESS)
         try:
-            canonical = normalise(k, open_one(sealed).decode("utf-8")).canonical
+            canonical = normalisers[k](open_one(sealed).decode("utf-8")).canonical
         except SubjectError:
             continue  # cannot happen for a checked entry; never send what cannot be re-made
         by_kind.setdefault(k, []).append((pseudonym, canonical))
