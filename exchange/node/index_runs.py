@@ -7,11 +7,13 @@ batches the same way on every try (additions first, then removals), and each bat
 Idempotency-Key (``sync-<run>-<n>``), so:
 
 * a batch is at the hub whole or not at all;
-* after each accepted batch the node changes its own entries and records the batch as done, in one
-  transaction of its own store: the node's entries always equal what the hub accepted;
+* the node applies accepted batches to its own entries and records them as done in one transaction
+  of its own store, every :data:`APPLY_EVERY` changes, at the end, and before it reports a batch the
+  hub did not accept: the node's entries equal what the hub accepted, except that after a crash the
+  hub may hold the batches of one unfinished group more;
 * a run that stops half-way (the hub away, the process killed) stays ``running`` and the next pass
-  resumes it at the first batch not recorded; a batch the hub applied but whose answer was lost is
-  sent again with the same key and body, which the hub answers as a replay;
+  resumes it at the first batch not recorded; a batch the hub applied but whose answer was not
+  recorded is sent again with the same key and body, which the hub answers as a replay;
 * additions go first, so while a re-pseudonymisation is half-way the hub holds every subject under
   at least one accepted key version (queries keep answering *hit*), never fewer.
 
