@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from exchange.errors import InvalidInputError
@@ -50,6 +51,7 @@ _ADDRESS = re.compile(
     r"[\s,]*(?P<number>[0-9]{1,5})"
     r"(?:[\s\-/]*(?P<rest>[A-Z0-9][A-Z0-9\s\-/]*))?$"
 )
+_REST_SEPARATORS = re.compile(r"[\s\-/]+")
 # PostNL does not issue postcodes with these letter pairs.
 _FORBIDDEN_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
 MAX_INPUT = 64
@@ -87,7 +89,9 @@ def normalise_address(text: str) -> Subject:
 
 def _split_rest(rest: str) -> tuple[str, str]:
     """House letter (one letter, BAG 'huisletter') and addition (up to four characters)."""
-    parts = [p for p in re.split(r"[\s\-/]+", rest) if p]
+    if not rest:
+        return "", ""
+    parts = [p for p in _REST_SEPARATORS.split(rest) if p]
     if not parts:
         return "", ""
     letter = ""
@@ -120,13 +124,20 @@ def normalise_kvk(text: str) -> Subject:
     return Subject(SubjectKind.COMPANY, s)
 
 
-def normalise(kind: SubjectKind | str, text: str) -> Subject:
+def normaliser(kind: SubjectKind | str) -> Callable[[str], Subject]:
+    """The normalising function for ``kind``, to apply to a whole file of one kind."""
     try:
-        k = SubjectKind(kind)
+        return _NORMALISERS[SubjectKind(kind)]
     except ValueError:
         raise SubjectError(f"unknown subject kind '{kind}'; use address, person or company") from None
-    return {
-        SubjectKind.ADDRESS: normalise_address,
-        SubjectKind.PERSON: normalise_bsn,
-        SubjectKind.COMPANY: normalise_kvk,
-    }[k](text)
+
+
+def normalise(kind: SubjectKind | str, text: str) -> Subject:
+    return normaliser(kind)(text)
+
+
+_NORMALISERS = {
+    SubjectKind.ADDRESS: normalise_address,
+    SubjectKind.PERSON: normalise_bsn,
+    SubjectKind.COMPANY: normalise_kvk,
+}

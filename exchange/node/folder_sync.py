@@ -23,11 +23,10 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import PseudonymKey, pseudonymise_all
-from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
+from exchange.crypto.subjects import SubjectError, SubjectKind, normaliser
 from exchange.errors import ConfigurationError, ConflictError, InvalidInputError
-from exchange.node import index_runs, index_sync
+from exchange.node import fetched_keys, index_runs, index_store, index_sync
 from exchange.node.index_file import Line, ParsedFile, difference, parse
 from exchange.node.index_runs import ChangeSet, Progress, no_progress
 from exchange.node.provided import ProvidedCategory, in_force, provided_categories
@@ -126,12 +125,18 @@ def configured(rt: NodeRuntime, known: dict[str, ProvidedCategory]) -> dict[str,
 
 
 def newest_key(rt: NodeRuntime, hub: IndexHub, covenant: str) -> PseudonymKey:
-    """The newest key version of the covenant: the hub's copies added to the keystore (in memory)."""
-    store = rt.keystore
-    for key in hub.keys(covenant):
-        if not any(k.covenant == covenant and k.version == key.version for k in store.pseudonym_keys):
-            store = store.with_pseudonym_key(key)
-    rt.keystore = Keystore(store.keys, store.pseudonym_keys)
+    """The newest key version of the covenant: the hub's copies added to the keystore in memory,
+    and the ones new to the node kept sealed in its store (:mod:`exchange.node.fetched_keys`)."""
+    fetched = hub.keys(covenant)
+    new = [
+        k
+        for k in fetched
+        if not any(h.covenant == k.covenant and h.version == k.version for h in rt.keystore.pseudonym_keys)
+    ]
+    if new:
+        with rt.sessions.begin() as s:
+            fetched_keys.remember(s, rt.data_key, new, rt.clock())
+        rt.keystore = fetched_keys.with_keys(rt.keystore, new)
     try:
         return rt.keystore.pseudonym_key(covenant)
     except InvalidInputError:
@@ -173,41 +178,38 @@ def plan_rotation(
     rt: NodeRuntime, cat: ProvidedCategory, key: PseudonymKey, progress: Progress
 ) -> str | None:
     """Record a run that re-pseudonymises every entry of an older version under ``key``; its id,
-    or None when every entry is under ``key`` already."""
-    fallback: SubjectKind | None = None
-    add: list[tuple[str, str]] = []
-    remove: list[str] = []
+    or None when every entry is under ``key`` already. Each new entry will take its old entry's
+    sealed text (:func:`exchange.node.index_store.copy`): texts are opened here, never sealed again."""
+    normalisers = {k: normaliser(k) for k in SubjectKind}
     with rt.sessions.begin() as s:
-        rows = s.execute(
-            select(IndexEntryRow.pseudonym, IndexEntryRow.sealed, IndexEntryRow.kind).where(
-                IndexEntryRow.category == cat.category
-            )
-        ).all()
+        rows = index_store.entries(s, cat.category)
     held = {p for p, _, _ in rows}
     current = f"v{key.version}:"  # a pseudonym starts with its key version (parse_pseudonym)
     old = [r for r in rows if not r[0].startswith(current)]
     if not old:
         return None
     open_one = opener(rt.data_key)
-    by_kind: dict[SubjectKind, list[tuple[str, str, str]]] = {}  # old pseudonym, text, canonical
+    by_kind: dict[SubjectKind, list[tuple[str, str]]] = {}  # old pseudonym, canonical form
+    kinds: dict[str | None, SubjectKind] = {k.value: k for k in SubjectKind}
     for pseudonym, sealed, kind in old:
-        if kind is None and fallback is None:
-            fallback = _fallback_kind(rt, cat.category, cat.value)
-        k = SubjectKind(kind) if kind else (fallback or SubjectKind.ADDRESS)
-        text = open_one(sealed).decode("utf-8")
+        if kind is None and None not in kinds:
+            kinds[None] = _fallback_kind(rt, cat.category, cat.value)
+        k = kinds.get(kind, SubjectKind.ADDRESS)
         try:
-            by_kind.setdefault(k, []).append((pseudonym, text, normalise(k, text).canonical))
+            canonical = normalisers[k](open_one(sealed).decode("utf-8")).canonical
         except SubjectError:
             continue  # cannot happen for a checked entry; never send what cannot be re-made
+        by_kind.setdefault(k, []).append((pseudonym, canonical))
+    moves: list[tuple[str, str]] = []  # new pseudonym, old pseudonym
+    remove: list[str] = []
     done = 0
     for k, entries in by_kind.items():
         for start in range(0, len(entries), PROGRESS_EVERY):
             chunk = entries[start : start + PROGRESS_EVERY]
-            for (pseudonym, text, _), fresh in zip(
-                chunk, pseudonymise_all(k, (c for _, _, c in chunk), key), strict=True
-            ):
-                if fresh not in held:
-                    add.append((fresh, text))
+            fresh = pseudonymise_all(k, (c for _, c in chunk), key)
+            for (pseudonym, _), new in zip(chunk, fresh, strict=True):
+                if new not in held:
+                    moves.append((new, pseudonym))
                 remove.append(pseudonym)
             done += len(chunk)
             progress(cat.value, "pseudonymise", done, len(old))
@@ -221,7 +223,7 @@ def plan_rotation(
             cat.covenant,
             RunReason.ROTATION,
             key.version,
-            ChangeSet(kind_name, add, remove),
+            ChangeSet(kind_name, moves, remove, moved=True),
             len(rows) - len(old),
             rt.clock(),
         )
@@ -293,26 +295,37 @@ def sync_pass(
     todo = [c for v, c in known.items() if v in drops or c.category in with_entries]
     out: list[Outcome] = []
     for cat in todo:
-        with rt.sessions.begin() as s:
-            unfinished = index_runs.running(s, cat.category)
-            unfinished_id = unfinished.id if unfinished is not None else None
-        if unfinished_id is not None:
-            row = index_runs.send_run(rt.sessions, rt.data_key, unfinished_id, hub.send, rt.clock, progress)
-            out.append(_outcome(row, cat.value))
-        key = newest_key(rt, hub, cat.covenant)
-        rotation = plan_rotation(rt, cat, key, progress)
-        if rotation is not None:
-            row = index_runs.send_run(rt.sessions, rt.data_key, rotation, hub.send, rt.clock, progress)
-            out.append(_outcome(row, cat.value))
-        if cat.value in drops:
-            planned = plan_folder(rt, cat, drops[cat.value], key, progress)
-            if isinstance(planned, Outcome):
-                if planned.parsed is not None:
-                    with rt.sessions.begin() as s:
-                        problems = json.dumps({"problems": planned.parsed.problem_count})
-                        s.add(AuditRow(at=rt.clock(), kind=str(AuditKind.INDEX_SYNC_FAILED), counts=problems))
-                out.append(planned)
-                continue
-            row = index_runs.send_run(rt.sessions, rt.data_key, planned, hub.send, rt.clock, progress)
-            out.append(_outcome(row, cat.value))
+        # One writer of the category's entries at a time: an upload confirmed meanwhile waits.
+        with index_store.category_lock(cat.category):
+            out.extend(_sync_category(rt, hub, cat, drops.get(cat.value), progress))
+    return out
+
+
+def _sync_category(
+    rt: NodeRuntime, hub: IndexHub, cat: ProvidedCategory, folder: SyncFolder | None, progress: Progress
+) -> list[Outcome]:
+    out: list[Outcome] = []
+    with rt.sessions.begin() as s:
+        unfinished = index_runs.running(s, cat.category)
+        unfinished_id = unfinished.id if unfinished is not None else None
+    if unfinished_id is not None:
+        row = index_runs.send_run(rt.sessions, rt.data_key, unfinished_id, hub.send, rt.clock, progress)
+        out.append(_outcome(row, cat.value))
+    key = newest_key(rt, hub, cat.covenant)
+    rotation = plan_rotation(rt, cat, key, progress)
+    if rotation is not None:
+        row = index_runs.send_run(rt.sessions, rt.data_key, rotation, hub.send, rt.clock, progress)
+        out.append(_outcome(row, cat.value))
+    if folder is None:
+        return out
+    planned = plan_folder(rt, cat, folder, key, progress)
+    if isinstance(planned, Outcome):
+        if planned.parsed is not None:
+            with rt.sessions.begin() as s:
+                problems = json.dumps({"problems": planned.parsed.problem_count})
+                s.add(AuditRow(at=rt.clock(), kind=str(AuditKind.INDEX_SYNC_FAILED), counts=problems))
+        out.append(planned)
+        return out
+    row = index_runs.send_run(rt.sessions, rt.data_key, planned, hub.send, rt.clock, progress)
+    out.append(_outcome(row, cat.value))
     return out

@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from exchange.crypto.subjects import SubjectError, SubjectKind, normalise
+from exchange.crypto.subjects import SubjectError, SubjectKind, normaliser
 
 #: The header cells a CSV file may start with (lower case).
 HEADERS = frozenset({"adres", "address", "postcode", "bsn", "kvk", "kvk-nummer", "kvknummer", "subject"})
@@ -65,6 +65,7 @@ def parse(data: bytes, kind: SubjectKind, is_csv: bool) -> ParsedFile:
     problems: list[Problem] = []
     count = 0
     seen: dict[str, int] = {}
+    normalise = normaliser(kind)
     for number, cell in enumerate(_cells(text, is_csv), 1):
         value = cell.strip()
         if not value:
@@ -72,7 +73,7 @@ def parse(data: bytes, kind: SubjectKind, is_csv: bool) -> ParsedFile:
         if number == 1 and is_csv and value.lower() in HEADERS:
             continue
         try:
-            canonical = normalise(kind, value).canonical
+            canonical = normalise(value).canonical
         except SubjectError:
             problem = Problem(number, "invalid")
         else:

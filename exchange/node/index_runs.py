@@ -7,11 +7,13 @@ batches the same way on every try (additions first, then removals), and each bat
 Idempotency-Key (``sync-<run>-<n>``), so:
 
 * a batch is at the hub whole or not at all;
-* after each accepted batch the node changes its own entries and records the batch as done, in one
-  transaction of its own store: the node's entries always equal what the hub accepted;
+* the node applies accepted batches to its own entries and records them as done in one transaction
+  of its own store, every :data:`APPLY_EVERY` changes, at the end, and before it reports a batch the
+  hub did not accept: the node's entries equal what the hub accepted, except that after a crash the
+  hub may hold the batches of one unfinished group more;
 * a run that stops half-way (the hub away, the process killed) stays ``running`` and the next pass
-  resumes it at the first batch not recorded; a batch the hub applied but whose answer was lost is
-  sent again with the same key and body, which the hub answers as a replay;
+  resumes it at the first batch not recorded; a batch the hub applied but whose answer was not
+  recorded is sent again with the same key and body, which the hub answers as a replay;
 * additions go first, so while a re-pseudonymisation is half-way the hub holds every subject under
   at least one accepted key version (queries keep answering *hit*), never fewer.
 
@@ -27,14 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.errors import ExchangeError
+from exchange.node import index_store
 from exchange.node.index_sync import MAX_INDEX_CHANGES
-from exchange.node.records import IndexEntryRow
-from exchange.node.sealing import DataKey, open_sealed, seal, sealer
+from exchange.node.sealing import DataKey, open_sealed, seal
 from exchange.node.store import AuditKind, AuditRow
 from exchange.node.sync_records import RunReason, RunState, SyncChangesRow, SyncRunRow
 
@@ -45,6 +45,11 @@ Send = Callable[[str, list[str], list[str], str], None]
 Progress = Callable[[str, str, int, int], None]
 #: Changes per request: the upload's limit, well under the hub's 2 MiB body and 100,000 subjects.
 BATCH_SIZE = MAX_INDEX_CHANGES
+#: The node applies the batches the hub accepted to its own entries once this many changes have
+#: been accepted (and at the end, and before it reports a batch the hub did not accept): one local
+#: transaction per ten requests. Each commit writes every index page it touched, and a batch of
+#: random pseudonyms touches most pages of a large index, so fewer, larger commits write far less.
+APPLY_EVERY = 10 * BATCH_SIZE
 
 
 def no_progress(_category: str, _stage: str, _done: int, _total: int) -> None:
@@ -62,8 +67,12 @@ class SyncInterrupted(ExchangeError):
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
     kind: str
-    add: list[tuple[str, str]]  # pseudonym, text as the register wrote it
+    #: (pseudonym, text as the register wrote it); with ``moved``, (new pseudonym, old pseudonym).
+    add: list[tuple[str, str]]
     remove: list[str]
+    #: A re-pseudonymisation: each addition takes the sealed text of the entry it replaces, so the
+    #: change set holds pseudonyms only.
+    moved: bool = False
 
     def batches(self, size: int | None = None) -> list[tuple[list[tuple[str, str]], list[str]]]:
         """Consecutive slices of the additions and then the removals, ``size`` changes each
@@ -79,13 +88,17 @@ class ChangeSet:
         return out
 
     def encode(self) -> bytes:
-        return json.dumps({"kind": self.kind, "add": self.add, "remove": self.remove}).encode("utf-8")
+        data = {"kind": self.kind, "add": self.add, "remove": self.remove, "moved": self.moved}
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> ChangeSet:
         got = json.loads(data)
         return cls(
-            str(got["kind"]), [(str(p), str(t)) for p, t in got["add"]], [str(p) for p in got["remove"]]
+            str(got["kind"]),
+            [(str(p), str(t)) for p, t in got["add"]],
+            [str(p) for p in got["remove"]],
+            bool(got.get("moved", False)),  # change sets stored before n0010 carry texts
         )
 
 
@@ -141,40 +154,18 @@ def apply_batch(
     key: DataKey,
     category: str,
     covenant: str,
-    kind: str,
+    changes: ChangeSet,
     add: Sequence[tuple[str, str]],
     remove: Sequence[str],
     now: datetime,
 ) -> None:
-    """The node's entries after the hub accepted a batch; safe to apply twice."""
-    for i in range(0, len(remove), 500):
-        session.execute(
-            delete(IndexEntryRow).where(
-                IndexEntryRow.category == category, IndexEntryRow.pseudonym.in_(remove[i : i + 500])
-            )
-        )
-    if not add:
-        return
-    # Core, not ORM, inserts: a re-pseudonymisation writes the whole index at once.
-    dialect = session.get_bind().dialect.name
-    stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(IndexEntryRow).on_conflict_do_nothing()
-    seal_one = sealer(key)
-    conn = session.connection()
-    for i in range(0, len(add), 5000):
-        conn.execute(
-            stmt,
-            [
-                {
-                    "category": category,
-                    "covenant": covenant,
-                    "pseudonym": p,
-                    "sealed": seal_one(text.encode("utf-8")),
-                    "added": now,
-                    "kind": kind,
-                }
-                for p, text in add[i : i + 5000]
-            ],
-        )
+    """The node's entries after the hub accepted a batch of ``changes``; safe to apply twice.
+    Additions first: a re-pseudonymisation's batch may remove the entries its additions copy."""
+    if changes.moved:
+        index_store.copy(session, category, add)
+    else:
+        index_store.add(session, key, category, covenant, changes.kind, add, now)
+    index_store.remove(session, category, remove)
 
 
 def audit(session: Session, row: SyncRunRow, kind: AuditKind, now: datetime) -> None:
@@ -215,11 +206,27 @@ def send_run(
     sent = sum(len(a) + len(r) for a, r in batches[:done])
     total = len(changes.add) + len(changes.remove)
     progress(label, "send", sent, total)
+    accepted: list[int] = []  # batches the hub accepted that the node has not applied yet
+
+    def apply_accepted() -> None:
+        """Apply the accepted batches to the node's entries and record them done, in one transaction."""
+        if not accepted:
+            return
+        adds = [a for n in accepted for a in batches[n][0]]
+        removes = [r for n in accepted for r in batches[n][1]]
+        with sessions.begin() as s:
+            apply_batch(s, key, category, covenant, changes, adds, removes, clock())
+            row = s.get(SyncRunRow, run_id)
+            if row is not None:
+                row.batches_done, row.problem = accepted[-1] + 1, None
+        accepted.clear()
+
     for n in range(done, len(batches)):
         adds, removes = batches[n]
         try:
             send(category, [p for p, _ in adds], removes, batch_key(run_id, n))
         except HubTrouble as exc:
+            apply_accepted()
             with sessions.begin() as s:
                 row = s.get(SyncRunRow, run_id)
                 if row is not None:
@@ -234,13 +241,12 @@ def send_run(
                 f"{sent} of {total} changes are at the hub and in the node's index; {then}",
                 exc.problem,
             ) from None
-        with sessions.begin() as s:
-            apply_batch(s, key, category, covenant, changes.kind, adds, removes, clock())
-            row = s.get(SyncRunRow, run_id)
-            if row is not None:
-                row.batches_done, row.problem = n + 1, None
+        accepted.append(n)
         sent += len(adds) + len(removes)
+        if sum(len(batches[a][0]) + len(batches[a][1]) for a in accepted) >= APPLY_EVERY:
+            apply_accepted()
         progress(label, "send", sent, total)
+    apply_accepted()
     with sessions.begin() as s:
         row = s.get(SyncRunRow, run_id)
         if row is None:

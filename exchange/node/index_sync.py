@@ -15,13 +15,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exchange.crypto.keystore import Keystore
 from exchange.crypto.pseudonym import pseudonymise
 from exchange.crypto.subjects import Subject, SubjectKind
 from exchange.errors import InvalidInputError, NotFoundError
+from exchange.node import index_store
 from exchange.node.index_file import Line, ParsedFile, difference
 from exchange.node.records import IndexEntryRow, IndexUploadRow, UploadState
 from exchange.node.sealing import DataKey, open_sealed, seal
@@ -46,7 +47,7 @@ def pseudonyms(store: Keystore, covenant: str, kind: SubjectKind, lines: tuple[L
 
 
 def held(session: Session, category: str) -> list[str]:
-    return list(session.scalars(select(IndexEntryRow.pseudonym).where(IndexEntryRow.category == category)))
+    return index_store.held(session, category)
 
 
 def held_counts(session: Session) -> dict[str, int]:
@@ -123,25 +124,10 @@ def idempotency_key(row: IndexUploadRow) -> str:
 
 
 def apply(session: Session, key: DataKey, row: IndexUploadRow, c: Changes, now: datetime) -> None:
-    """Bring the node's entries in line with what the hub has just accepted."""
-    if c.remove:
-        for i in range(0, len(c.remove), 500):
-            session.execute(
-                delete(IndexEntryRow).where(
-                    IndexEntryRow.category == row.category, IndexEntryRow.pseudonym.in_(c.remove[i : i + 500])
-                )
-            )
-    session.add_all(
-        IndexEntryRow(
-            category=row.category,
-            covenant=row.covenant,
-            pseudonym=p,
-            sealed=seal(key, text.encode("utf-8")),
-            added=now,
-            kind=row.kind,
-        )
-        for p, text in c.add
-    )
+    """Bring the node's entries in line with what the hub has just accepted (as a sync's batch is
+    applied: an entry another writer added meanwhile is kept, not an error)."""
+    index_store.add(session, key, row.category, row.covenant, row.kind, c.add, now)
+    index_store.remove(session, row.category, c.remove)
     row.state = UploadState.SENT
     row.problem = None
     row.sent = now

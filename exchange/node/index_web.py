@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from exchange.crypto.subjects import SubjectKind
 from exchange.errors import InvalidInputError, NotFoundError
-from exchange.node import index_runs, index_sync
+from exchange.node import index_runs, index_store, index_sync
 from exchange.node.index_file import ParsedFile, parse
 from exchange.node.provided import ProvidedCategory, in_force, provided_categories
 from exchange.node.provider_hub import HubTrouble, connected, update_index
@@ -24,6 +24,8 @@ from exchange.policies.files import load_tree
 #: An index file may be at most this large.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 KINDS = tuple(str(k) for k in SubjectKind)
+#: How long confirming an upload waits while a sync writes the same category's entries.
+LOCK_WAIT_SECONDS = 10.0
 
 
 def install(app: FastAPI, web: Web) -> None:
@@ -155,6 +157,23 @@ def install(app: FastAPI, web: Web) -> None:
         return RedirectResponse(f"/index/{upload_id[:40]}", 303)
 
     def send(who: SignedIn, upload_id: str) -> None:
+        with rt.sessions.begin() as s:
+            row = s.get(IndexUploadRow, upload_id)
+            if row is None or row.state != UploadState.PREVIEW:
+                return
+            category = row.category
+        # A sync of the same category writes its entries meanwhile: wait for it, briefly; a long
+        # run (a first load, a re-pseudonymisation) leaves the upload to be sent again.
+        with index_store.category_lock(category, LOCK_WAIT_SECONDS) as held:
+            if not held:
+                with rt.sessions.begin() as s:
+                    row = s.get(IndexUploadRow, upload_id)
+                    if row is not None and row.state == UploadState.PREVIEW:
+                        row.problem = "syncing"
+                return
+            send_locked(who, upload_id)
+
+    def send_locked(who: SignedIn, upload_id: str) -> None:
         with rt.sessions.begin() as s:
             row = s.get(IndexUploadRow, upload_id)
             if row is None or row.state != UploadState.PREVIEW:

@@ -21,12 +21,15 @@ class IndexEntryRow(NodeBase):
     the text it was uploaded as sealed under the node's data key."""
 
     __tablename__ = "node_index_entries"
-    __table_args__ = (UniqueConstraint("category", "pseudonym", name="uq_node_index_entry"),)
+    # One unique index, pseudonym first: it finds an entry by pseudonym (a request's subjects) and
+    # keeps a pseudonym once per category; a second index on the category alone lists a category's
+    # entries, and grows at its end as entries are added (migration n0010_index_bulk).
+    __table_args__ = (UniqueConstraint("pseudonym", "category", name="uq_node_index_entry"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    category: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64), index=True)
     covenant: Mapped[str] = mapped_column(String(64))
-    pseudonym: Mapped[str] = mapped_column(String(200), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(200))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     added: Mapped[datetime] = mapped_column(UtcDateTime())
     #: The subject kind (address, person, company); None on entries from before it was kept.
@@ -94,3 +97,16 @@ class DraftRow(NodeBase):
     recipients: Mapped[str] = mapped_column(String(500), default="")
     created: Mapped[datetime] = mapped_column(UtcDateTime())
     sent: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class PseudonymKeyRow(NodeBase):
+    """A pseudonym key version the node fetched from the hub (checked against the covenant's
+    custodian), sealed under the node's data key, so that casework uses it after a restart too."""
+
+    __tablename__ = "node_pseudonym_keys"
+
+    covenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The 32-byte key, sealed.
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched: Mapped[datetime] = mapped_column(UtcDateTime())

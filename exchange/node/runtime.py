@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.crypto.keystore import Keystore, KeystoreError, WrongPassphrase, read_keystore
 from exchange.errors import ConfigurationError
+from exchange.node import fetched_keys
 from exchange.node.oidc import OidcRefused, OpenIdClient, ProviderConfig
 from exchange.node.oidc_accounts import load_role_map
 from exchange.node.party import PartyProfile, party_profile
@@ -179,6 +180,13 @@ def start(settings: NodeSettings, clock: Callable[[], datetime] = _now) -> NodeR
     engine, factory = open_store(settings)
     with factory.begin() as session:
         data_key = bind_data_key(session, keystore)
+        try:
+            keystore = fetched_keys.with_keys(keystore, fetched_keys.stored(session, data_key))
+        except SealedDataError:
+            raise ConfigurationError(
+                "a pseudonym key the node fetched from the hub does not open with this keystore's data key; "
+                "the node does not start"
+            ) from None
     policy = Policy(
         max_failures=settings.max_failed_sign_ins,
         lockout=timedelta(minutes=settings.lockout_minutes),

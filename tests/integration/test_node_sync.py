@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from exchange.cli.main import app as cli
 from exchange.crypto.subjects import SubjectKind
-from exchange.node import index_runs
+from exchange.node import index_runs, index_store, index_web
 from exchange.node.folder_sync import ExportNotReady, read_export, sync_pass
 from exchange.node.index_runs import SyncInterrupted
 from exchange.node.provider_hub import HubTrouble
@@ -168,6 +168,7 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     too (or the hub holds one batch more, applied once); the next pass resends from the first batch
     the node did not record, with the same Idempotency-Keys, and both end at the export."""
     monkeypatch.setattr(index_runs, "BATCH_SIZE", 3)
+    monkeypatch.setattr(index_runs, "APPLY_EVERY", 3)  # each accepted batch applied at once
     drop(node, addresses(4))
     sync_pass(node.runtime, LiveIndexHub(node.runtime))
     wanted = addresses(8, 2)  # removes 2, keeps 2, adds 6: batches [add 3] [add 3] [remove 2]
@@ -190,6 +191,35 @@ def test_a_sync_stopped_half_way_is_finished_by_the_next_pass(
     assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
     with node.runtime.sessions.begin() as s:
         assert s.scalars(select(SyncChangesRow)).all() == []  # no second copy of the texts once done
+
+
+def test_accepted_batches_are_applied_together_and_a_killed_run_is_replayed(
+    hub: Hub, node: PoliceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node applies the hub's accepted batches to its entries a group at a time. Killed after
+    the hub applied the second batch of a group, the node still holds what it held and records no
+    batch done; the next pass sends the group again with the same Idempotency-Keys (the hub answers
+    the first two as replays) and both sides end at the export."""
+    monkeypatch.setattr(index_runs, "BATCH_SIZE", 3)
+    monkeypatch.setattr(index_runs, "APPLY_EVERY", 9)
+    drop(node, addresses(4))
+    sync_pass(node.runtime, LiveIndexHub(node.runtime))
+    wanted = addresses(8, 2)  # batches [add 3] [add 3] [remove 2]
+    drop(node, wanted)
+    failing = FailingHub(node, 2, True)
+    with pytest.raises(KeyboardInterrupt):
+        sync_pass(node.runtime, failing)
+    assert node_index(node) == {pseudonym(a) for a in addresses(4)}
+    assert hub.index() == node_index(node) | {pseudonym(a) for a in addresses(6, 4)}
+    with node.runtime.sessions.begin() as s:
+        [run] = [r for r in s.scalars(select(SyncRunRow)) if r.state == RunState.RUNNING]
+        assert (run.batches, run.batches_done) == (3, 0)
+    again = FailingHub(node, 0, False)
+    resumed, then = sync_pass(node.runtime, again)
+    assert (resumed.state, resumed.additions, resumed.removals, then.state) == ("sent", 6, 2, "unchanged")
+    assert again.keys_sent == [index_runs.batch_key(run.id, n) for n in range(3)]
+    assert again.keys_sent[:2] == failing.keys_sent
+    assert hub.index() == node_index(node) == {pseudonym(a) for a in wanted}
 
 
 def cli_env(node: PoliceNode) -> dict[str, str]:
@@ -288,3 +318,26 @@ def test_a_sync_and_a_resumed_run_on_a_postgresql_store(
     finally:
         node.client.close()
         node.runtime.engine.dispose()
+
+
+def test_an_upload_confirmed_while_a_sync_writes_the_category_waits_or_is_kept(
+    hub: Hub, node: PoliceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync holds the category's lock while it writes its entries; an upload confirmed meanwhile
+    waits for it, and when the sync takes longer it stays unsent with a Dutch message (nothing sent,
+    nothing half-written); confirmed again afterwards it goes through."""
+    monkeypatch.setattr(index_web, "LOCK_WAIT_SECONDS", 0.05)
+    token = node.csrf("/index")
+    r = node.client.post(
+        "/index",
+        data={"csrf": token, "category": CATEGORY, "kind": "address"},
+        files={"file": ("adressen.txt", b"5701 AB 12\n", "text/plain")},
+    )
+    location = r.headers["location"]
+    with index_store.category_lock("politie-incidenten"):
+        node.client.post(location + "/verzenden", data={"csrf": node.csrf(location)})
+    page = node.client.get(location).text
+    assert "wordt op dit moment gesynchroniseerd" in page and "Er is niets verzonden" in page
+    assert hub.index() == node_index(node) == set()
+    node.client.post(location + "/verzenden", data={"csrf": node.csrf(location)})
+    assert hub.index() == node_index(node) == {pseudonym("5701 AB 12")}

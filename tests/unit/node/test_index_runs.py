@@ -25,3 +25,12 @@ def test_batches_cover_the_set_in_order(adds: int, removes: int, size: int) -> N
 def test_each_batch_has_its_own_key() -> None:
     """The Idempotency-Key names the run and the batch's number."""
     assert batch_key("abc", 3) == "sync-abc-3"
+
+
+def test_a_moved_set_reads_back_and_one_stored_before_n0010_reads_as_texts() -> None:
+    """A re-pseudonymisation's set (new and old pseudonyms) keeps its flag through the sealed form; a
+    set stored by an earlier version, without the flag, carries texts."""
+    moved = ChangeSet("address", [("v2:new", "v1:old")], ["v1:old"], moved=True)
+    assert ChangeSet.decode(moved.encode()) == moved
+    earlier = b'{"kind": "address", "add": [["v1:x", "5701 AB 1"]], "remove": []}'
+    assert ChangeSet.decode(earlier) == ChangeSet("address", [("v1:x", "5701 AB 1")], [], moved=False)

@@ -7,6 +7,7 @@ import hmac
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import nacl.secret
 import pytest
 
 from exchange.crypto import sodium
@@ -20,7 +21,9 @@ from exchange.node.sealing import (
     data_key_info,
     derive_data_key,
     open_sealed,
+    opener,
     seal,
+    seal_many,
 )
 
 PLAINTEXT = b"Kerkstraat 1, 5701 AB Helmond"
@@ -77,6 +80,18 @@ def test_each_seal_has_its_own_nonce() -> None:
     key = derive_data_key(_keystore(), 1)
     a, b = seal(key, PLAINTEXT), seal(key, PLAINTEXT)
     assert a != b and open_sealed(key, a) == open_sealed(key, b) == PLAINTEXT
+
+
+def test_sealing_a_batch_is_the_same_construction_with_a_nonce_each() -> None:
+    """seal_many's values open with open_sealed and opener, each under a nonce of its own; a value with
+    its nonce set to zero is byte for byte the known answer's construction."""
+    key = DataKey(1, bytes.fromhex(DATA_KEY))
+    values = seal_many(key, [PLAINTEXT, PLAINTEXT, b"", b"5701 AB 1"])
+    assert [open_sealed(key, v) for v in values] == [PLAINTEXT, PLAINTEXT, b"", b"5701 AB 1"]
+    assert [opener(key)(v) for v in values] == [open_sealed(key, v) for v in values]
+    assert len({v[1:25] for v in values}) == 4
+    box = nacl.secret.SecretBox(key.key)
+    assert values[0][1:] == bytes(box.encrypt(PLAINTEXT, values[0][1:25]))
 
 
 @pytest.mark.parametrize(
