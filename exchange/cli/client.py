@@ -168,7 +168,10 @@ def transition(
     to: Annotated[str, typer.Option(help="The next phase, or closed.")],
     reason: Annotated[
         str | None,
-        typer.Option(help="Required for selection and closing; sealed here for the case's readers."),
+        typer.Option(
+            help="Required with --to preparation (the selection decision) and --to closed, refused "
+            "with any other phase; sealed here for the case's readers."
+        ),
     ] = None,
 ) -> None:
     """Move a case on (coordinator). A reason is sealed before it is sent: the hub never reads it."""
