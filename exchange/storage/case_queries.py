@@ -277,6 +277,8 @@ def year_records(session: Session, party: str, year: int) -> YearRecords:
                 select(LogEntry.case_id).where(
                     LogEntry.action == "case-transition",
                     LogEntry.phase == str(Phase.ACTION),
+                    LogEntry.outcome == "done",
+                    LogEntry.counterparty.is_(None),  # not a partner added during the action phase
                     LogEntry.case_id.in_(own),
                     in_year,
                 )

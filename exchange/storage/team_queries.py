@@ -74,6 +74,8 @@ def team_records(session: Session, covenants: Sequence[str], year: int, scope_na
             select(LogEntry.case_id, LogEntry.time).where(
                 LogEntry.action == "case-transition",
                 LogEntry.phase == str(Phase.ACTION),
+                LogEntry.outcome == "done",
+                LogEntry.counterparty.is_(None),  # not a partner added during the action phase
                 LogEntry.case_id.in_(scope),
                 LogEntry.time >= trend_start,
                 LogEntry.time < end,

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from exchange.storage.models import CaseRow
+from exchange.storage.team_queries import team_records
 from tests.conftest import convenant_today
 from tests.integration.api_support import Api
 from tests.integration.conftest import ORIGIN, Db
 from tests.integration.plain_html import plain
 from tests.integration.test_console_roles import events, played_case, signed_in
+from tests.integration.test_followup_api import case_with_item
 
 
 def _cases(api: Api, n: int, coordinator: str, purpose: str, phase: str) -> None:
@@ -148,3 +150,15 @@ def test_the_lsi_programme_view_adds_up_every_project_of_the_programme(lsi: Api)
     assert 'value="programme:lsi"' not in helmond.get("/console/team").text
     assert helmond.get("/console/team?covenant=programme:lsi").status_code == 404
     assert helmond.get("/console/team?covenant=programme:pit").status_code == 404
+
+
+def test_a_partner_added_in_the_action_phase_is_not_a_second_move_into_action(api: Api) -> None:
+    """Adding a partner is logged as a case change with the partner as counterparty, in the case's
+    phase; the reports count a case as acted on by its move into the action phase only."""
+    case_id = case_with_item(api)
+    coord = api.client("helmond", "coord-1", "coordinator")
+    assert coord.post(f"/v1/cases/{case_id}/transitions", {"to": "action"}).status_code == 200
+    assert coord.post(f"/v1/cases/{case_id}/parties", {"party": "senzer"}).status_code == 200
+    with api.db.sessions.begin() as s:
+        acted = team_records(s, ["pit"], datetime.now(UTC).year).acted
+    assert [c for c, _ in acted] == [case_id]
