@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from exchange.audit.anomalies import Thresholds
 from exchange.audit.events import Action, Actor, Event, Outcome
 from exchange.audit.merkle import root_from_leaf_hashes, verify_consistency, verify_inclusion
+from exchange.audit.tile_edge import Edge
+from exchange.audit.tiles import full_tiles, levels
 from exchange.errors import ConflictError, NotFoundError, StorageError
 from exchange.storage import audit_queries as q
 from exchange.storage.audit_store import AppendResult, AuditLog, LogCorrupted
@@ -50,6 +52,28 @@ def tamper_tile(s: Session, level: int, idx: int, position: int, value: bytes) -
     data = bytearray(row.hashes)
     data[32 * position : 32 * position + 32] = value
     s.execute(update(LogTile).where(LogTile.level == level, LogTile.idx == idx).values(hashes=bytes(data)))
+
+
+def tile_rows(leaf_hashes: list[bytes]) -> list[tuple[int, int, bytes]]:
+    """(level, idx, hashes) of every tile of the tree of ``leaf_hashes``: what the log stores for it."""
+    edge, full = Edge(), []  # type: ignore[var-annotated]
+    for h in leaf_hashes:
+        edge.add(h, full, set())
+    rows = [(t.level, t.index, t.hashes) for t in full]
+    size = len(leaf_hashes)
+    rows += [(level, full_tiles(size, level), edge.partial(level)) for level in levels(size) if edge.partial(level)]
+    return rows
+
+
+def retile(leaf_hashes: list[bytes]) -> list[tuple[str, dict[str, object]]]:
+    """Statements that replace the stored tiles with those of the tree of ``leaf_hashes``."""
+    return [("DELETE FROM log_tiles", {})] + [
+        (
+            "INSERT INTO log_tiles (level, idx, hashes) VALUES (%(l)s, %(i)s, %(h)s)",
+            {"l": level, "i": idx, "h": data},
+        )
+        for level, idx, data in tile_rows(leaf_hashes)
+    ]
 
 
 def fill(db: Db, n: int, start: int = 0) -> None:
