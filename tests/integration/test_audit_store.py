@@ -486,3 +486,34 @@ def test_driver_level_inserts_store_what_the_orm_reads(db: Db) -> None:
         assert sorted(i for (i,) in between) == [1, 2]
         (tile,) = s.query(LogTile).all()  # one partial tile of the five leaf hashes
         assert (tile.level, tile.idx, tile.hashes) == (0, 0, b"".join(e.leaf_hash for e in s.query(LogEntry)))
+
+
+def test_stored_tiles_are_pymerkles_tree(db: Db) -> None:
+    """Appended in transactions of different sizes, the stored tiles are the tiles of the tree that
+    pymerkle, an independent RFC 6962 implementation, computes over the same events: the leaf hashes
+    in level 0, the root of each 256 entries in level 1."""
+    from pymerkle import InmemoryTree
+
+    events = [ev(i) for i in range(600)]
+    with db.sessions.begin() as s:
+        db.log.append_many(s, events[:250])
+    for e in events[250:300]:
+        with db.sessions.begin() as s:
+            db.log.append(s, e)
+    with db.sessions.begin() as s:
+        db.log.append_many(s, events[300:])
+    with db.sessions.begin() as s:
+        stored = {(t.level, t.idx): t.hashes for t in s.query(LogTile)}
+    data = [e.canonical() for e in events]
+    tree = InmemoryTree.init_from_entries(data, algorithm="sha256")
+    leaves = b"".join(bytes(tree.get_leaf(i + 1)) for i in range(600))
+    above = b"".join(bytes(InmemoryTree.init_from_entries(data[k : k + 256]).get_root()) for k in (0, 256))
+    assert stored == {
+        (0, 0): leaves[: 256 * 32],
+        (0, 1): leaves[256 * 32 : 512 * 32],
+        (0, 2): leaves[512 * 32 :],
+        (1, 0): above,
+    }
+    with db.sessions.begin() as s:
+        assert db.log.root(s) == bytes(tree.get_state()) == db.log.root(s, 600)
+        assert db.log.root(s, 300) == bytes(tree.get_state(300))
