@@ -70,8 +70,8 @@ _CACHES_LOCK = threading.Lock()
 
 
 def _cache_of(session: Session) -> _Cache:
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)  # noqa: S101 - the service binds sessions to an engine  # nosec B101
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
     with _CACHES_LOCK:
         cache = _CACHES.get(engine)
         if cache is None:

@@ -61,7 +61,9 @@ def tile_rows(leaf_hashes: list[bytes]) -> list[tuple[int, int, bytes]]:
         edge.add(h, full, set())
     rows = [(t.level, t.index, t.hashes) for t in full]
     size = len(leaf_hashes)
-    rows += [(level, full_tiles(size, level), edge.partial(level)) for level in levels(size) if edge.partial(level)]
+    rows += [
+        (level, full_tiles(size, level), edge.partial(level)) for level in levels(size) if edge.partial(level)
+    ]
     return rows
 
 
@@ -150,7 +152,10 @@ def test_verify_detects_a_tile_too_many_and_a_rewritten_head(db: Db) -> None:
     fill(db, 10)
     with db.sessions.begin() as s:
         s.add(LogTile(level=3, idx=0, hashes=bytes(32)))
-    with db.sessions.begin() as s, pytest.raises(LogCorrupted, match="stores 2 tiles where its 10 entries make 1"):
+    with (
+        db.sessions.begin() as s,
+        pytest.raises(LogCorrupted, match="stores 2 tiles where its 10 entries make 1"),
+    ):
         db.log.verify(s, db.signer.verifier)
     with db.sessions.begin() as s:
         s.execute(text("DELETE FROM log_tiles WHERE level = 3"))
@@ -186,7 +191,9 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
             update(LogEntry).where(LogEntry.idx == 3).values(event=forged, leaf_hash=h, case_id="case-forged")
         )
         tamper_tile(s, 0, 0, 3, h)
-        leaves = [bytes(x) for x in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()]
+        leaves = [
+            bytes(x) for x in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
+        ]
         s.execute(text("UPDATE log_head SET root = :r"), {"r": root_from_leaf_hashes(leaves)})
     fill(db, 2, 8)
     with db.sessions.begin() as s, pytest.raises(ConflictError, match="refusing to sign"):

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.errors import StorageError
 from exchange.storage.audit_store import AuditLog
-
 from exchange.storage.log_head import HEAD_CACHE, is_tracked, track_log_head
 from tests.integration.conftest import Db
 from tests.integration.test_audit_store import ev, tamper_tile

@@ -106,7 +106,9 @@ def _truncate(db: Db, size: int) -> None:
     leaving only the witnesses' stored cosignatures: a plain rebuild of the tree passes."""
     with db.sessions.begin() as s:
         root = db.log.root(s, size)
-        leaves = [bytes(h) for h in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()]
+        leaves = [
+            bytes(h) for h in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
+        ]
     _as_operator(
         db,
         [
