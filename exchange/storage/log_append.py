@@ -243,7 +243,7 @@ def load_edge(conn: Connection, size: int, root: bytes) -> Edge:
                 f"the log's {size} entries have no tiles yet; run 'exchange log migrate-tiles'"
             )
     try:
-        edge = Edge.from_partials(size, {level: data for (level, _), data in found.items()})
+        edge = Edge.from_partials(size, {level: tile for (level, _), tile in found.items()})
     except TileError:
         raise StorageError(
             "the log's stored tiles do not match its head; run 'exchange log verify'"

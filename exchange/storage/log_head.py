@@ -96,16 +96,18 @@ def write(conn: Connection, pending: Pending) -> None:
     if not pending.dirty:
         return
     edge = pending.edge
-    rows: dict[tuple[int, int], bytes] = {(t.level, t.index): t.hashes for t in pending.full}
+    rows: dict[tuple[int, int], tuple[bytes, bytes]] = {
+        (t.level, t.index): (t.hashes, t.inner) for t in pending.full
+    }
     for level in pending.touched:
         data = edge.partial(level)
         if data:
-            rows[(level, edge.size >> (TILE_HEIGHT * (level + 1)))] = data
+            rows[(level, edge.size >> (TILE_HEIGHT * (level + 1)))] = (data, edge.partial_inner(level))
     if rows:
         conn.exec_driver_sql(
-            f"INSERT INTO log_tiles (level, idx, hashes) VALUES ({_marks(conn, 3)})"  # noqa: S608 - placeholders only  # nosec B608
-            " ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes",
-            [(level, idx, data) for (level, idx), data in rows.items()],
+            f"INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES ({_marks(conn, 4)})"  # noqa: S608 - placeholders only  # nosec B608
+            " ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes, nodes = excluded.nodes",
+            [(level, idx, data, nodes) for (level, idx), (data, nodes) in rows.items()],
         )
     root = edge.root()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"

@@ -103,7 +103,7 @@ def migrate_to_tiles(
         progress("before", size, cp_size if cp_size is not None else -1)
     conn.exec_driver_sql("DELETE FROM log_tiles")
     m = _mark(conn)
-    insert = f"INSERT INTO log_tiles (level, idx, hashes) VALUES ({m}, {m}, {m})"  # noqa: S608 - placeholders only  # nosec B608
+    insert = f"INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES ({m}, {m}, {m}, {m})"  # noqa: S608 - placeholders only  # nosec B608
     edge = Edge()
     full: list[FullTile] = []
     touched: set[int] = set()
@@ -118,16 +118,18 @@ def migrate_to_tiles(
         if edge.size == cp_size and edge.root() != cp_root:
             raise MigrationRefused(f"the leaf hashes do not give the signed root at {cp_size} entries")
         if len(full) >= WRITE_BATCH:
-            conn.exec_driver_sql(insert, [(t.level, t.index, t.hashes) for t in full])
+            conn.exec_driver_sql(insert, [(t.level, t.index, t.hashes, t.inner) for t in full])
             written += len(full)
             full.clear()
         if progress is not None and edge.size % batch == 0:
             progress("tiles", edge.size, size)
     if edge.size != size:
         raise MigrationRefused(f"the head says {size} entries but {edge.size} were found")
-    rows = [(t.level, t.index, t.hashes) for t in full]
+    rows = [(t.level, t.index, t.hashes, t.inner) for t in full]
     rows += [
-        (level, full_tiles(size, level), edge.partial(level)) for level in levels(size) if edge.partial(level)
+        (level, full_tiles(size, level), edge.partial(level), edge.partial_inner(level))
+        for level in levels(size)
+        if edge.partial(level)
     ]
     if rows:
         conn.exec_driver_sql(insert, rows)

@@ -1,7 +1,8 @@
 """Roots and proofs of the disclosure log from its stored hash tiles (RFC 9162 §2.1).
 
 A complete subtree at tree level ``8·L + r`` is the MTH of ``2^r`` consecutive hashes of one tile of
-level ``L`` (``exchange.audit.tiles``), so any root or proof needs the handful of tiles on its path:
+level ``L`` (``exchange.audit.tiles``): a hash of the tile when ``r`` is 0, else one of the inner
+nodes stored with it. Any root or proof needs the handful of tiles on its path, and no hashing:
 they are fetched in one query, full tiles above level 0 through a cache (:mod:`exchange.storage.log_tiles`).
 """
 
@@ -20,10 +21,10 @@ from exchange.audit.merkle import (
     perfect_subtrees,
     split_point,
 )
-from exchange.audit.tile_edge import perfect_root
+from exchange.audit.tile_edge import inner_offset
 from exchange.audit.tiles import TILE_HEIGHT, TILE_WIDTH
 from exchange.errors import StorageError
-from exchange.storage.log_tiles import TileKey, load_tiles
+from exchange.storage.log_tiles import Hashes, TileKey, load_tiles
 
 _R_MASK = TILE_HEIGHT - 1
 
@@ -40,7 +41,7 @@ class StoredSubtrees:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.tiles: dict[TileKey, list[bytes]] = {}
+        self.tiles: dict[TileKey, Hashes] = {}
         self.cache: dict[tuple[int, int], bytes] = {}
 
     def prefetch(self, needed: list[tuple[int, int]]) -> None:
@@ -55,10 +56,12 @@ class StoredSubtrees:
         if found is not None:
             return found
         key, first, width = tile_of(level, index)
-        hashes = self.tiles.get(key)
-        if hashes is None or len(hashes) < first + width:
+        tile = self.tiles.get(key)
+        if tile is None or len(tile[0]) < first + width:
             raise StorageError(f"the log is missing subtree {(level, index)}; run 'exchange log verify'")
-        h = hashes[first] if width == 1 else perfect_root(hashes[first : first + width])
+        hashes, inner = tile
+        r = level & _R_MASK
+        h = hashes[first] if r == 0 else inner[inner_offset(len(hashes), r) + (first >> r)]
         self.cache[(level, index)] = h
         return h
 

@@ -5,7 +5,10 @@ at the right edge is rewritten as the tree grows (:mod:`exchange.storage.log_hea
 of width ``W`` is a prefix of every later version of its row, so any stored version of a tile serves
 every narrower request.
 
-Proofs and roots read a handful of tiles in one query. Full tiles above level 0 are kept in a small
+Each row also holds the tile's inner nodes (the hashes of its complete subtrees of 2 to 128 of its
+hashes), which the appender computes anyway: a proof takes any subtree of a tile from them without
+hashing. They are not served; a mirror recomputes them from the tile. Proofs and roots read a
+handful of tiles in one query. Full tiles above level 0 are kept in a small
 in-process cache per engine: they are few (one per 65,536 entries), every proof needs some of them,
 and they never change. Tiles read in a transaction that appended are not cached: it may roll back.
 """
@@ -20,7 +23,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from exchange.audit.merkle import HASH_SIZE
-from exchange.audit.tiles import TILE_WIDTH, Tile
+from exchange.audit.tile_edge import inner_count
+from exchange.audit.tiles import FULL_TILE_BYTES, Tile
 from exchange.errors import StorageError
 from exchange.storage.log_head import WROTE, write_pending
 
@@ -40,29 +44,42 @@ def tile_sql(n: int, paramstyle: str) -> str:
     """
     mark = "?" if paramstyle == "qmark" else "%s"
     terms = " OR ".join([f"(level = {mark} AND idx = {mark})"] * n)
-    return f"SELECT level, idx, hashes FROM log_tiles WHERE {terms}"  # noqa: S608 - placeholders only  # nosec B608
+    return f"SELECT level, idx, hashes, nodes FROM log_tiles WHERE {terms}"  # noqa: S608 - placeholders only  # nosec B608
 
 
-def fetch_tile_rows(conn: Connection, keys: list[TileKey]) -> dict[TileKey, bytes]:
-    """The stored tiles among ``keys`` (absent ones are left out); raises if one is not bytes."""
+def fetch_tile_rows(conn: Connection, keys: list[TileKey]) -> dict[TileKey, tuple[bytes, bytes]]:
+    """The stored tiles among ``keys`` as (hashes, inner nodes); absent ones are left out. Raises if
+    one is not stored as whole hashes with as many inner nodes as its width makes."""
     if not keys:
         return {}
     params = [x for k in keys for x in k]
     found = {}
-    for level, idx, data in conn.exec_driver_sql(tile_sql(len(keys), conn.dialect.paramstyle), tuple(params)):
+    for level, idx, data, nodes in conn.exec_driver_sql(
+        tile_sql(len(keys), conn.dialect.paramstyle), tuple(params)
+    ):
         value = bytes(data) if isinstance(data, memoryview) else data
-        if not isinstance(value, bytes) or len(value) % HASH_SIZE:
+        inner = bytes(nodes) if isinstance(nodes, memoryview) else nodes
+        if (
+            not isinstance(value, bytes)
+            or not isinstance(inner, bytes)
+            or len(value) % HASH_SIZE
+            or len(inner) != inner_count(len(value) // HASH_SIZE) * HASH_SIZE
+        ):
             raise StorageError(
                 f"the log's tile {level}/{idx} is not stored as whole hashes; run 'exchange log verify'"
             )
-        found[(int(level), int(idx))] = value
+        found[(int(level), int(idx))] = (value, inner)
     return found
+
+
+#: A tile as proofs read it: its hashes and its inner nodes, each split into 32-byte hashes.
+Hashes = tuple[list[bytes], list[bytes]]
 
 
 class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.tiles: OrderedDict[TileKey, list[bytes]] = OrderedDict()
+        self.tiles: OrderedDict[TileKey, Hashes] = OrderedDict()
 
 
 _CACHES: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
@@ -83,11 +100,11 @@ def split_hashes(data: bytes) -> list[bytes]:
     return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
 
 
-def load_tiles(session: Session, keys: list[TileKey]) -> dict[TileKey, list[bytes]]:
+def load_tiles(session: Session, keys: list[TileKey]) -> dict[TileKey, Hashes]:
     """The stored tiles among ``keys`` as lists of hashes, full tiles above level 0 through the cache."""
     write_pending(session)
     cache = _cache_of(session)
-    out: dict[TileKey, list[bytes]] = {}
+    out: dict[TileKey, Hashes] = {}
     with cache.lock:
         for k in keys:
             hit = cache.tiles.get(k)
@@ -99,10 +116,10 @@ def load_tiles(session: Session, keys: list[TileKey]) -> dict[TileKey, list[byte
         cacheable = not session.info.get(WROTE)
         rows = fetch_tile_rows(session.connection(), missing)
         with cache.lock:
-            for k, data in rows.items():
-                hashes = split_hashes(data)
+            for k, (data, nodes) in rows.items():
+                hashes = (split_hashes(data), split_hashes(nodes))
                 out[k] = hashes
-                if cacheable and k[0] > 0 and len(hashes) == TILE_WIDTH:
+                if cacheable and k[0] > 0 and len(data) == FULL_TILE_BYTES:
                     cache.tiles[k] = hashes
                     if len(cache.tiles) > CACHE_TILES:
                         cache.tiles.popitem(last=False)
@@ -113,7 +130,7 @@ def read_tile(session: Session, tile: Tile) -> bytes:
     """The concatenated hashes of ``tile``, which the caller knows the tree to hold in full."""
     write_pending(session)
     rows = fetch_tile_rows(session.connection(), [(tile.level, tile.index)])
-    data = rows.get((tile.level, tile.index), b"")
+    data = rows.get((tile.level, tile.index), (b"", b""))[0]
     if len(data) < tile.size:
         raise StorageError(f"the log is missing hashes of {tile.path()}; run 'exchange log verify'")
     return data[: tile.size]

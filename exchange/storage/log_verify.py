@@ -91,7 +91,7 @@ def verify_log(
     def next_tile(level: int) -> tuple[Any, ...] | None:
         if level not in streams:
             streams[level] = driver_stream(
-                session, "idx, hashes", "log_tiles", f"level = {int(level)} AND ", 64
+                session, "idx, hashes, nodes", "log_tiles", f"level = {int(level)} AND ", 64
             )
         return next(streams[level], None)
 
@@ -112,7 +112,7 @@ def verify_log(
         edge.add(h, full, touched)
         if full:
             for tile in full:
-                _check_tile(seen, tile.level, tile.index, tile.hashes, next_tile(tile.level))
+                _check_tile(seen, tile.level, tile.index, (tile.hashes, tile.inner), next_tile(tile.level))
             full.clear()
         seen += 1
         if seen in checkpoints:
@@ -131,7 +131,8 @@ def verify_log(
         expected += full_tiles(seen, level)
         if partial_width(seen, level):
             expected += 1
-            _check_tile(seen, level, full_tiles(seen, level), edge.partial(level), next_tile(level))
+            partial = (edge.partial(level), edge.partial_inner(level))
+            _check_tile(seen, level, full_tiles(seen, level), partial, next_tile(level))
     stored = conn.exec_driver_sql("SELECT COUNT(*) FROM log_tiles").scalar_one()
     if stored != expected:
         raise LogCorrupted(seen, f"the log stores {stored} tiles where its {seen} entries make {expected}")
@@ -144,15 +145,21 @@ def verify_log(
     return VerifyReport(seen, root, len(checkpoints), witnessed)
 
 
-def _check_tile(seen: int, level: int, index: int, hashes: bytes, stored: tuple[Any, ...] | None) -> None:
-    """The stored tile (idx, hashes) next at ``level`` is tile ``index`` with exactly ``hashes``."""
-    if stored is not None and stored[0] == index and _plain(stored[1]) == hashes:
+def _check_tile(
+    seen: int, level: int, index: int, tile: tuple[bytes, bytes], stored: tuple[Any, ...] | None
+) -> None:
+    """The stored tile (idx, hashes, inner nodes) next at ``level`` is tile ``index``, exactly ``tile``."""
+    if stored is not None and stored[0] == index and (_plain(stored[1]), _plain(stored[2])) == tile:
         return
     what = f"stored tile {level}/{index} does not match the entries"
     if stored is not None and stored[0] != index:
         what = f"stored tile {level}/{index} is missing"
     elif stored is not None and not isinstance(_plain(stored[1]), bytes):
         what += f" (its hashes are stored as {_kind(stored[1])})"
+    elif stored is not None and _plain(stored[1]) == tile[0]:
+        what = f"the inner nodes stored with tile {level}/{index} do not match the entries"
+        if not isinstance(_plain(stored[2]), bytes):
+            what += f" (they are stored as {_kind(stored[2])})"
     raise LogCorrupted(seen, what)
 
 

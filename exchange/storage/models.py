@@ -83,6 +83,9 @@ class LogTile(Base):
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hashes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    #: The tile's inner nodes: the hashes of its complete subtrees of 2, 4, ... 128 of its hashes,
+    #: by height, left to right (254 in a full tile). Not served; proofs read them instead of hashing.
+    nodes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class LogNode(Base):

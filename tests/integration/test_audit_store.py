@@ -54,15 +54,18 @@ def tamper_tile(s: Session, level: int, idx: int, position: int, value: bytes) -
     s.execute(update(LogTile).where(LogTile.level == level, LogTile.idx == idx).values(hashes=bytes(data)))
 
 
-def tile_rows(leaf_hashes: list[bytes]) -> list[tuple[int, int, bytes]]:
-    """(level, idx, hashes) of every tile of the tree of ``leaf_hashes``: what the log stores for it."""
+def tile_rows(leaf_hashes: list[bytes]) -> list[tuple[int, int, bytes, bytes]]:
+    """(level, idx, hashes, inner nodes) of every tile of the tree of ``leaf_hashes``: what the log
+    stores for it."""
     edge, full = Edge(), []  # type: ignore[var-annotated]
     for h in leaf_hashes:
         edge.add(h, full, set())
-    rows = [(t.level, t.index, t.hashes) for t in full]
+    rows = [(t.level, t.index, t.hashes, t.inner) for t in full]
     size = len(leaf_hashes)
     rows += [
-        (level, full_tiles(size, level), edge.partial(level)) for level in levels(size) if edge.partial(level)
+        (level, full_tiles(size, level), edge.partial(level), edge.partial_inner(level))
+        for level in levels(size)
+        if edge.partial(level)
     ]
     return rows
 
@@ -71,10 +74,10 @@ def retile(leaf_hashes: list[bytes]) -> list[tuple[str, dict[str, object]]]:
     """Statements that replace the stored tiles with those of the tree of ``leaf_hashes``."""
     return [("DELETE FROM log_tiles", {})] + [
         (
-            "INSERT INTO log_tiles (level, idx, hashes) VALUES (%(l)s, %(i)s, %(h)s)",
-            {"l": level, "i": idx, "h": data},
+            "INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES (%(l)s, %(i)s, %(h)s, %(n)s)",
+            {"l": level, "i": idx, "h": data, "n": nodes},
         )
-        for level, idx, data in tile_rows(leaf_hashes)
+        for level, idx, data, nodes in tile_rows(leaf_hashes)
     ]
 
 
@@ -151,7 +154,7 @@ def test_verify_detects_a_tile_too_many_and_a_rewritten_head(db: Db) -> None:
     """A stored tile the entries do not make, or a head root that is not the entries' root, is detected."""
     fill(db, 10)
     with db.sessions.begin() as s:
-        s.add(LogTile(level=3, idx=0, hashes=bytes(32)))
+        s.add(LogTile(level=3, idx=0, hashes=bytes(32), nodes=b""))
     with (
         db.sessions.begin() as s,
         pytest.raises(LogCorrupted, match="stores 2 tiles where its 10 entries make 1"),
@@ -190,10 +193,11 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
         s.execute(
             update(LogEntry).where(LogEntry.idx == 3).values(event=forged, leaf_hash=h, case_id="case-forged")
         )
-        tamper_tile(s, 0, 0, 3, h)
         leaves = [
             bytes(x) for x in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
         ]
+        for sql, params in retile(leaves):
+            s.execute(text(sql.replace("%(", ":").replace(")s", "")), params)
         s.execute(text("UPDATE log_head SET root = :r"), {"r": root_from_leaf_hashes(leaves)})
     fill(db, 2, 8)
     with db.sessions.begin() as s, pytest.raises(ConflictError, match="refusing to sign"):

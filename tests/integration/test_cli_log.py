@@ -284,7 +284,9 @@ def test_plain_verify_checks_stored_witness_cosignatures(tmp_path: Path) -> None
         conn.execute("DELETE FROM log_entries WHERE idx >= 3")
         leaves = [row[0] for row in conn.execute("SELECT leaf_hash FROM log_entries ORDER BY idx")]
         conn.execute("DELETE FROM log_tiles")
-        conn.executemany("INSERT INTO log_tiles (level, idx, hashes) VALUES (?, ?, ?)", tile_rows(leaves))
+        conn.executemany(
+            "INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES (?, ?, ?, ?)", tile_rows(leaves)
+        )
         conn.execute("DELETE FROM log_checkpoints")
         conn.execute("UPDATE log_head SET size = 3, root = ?", (root_at_3,))
     cut = cli(tmp_path, "log", "verify", "--quiet")

@@ -95,7 +95,7 @@ def test_a_stored_tile_that_contradicts_the_head_stops_appends(db: Db) -> None:
         for i in range(3):
             db.log.append(s, ev(i))
     with db.sessions.begin() as s:
-        tamper_tile(s, 0, 0, 1, bytes(32))
+        tamper_tile(s, 0, 0, 2, bytes(32))  # the right edge: its last leaf is a subtree of the root
     fresh = AuditLog(db.log.origin)  # another process: nothing cached
     with pytest.raises(StorageError, match="stored tiles do not match its head"), db.sessions.begin() as s:
         fresh.append(s, ev(3))

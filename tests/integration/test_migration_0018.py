@@ -107,7 +107,8 @@ def test_an_old_log_converts_to_tiles_and_goes_on(engine: Engine) -> None:
     with engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM log_nodes")).scalar_one() == 0
         stored = sorted(
-            (int(r[0]), int(r[1]), bytes(r[2])) for r in c.execute(text("SELECT * FROM log_tiles"))
+            (int(r[0]), int(r[1]), bytes(r[2]), bytes(r[3]))
+            for r in c.execute(text("SELECT level, idx, hashes, nodes FROM log_tiles"))
         )
     assert stored == sorted(tile_rows([bytes(tree.get_leaf(i + 1)) for i in range(SIZE)]))
     log = AuditLog(ORIGIN)

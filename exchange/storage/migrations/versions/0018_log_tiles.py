@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hashes", sa.LargeBinary(), nullable=False),
+        sa.Column("nodes", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("level", "idx"),
     )
 
