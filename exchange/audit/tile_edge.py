@@ -38,7 +38,12 @@ def inner_count(width: int) -> int:
 
 def inner_offset(width: int, r: int) -> int:
     """Where the inner nodes of height ``r`` (1..7) begin among those of a tile of ``width`` hashes."""
+    if width == 256:
+        return _FULL_OFFSETS[r]
     return sum(width >> k for k in range(1, r))
+
+
+_FULL_OFFSETS = [sum(256 >> k for k in range(1, r)) for r in range(TILE_HEIGHT)]
 
 
 def perfect_root(hashes: list[bytes]) -> bytes:

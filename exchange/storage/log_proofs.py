@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy.orm import Session
 
 from exchange.audit.merkle import (
+    HASH_SIZE,
     SubtreeHash,
     consistency_proof,
     empty_root,
@@ -57,17 +58,23 @@ class StoredSubtrees:
             return found
         key, first, width = tile_of(level, index)
         tile = self.tiles.get(key)
-        if tile is None or len(tile[0]) < first + width:
+        if tile is None or len(tile[0]) < (first + width) * HASH_SIZE:
             raise StorageError(f"the log is missing subtree {(level, index)}; run 'exchange log verify'")
         hashes, inner = tile
         r = level & _R_MASK
-        h = hashes[first] if r == 0 else inner[inner_offset(len(hashes), r) + (first >> r)]
+        if r == 0:
+            at = first * HASH_SIZE
+            h = hashes[at : at + HASH_SIZE]
+        else:
+            at = (inner_offset(len(hashes) // HASH_SIZE, r) + (first >> r)) * HASH_SIZE
+            h = inner[at : at + HASH_SIZE]
         self.cache[(level, index)] = h
         return h
 
     def __call__(self, start: int, end: int) -> bytes:
         parts = perfect_subtrees(start, end)
-        self.prefetch(parts)
+        if any(tile_of(*p)[0] not in self.tiles for p in parts if p not in self.cache):
+            self.prefetch(parts)
         return combine(start, end, iter([self.hash(*p) for p in parts]))
 
 
