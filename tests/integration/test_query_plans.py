@@ -95,7 +95,10 @@ def pg_filled(pg_server: PostgresServer) -> Iterator[Db]:
         )
         conn.execute(
             cast(Table, LogTile.__table__).insert(),
-            [{"level": i % 3, "idx": i, "hashes": i.to_bytes(32, "big")} for i in range(PG_ROWS)],
+            [
+                {"level": i % 3, "idx": i, "hashes": i.to_bytes(32, "big"), "nodes": b""}
+                for i in range(PG_ROWS)
+            ],
         )
         conn.exec_driver_sql("ANALYZE")
     d = Db(url, engine, session_factory(engine), AuditLog(ORIGIN), NoteSigner.from_seed(ORIGIN, b"\x42" * 32))
