@@ -23,7 +23,7 @@ from exchange.audit.merkle import (
     split_point,
 )
 from exchange.audit.tile_edge import inner_offset
-from exchange.audit.tiles import TILE_HEIGHT, TILE_WIDTH
+from exchange.audit.tiles import TILE_HEIGHT, TILE_WIDTH, levels
 from exchange.errors import StorageError
 from exchange.storage.log_tiles import Hashes, TileKey, load_tiles
 
@@ -83,27 +83,39 @@ def root_at(session: Session, size: int) -> bytes:
     return empty_root() if size == 0 else StoredSubtrees(session)(0, size)
 
 
-def prove(session: Session, make: Callable[[SubtreeHash], list[bytes]]) -> list[bytes]:
-    """Run the proof once with a recording oracle to learn which subtrees it needs, fetch their
-    tiles in one query, then compute the proof."""
-    needed: list[tuple[int, int]] = []
+def path_tiles(size: int, *leaves: int) -> list[TileKey]:
+    """The tiles holding the ancestors of ``leaves`` in a tree of ``size`` entries, level by level.
 
-    def record(start: int, end: int) -> bytes:
-        needed.extend(perfect_subtrees(start, end))
-        return bytes(32)
+    A proof's complete subtrees are siblings on the path of its leaf, which share their parent's
+    tile, or lie on the right edge, in the tiles of the last leaf's ancestors.
+    """
+    return list(
+        dict.fromkeys(
+            (level, leaf >> (TILE_HEIGHT * (level + 1))) for leaf in leaves for level in levels(size)
+        )
+    )
 
-    make(record)
+
+def prove(
+    session: Session, make: Callable[[SubtreeHash], list[bytes]], size: int, *leaves: int
+) -> list[bytes]:
+    """Fetch the tiles on the paths of ``leaves`` and the right edge in one query, then compute the
+    proof; a subtree outside them (none is expected) is fetched when it is needed."""
     oracle = StoredSubtrees(session)
-    oracle.prefetch(needed)
+    oracle.tiles.update(load_tiles(session, path_tiles(size, *leaves, size - 1)))
     return make(oracle)
 
 
 def prove_inclusion(session: Session, index: int, size: int) -> list[bytes]:
-    return prove(session, lambda oracle: inclusion_proof(index, size, oracle))
+    return prove(session, lambda oracle: inclusion_proof(index, size, oracle), size, index)
 
 
 def prove_consistency(session: Session, old_size: int, new_size: int) -> list[bytes]:
-    return prove(session, lambda oracle: consistency_proof(old_size, new_size, oracle))
+    if old_size == 0:
+        return consistency_proof(old_size, new_size, StoredSubtrees(session))
+    return prove(
+        session, lambda oracle: consistency_proof(old_size, new_size, oracle), new_size, old_size - 1
+    )
 
 
 def combine(start: int, end: int, hashes: Iterator[bytes]) -> bytes:
