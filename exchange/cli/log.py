@@ -177,7 +177,7 @@ def verify(
     user: Annotated[str, typer.Option(help="With --from: the user that signs the requests.")] = "auditor",
     role: Annotated[str, typer.Option(help="With --from: the role asserted in the requests.")] = "auditor",
 ) -> None:
-    """Recompute every leaf hash, subtree and root; check every signed checkpoint and the newest
+    """Recompute every leaf hash, tile and root; check every signed checkpoint and the newest
     cosignature each witness left in this database. With --from URL, check a hub over HTTP instead:
     its tiles give its signed root, and, with --mirror, the tree only grew since the last run.
 
