@@ -60,6 +60,8 @@ def fetch_tile_rows(conn: Connection, keys: list[TileKey]) -> dict[TileKey, tupl
     try:
         cursor.execute(tile_sql(len(keys), conn.dialect.paramstyle), tuple(params))
         rows = cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:  # not wrapped by SQLAlchemy on this path
+        raise StorageError(f"the log's tiles could not be read ({type(exc).__name__})") from None
     finally:
         cursor.close()
     for level, idx, data, nodes in rows:
