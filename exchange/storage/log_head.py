@@ -150,7 +150,7 @@ def _on_end(session: Session, transaction: SessionTransaction) -> None:
                 session.info.pop(HEAD_CACHE, None)
             else:
                 session.info[HEAD_CACHE] = previous
-    else:
+    elif transaction.parent is None:  # the transaction itself, not a flush's subtransaction
         session.info.pop(HEAD_CACHE, None)
         session.info.pop(_SNAPSHOTS, None)
         session.info.pop(WROTE, None)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exchange.errors import StorageError
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.log_head import HEAD_CACHE, is_tracked, track_log_head
+from exchange.storage.models import LogWitness
 from tests.integration.conftest import Db
 from tests.integration.test_audit_store import ev, tamper_tile
 
@@ -102,3 +103,16 @@ def test_a_stored_tile_that_contradicts_the_head_stops_appends(db: Db) -> None:
     with db.sessions.begin() as s:
         assert db.log.size(s) == 3
         assert s.execute(text("SELECT COUNT(*) FROM log_entries")).scalar_one() == 3
+
+
+def test_an_orm_flush_between_appends_keeps_the_pending_tree(db: Db) -> None:
+    """A flush of ORM objects runs in a subtransaction of its own; its end is not the transaction's,
+    so the appends before it are still written before the commit."""
+    with db.sessions.begin() as s:
+        db.log.append(s, ev(0))
+        s.add(LogWitness(name="w.test/a", party="helmond", public=bytes(32)))
+        s.flush()
+        assert db.log.append(s, ev(1)).index == 1
+    with db.sessions.begin() as s:
+        assert s.execute(text("SELECT size FROM log_head")).scalar_one() == 2
+        assert db.log.verify(s, db.signer.verifier).size == 2
