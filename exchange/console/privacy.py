@@ -24,6 +24,7 @@ from exchange.policies.files import LoadedVersion
 from exchange.reports.access import AccessAnswer, access_answer
 from exchange.storage import audit_queries as q
 from exchange.storage.acknowledgements import AcknowledgementRepository
+from exchange.vocabulary import PartyId
 
 #: Log entries on one page of the log, newest first; older pages follow by index.
 PAGE = 100
@@ -111,8 +112,14 @@ def install(console: Console) -> None:
     def report(request: Request, who: ConsoleUser) -> Response:
         params = request.query_params
         subject = params.get("subject") or None
+        # Only the covenants the officer's party takes part in: another one's answer is refused.
         covenants = sorted(
-            {str(v.covenant.ref.id): v.covenant.label for v in service.versions}.items(), key=lambda c: c[1]
+            {
+                str(v.covenant.ref.id): v.covenant.label
+                for v in service.versions
+                if PartyId(who.party) in v.covenant.parties
+            }.items(),
+            key=lambda c: c[1],
         )
         covenant = params.get("covenant") or (covenants[0][0] if covenants else "")
         answer: AccessAnswer | None = None
