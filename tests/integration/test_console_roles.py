@@ -188,6 +188,7 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
     assert page.status_code == 200, page.text
     text = plain(page.text)
     assert "<h2>Acties: 1</h2>" in text
+    assert "casussen waaraan Gemeente Helmond deelnam" in text  # the party's name, not its code
     assert 'aria-label="Acties per gemeente"' in text and ">helmond</text>" in text
     assert ">onrechtmatige-bewoning</text>" in text and ">Overtreding vastgesteld</text>" in text
     assert "Bijdragende partijen geïnformeerd</th><td>1 van 1" in text
