@@ -30,6 +30,8 @@ from exchange.vocabulary import PartyId
 PAGE = 100
 OUTCOMES = ("allowed", "denied", "hit", "no-hit", "no-index", "done", "failed")
 ACTIONS = tuple(str(a) for a in Action)
+#: Filters the log form has no field for (a flag's link sets them): shown in words, kept hidden.
+NARROWING = ("user", "from_index", "to_index")
 
 
 def page_start(value: str | None, name: str = "before") -> int | None:
@@ -85,6 +87,9 @@ def install(console: Console) -> None:
             headers = {**HEADERS, "Content-Disposition": 'attachment; filename="logboek.csv"'}
             return Response(q.to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
         filters = {k: v for k, v in params.items() if v and k != "before"}
+        # A flag links to its events by user and index range: said in words, kept by the form.
+        narrowed = {k: filters[k] for k in NARROWING if k in filters}
+        widened = urllib.parse.urlencode({k: v for k, v in filters.items() if k not in NARROWING})
         older = None
         if len(rows) > PAGE:
             rows = rows[:PAGE]
@@ -97,6 +102,8 @@ def install(console: Console) -> None:
             rows=rows,
             q=params,
             query=urllib.parse.urlencode(filters),
+            narrowed=narrowed,
+            widened=widened,
             older=older,
             paged=before is not None,
             page=PAGE,
