@@ -170,7 +170,10 @@ def install(console: Console) -> None:
         facts = console.viewed(who, "verification", query, lambda f: int(f["size"]))
         return render("verification.html", title=_("Verification"), who=who, **facts)
 
-    def anomalies(request: Request, who: ConsoleUser) -> Response:
+    def anomalies(request: Request, who: ConsoleUser, failed: str | None = None) -> Response:
+        """The open and dealt-with flags; ``failed`` the flag whose form came back without a note
+        (its field marked invalid only then, never before anything was typed)."""
+
         def query(session: Session) -> list[FlagView]:
             acks = AcknowledgementRepository(session).by_flag(who.party)
             found = q.anomalies(session, service.anomaly_thresholds, party=who.party)
@@ -184,6 +187,8 @@ def install(console: Console) -> None:
             open=[v.flag for v in found if v.acknowledged is None],
             done=[v for v in found if v.acknowledged is not None],
             acknowledged=request.query_params.get("afgehandeld") == "1",
+            failed=failed,
+            status=400 if failed else 200,
         )
 
     console.page("/console/log", log_page)
@@ -194,10 +199,12 @@ def install(console: Console) -> None:
     def acknowledge(request: Request, who: ConsoleUser, form: FormData) -> Response:
         flag_id = request.path_params["flag"]
         note = form.get("note")
+        if not isinstance(note, str) or not note.strip():
+            return anomalies(request, who, failed=flag_id)
 
         def work(unit: Unit) -> None:
             oversight = OversightService(unit, service.anomaly_thresholds)
-            oversight.acknowledge(oversight.find(flag_id), note if isinstance(note, str) else "")
+            oversight.acknowledge(oversight.find(flag_id), note)
 
         console.act(who, work)
         return RedirectResponse("/console/anomalies?afgehandeld=1", status_code=303, headers=HEADERS)

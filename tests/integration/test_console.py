@@ -237,7 +237,13 @@ def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -
     url = f"/console/anomalies/{flag.group(1)}/acknowledge"
     csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     assert b.post(url, data={"note": "Nagegaan."}).status_code == 403  # no token
-    assert b.post(url, data={"csrf": csrf, "note": "  "}).status_code == 400  # no note
+    # The empty note field is not drawn as an error before anything was sent (no :invalid)...
+    assert "aria-invalid" not in section and " required" not in section
+    empty = b.post(url, data={"csrf": csrf, "note": "  "})
+    assert empty.status_code == 400  # no note
+    # ...only after a submit without a note: that field marked invalid, with the reason beside it.
+    assert 'aria-invalid="true" aria-describedby="note-error-' in empty.text
+    assert "Schrijf op wat u hebt nagegaan en gevonden" in empty.text
     done = b.post(url, data={"csrf": csrf, "note": "Nagegaan met de teamleider: testaccount."})
     assert done.status_code == 303 and done.headers["location"] == "/console/anomalies?afgehandeld=1"
     after = plain(b.get(done.headers["location"]).text)
