@@ -274,12 +274,19 @@ LINKS = {
 }
 
 
+#: The elements that stick out past 320 pixels outside a scroll region, to say what to fix.
+_WIDE = """() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > 320 && (!el.parentElement.closest(".scroll")))
+  .slice(0, 5).map(el => el.tagName + "." + el.className + ": " + (el.textContent || "").trim().slice(0, 40))"""
+
+
 def reflows(page: Page, url: str) -> None:
     """At 320 CSS pixels the page does not scroll sideways (WCAG 1.4.10): wide tables scroll in
     their own region, label and value tables stack."""
     page.set_viewport_size({"width": 320, "height": 800})
     try:
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 320, (url, wide, page.evaluate(_WIDE))
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
 
