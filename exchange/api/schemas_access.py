@@ -78,7 +78,13 @@ class NoHitsOut(BaseModel):
     asked_by: NamedOut = Field(description="The party that asked hit/no-hit.", examples=[HELMOND])
     provider: NamedOut = Field(description="The party whose index was asked.", examples=[SENZER])
     category: NamedOut = Field(description="The category asked about.", examples=[BRP])
-    count: int = Field(description="How many answers found nothing.", examples=[3])
+    count: int = Field(description="How many answers found nothing (no-hit).", examples=[3])
+    no_index: int = Field(
+        0,
+        description="How many answers came while the provider had published no index for the "
+        "category (no-index): nothing was checked, so they are not counted as nothing found.",
+        examples=[0],
+    )
 
 
 class WithheldOut(BaseModel):

@@ -120,10 +120,11 @@ def summary_nl(answer: Mapping[str, Any]) -> str:
     if not answer["no_hits"]:
         lines.append("  geen")
     for h in answer["no_hits"]:
-        lines.append(
-            f"  - {h['asked_by']['name']} vroeg {h['provider']['name']} naar "
-            f'"{h["category"]["name"]}": {h["count"]}x geen treffer'
-        )
+        asked = f'  - {h["asked_by"]["name"]} vroeg {h["provider"]["name"]} naar "{h["category"]["name"]}": '
+        if h["count"]:
+            lines.append(f"{asked}{h['count']}x geen treffer")
+        if h.get("no_index"):
+            lines.append(f"{asked}{h['no_index']}x had {h['provider']['name']} geen index om te controleren")
     if answer["withheld"]:
         lines.append("")
         lines.append("Niet in dit antwoord (vertrouwelijke categorieën)")

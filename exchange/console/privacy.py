@@ -24,11 +24,14 @@ from exchange.policies.files import LoadedVersion
 from exchange.reports.access import AccessAnswer, access_answer
 from exchange.storage import audit_queries as q
 from exchange.storage.acknowledgements import AcknowledgementRepository
+from exchange.vocabulary import PartyId
 
 #: Log entries on one page of the log, newest first; older pages follow by index.
 PAGE = 100
 OUTCOMES = ("allowed", "denied", "hit", "no-hit", "no-index", "done", "failed")
 ACTIONS = tuple(str(a) for a in Action)
+#: Filters the log form has no field for (a flag's link sets them): shown in words, kept hidden.
+NARROWING = ("user", "from_index", "to_index")
 
 
 def page_start(value: str | None, name: str = "before") -> int | None:
@@ -84,6 +87,9 @@ def install(console: Console) -> None:
             headers = {**HEADERS, "Content-Disposition": 'attachment; filename="logboek.csv"'}
             return Response(q.to_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
         filters = {k: v for k, v in params.items() if v and k != "before"}
+        # A flag links to its events by user and index range: said in words, kept by the form.
+        narrowed = {k: filters[k] for k in NARROWING if k in filters}
+        widened = urllib.parse.urlencode({k: v for k, v in filters.items() if k not in NARROWING})
         older = None
         if len(rows) > PAGE:
             rows = rows[:PAGE]
@@ -96,6 +102,8 @@ def install(console: Console) -> None:
             rows=rows,
             q=params,
             query=urllib.parse.urlencode(filters),
+            narrowed=narrowed,
+            widened=widened,
             older=older,
             paged=before is not None,
             page=PAGE,
@@ -111,8 +119,14 @@ def install(console: Console) -> None:
     def report(request: Request, who: ConsoleUser) -> Response:
         params = request.query_params
         subject = params.get("subject") or None
+        # Only the covenants the officer's party takes part in: another one's answer is refused.
         covenants = sorted(
-            {str(v.covenant.ref.id): v.covenant.label for v in service.versions}.items(), key=lambda c: c[1]
+            {
+                str(v.covenant.ref.id): v.covenant.label
+                for v in service.versions
+                if PartyId(who.party) in v.covenant.parties
+            }.items(),
+            key=lambda c: c[1],
         )
         covenant = params.get("covenant") or (covenants[0][0] if covenants else "")
         answer: AccessAnswer | None = None
@@ -156,7 +170,10 @@ def install(console: Console) -> None:
         facts = console.viewed(who, "verification", query, lambda f: int(f["size"]))
         return render("verification.html", title=_("Verification"), who=who, **facts)
 
-    def anomalies(request: Request, who: ConsoleUser) -> Response:
+    def anomalies(request: Request, who: ConsoleUser, failed: str | None = None) -> Response:
+        """The open and dealt-with flags; ``failed`` the flag whose form came back without a note
+        (its field marked invalid only then, never before anything was typed)."""
+
         def query(session: Session) -> list[FlagView]:
             acks = AcknowledgementRepository(session).by_flag(who.party)
             found = q.anomalies(session, service.anomaly_thresholds, party=who.party)
@@ -170,6 +187,8 @@ def install(console: Console) -> None:
             open=[v.flag for v in found if v.acknowledged is None],
             done=[v for v in found if v.acknowledged is not None],
             acknowledged=request.query_params.get("afgehandeld") == "1",
+            failed=failed,
+            status=400 if failed else 200,
         )
 
     console.page("/console/log", log_page)
@@ -180,10 +199,12 @@ def install(console: Console) -> None:
     def acknowledge(request: Request, who: ConsoleUser, form: FormData) -> Response:
         flag_id = request.path_params["flag"]
         note = form.get("note")
+        if not isinstance(note, str) or not note.strip():
+            return anomalies(request, who, failed=flag_id)
 
         def work(unit: Unit) -> None:
             oversight = OversightService(unit, service.anomaly_thresholds)
-            oversight.acknowledge(oversight.find(flag_id), note if isinstance(note, str) else "")
+            oversight.acknowledge(oversight.find(flag_id), note)
 
         console.act(who, work)
         return RedirectResponse("/console/anomalies?afgehandeld=1", status_code=303, headers=HEADERS)

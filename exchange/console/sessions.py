@@ -50,6 +50,8 @@ class ConsoleUser:
     user: str
     role: str
     csrf: str
+    #: The party's name in the covenant files, for people to read (the id if none names it).
+    party_name: str = ""
 
 
 def _hash(secret: str) -> bytes:

@@ -11,7 +11,7 @@ import hmac
 import urllib.parse
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from gettext import NullTranslations
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from exchange.console.labels import N_
 from exchange.console.sessions import COOKIE, ConsoleUser, NotSignedIn, current_user
 from exchange.errors import ExchangeError, InvalidInputError, http_status
 from exchange.i18n import SHARED_TEMPLATES, translations
-from exchange.vocabulary import Caller
+from exchange.vocabulary import Caller, PartyId
 
 T = TypeVar("T")
 
@@ -95,6 +95,22 @@ def _name(context: Context, key: str | None, kind: str) -> str:
     return str(context.get(f"{kind}_names", {}).get(key, key))
 
 
+def _article_key(number: str) -> tuple[int, str]:
+    """Articles in the order of the covenant: 3, 4a, 10, not as text (10, 3, 4a)."""
+    digits = number[: len(number) - len(number.lstrip("0123456789"))]
+    return (int(digits) if digits else 1 << 30, number)
+
+
+def _by_article(articles: dict[str, Any]) -> list[tuple[str, Any]]:
+    return sorted(articles.items(), key=lambda item: _article_key(item[0]))
+
+
+def _version_label(ref: str) -> str:
+    """A covenant version as people name it: 'pit/2021' is 'PIT 2021'."""
+    covenant, _slash, version = ref.partition("/")
+    return f"{covenant.upper()} {version}".strip()
+
+
 def _environment(t: NullTranslations) -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -123,6 +139,8 @@ def _environment(t: NullTranslations) -> Environment:
     env.filters["text"] = str
     env.filters["nl_day"] = lambda d: d.strftime("%d-%m-%Y")
     env.filters["name"] = _name
+    env.filters["by_article"] = _by_article
+    env.filters["version_label"] = _version_label
     return env
 
 
@@ -240,7 +258,17 @@ class Console:
 
     def signed_in(self, request: Request) -> ConsoleUser:
         with self.service.readers.begin() as session:
-            return current_user(session, request.cookies.get(COOKIE), self.now())
+            who = current_user(session, request.cookies.get(COOKIE), self.now())
+        return replace(who, party_name=self.party_name(who.party))
+
+    def party_name(self, party: str) -> str:
+        """The name the covenant files give a party (a later version's name wins), else its id."""
+        name = party
+        for v in self.service.versions:
+            p = v.covenant.parties.get(PartyId(party))
+            if p is not None:
+                name = p.name
+        return name
 
     def viewed(
         self,

@@ -8,8 +8,9 @@ and the covenant's versions; no user id enters, so none can come out. The answer
 - cases: the cases that named the subject, with the coordinating party, purpose and opening day;
 - disclosures: hits, items disclosed, items read and feedback, grouped by recipient, provider,
   kind, category, purpose, articles and legal grounds, with the days (Amsterdam) and a count;
-- no-hits: hit/no-hit answers that found nothing (no-hit, or no-index: the provider keeps no
-  index), as counts per asking party, asked party and category, never one by one;
+- no-hits: hit/no-hit answers that found nothing (no-hit) and those that could not look (no-index:
+  the provider published no index), counted apart per asking party, asked party and category,
+  never one by one;
 - withheld: every category some version of the covenant marks ``confidential`` (police data under
   the Wpg, signals of organised crime), each with the parties that provide it. The list is the same
   for every subject, whether or not anything of the category was exchanged about this one: not
@@ -71,7 +72,8 @@ class NoHits:
     asked_by: Named
     provider: Named
     category: Named
-    count: int
+    count: int  # answers that found nothing (no-hit)
+    no_index: int = 0  # answers while the provider had published no index: nothing was checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,7 @@ def access_answer(
     hidden = confidential_categories(every)
     cases: dict[str, CaseOpened] = {}
     groups: dict[_Key, list[AccessEntry]] = defaultdict(list)
-    no_hits: dict[tuple[str, str, str, str | None], int] = defaultdict(int)
+    no_hits: dict[tuple[str, str, str, str | None, str], int] = defaultdict(int)
     shown = 0
     for e in entries:
         if e.category is not None and e.category in hidden:
@@ -219,7 +221,7 @@ def access_answer(
             shown += 1
             continue
         if e.action == "hit-query" and e.outcome in ("no-hit", "no-index") and e.category is not None:
-            no_hits[(e.actor_party, e.counterparty or "", e.category, e.covenant)] += 1
+            no_hits[(e.actor_party, e.counterparty or "", e.category, e.covenant, e.outcome)] += 1
             shown += 1
             continue
         sides = _sides(e)
@@ -246,10 +248,10 @@ def access_answer(
             )
         )
     disclosures.sort(key=lambda d: (d.recipient.name, d.provider.name, d.kind, d.dates[0]))
-    merged: dict[tuple[str, str, str], int] = defaultdict(int)
+    merged: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: {"no-hit": 0, "no-index": 0})
     refs: dict[tuple[str, str, str], str | None] = {}
-    for (asker, provider, category, ref), n in no_hits.items():
-        merged[(asker, provider, category)] += n
+    for (asker, provider, category, ref, outcome), n in no_hits.items():
+        merged[(asker, provider, category)][outcome] += n
         refs.setdefault((asker, provider, category), ref)
     summary = sorted(
         (
@@ -257,7 +259,8 @@ def access_answer(
                 names.party(a, refs[(a, p, k)]),
                 names.party(p, refs[(a, p, k)]),
                 names.category(k, refs[(a, p, k)]),
-                n,
+                n["no-hit"],
+                n["no-index"],
             )
             for (a, p, k), n in merged.items()
         ),

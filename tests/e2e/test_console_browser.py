@@ -18,6 +18,9 @@ from playwright.sync_api import Page, expect
 from exchange.console.labels import ROLES
 from exchange.console.web import PAGES
 from exchange.i18n import read_catalogue, translations
+from exchange.policies.files import load_version
+from exchange.vocabulary import PartyId
+from tests.conftest import CONVENANT
 from tests.e2e.conftest import ARTIFACTS, Site, shot
 from tests.e2e.test_node_browser import accessible
 from tests.integration.api_support import DECISION
@@ -29,7 +32,8 @@ def sign_in(page: Page, site: Site, party: str, user: str, role: str) -> None:
     page.goto(site.sign_in_link(party, user, role))
     expect(page).to_have_url(site.base + "/console")
     role_name = translations("nl").gettext(ROLES[role])  # the role in words
-    expect(page.locator("header")).to_contain_text(f"{user} ({role_name}) · {party}")
+    party_name = load_version(CONVENANT / "pit" / "2021").covenant.parties[PartyId(party)].name
+    expect(page.locator("header")).to_contain_text(f"{user} ({role_name}) · {party_name}")
 
 
 def no_errors(page: Page, *expected_statuses: int) -> None:
@@ -270,6 +274,23 @@ LINKS = {
 }
 
 
+#: The elements that stick out past 320 pixels outside a scroll region, to say what to fix.
+_WIDE = """() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > 320 && (!el.parentElement.closest(".scroll")))
+  .slice(0, 5).map(el => el.tagName + "." + el.className + ": " + (el.textContent || "").trim().slice(0, 40))"""
+
+
+def reflows(page: Page, url: str) -> None:
+    """At 320 CSS pixels the page does not scroll sideways (WCAG 1.4.10): wide tables scroll in
+    their own region, label and value tables stack."""
+    page.set_viewport_size({"width": 320, "height": 800})
+    try:
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 320, (url, wide, page.evaluate(_WIDE))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def _visit(page: Page, url: str) -> None:
     page.goto(url)
     expect(page.locator("h1")).to_be_visible()
@@ -302,6 +323,7 @@ def test_every_page_of_every_role_in_dutch_and_in_english(page: Page, site: Site
             accessible(page)
             in_one_language(page, "nl", catalogue)
             shot(page, f"console-{role}-{name}")
+            reflows(page, url)
         page.goto(site.base + "/console")
         page.get_by_role("link", name="English").click()
         for name, url in pages:

@@ -56,7 +56,7 @@ def test_sign_in_with_a_one_time_ticket(api: Api) -> None:
     for flag in ("exchange_console=", "HttpOnly", "Secure", "SameSite=strict", "Path=/console"):
         assert flag.lower() in cookie.lower(), cookie
     page = b.get("/console")
-    assert page.status_code == 200 and "po-1" in page.text and "helmond" in page.text
+    assert page.status_code == 200 and "po-1 (privacyfunctionaris) · Gemeente Helmond" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
     again = browser(api).get(url)  # a ticket works once
@@ -131,6 +131,8 @@ def test_input_is_escaped_and_checked(api: Api) -> None:
     bad = b.get("/console/log?since=yesterday")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
     assert b.get("/console/report?subject=5701AB12").status_code == 400  # an address never goes to the hub
+    nothing = b.get("/console/log?party=nonexistent").text
+    assert nothing.count("Geen gebeurtenissen") == 1  # said once, not twice
 
 
 def test_access_report_and_verification(api: Api) -> None:
@@ -220,14 +222,28 @@ def test_a_flag_links_to_its_events_and_is_dealt_with_in_the_console(api: Api) -
     section = page.split("herhaalde weigeringen: u-9", 1)[1].split("</section>", 1)[0]
     link = re.search(r'href="(/console/log\?user=u-9&amp;from_index=\d+&amp;to_index=\d+)"', section)
     assert link is not None
-    behind = rows_of(b.get(link.group(1).replace("&amp;", "&")).text)
+    shown = b.get(link.group(1).replace("&amp;", "&")).text
+    behind = rows_of(shown)
     assert behind.count('<tr class="denied">') == 5 and '<tr class="allowed">' not in behind
+    said = re.sub(r"\s+", " ", plain(shown).split('id="actieve-filters">', 1)[1].split("</p>", 1)[0])
+    assert re.search(
+        r"alleen de gebeurtenissen van gebruiker u-9\. Alleen logregels \d+ tot en met \d+\.", said
+    )
+    assert '<a href="/console/log">Filter wissen</a>' in said
+    assert '<input type="hidden" name="user" value="u-9">' in shown  # "Zoeken" keeps the flag's filters
+    assert '<input type="hidden" name="from_index" value="' in shown
     flag = re.search(r'action="/console/anomalies/(an-[0-9a-f]{32})/acknowledge"', section)
     assert flag is not None
     url = f"/console/anomalies/{flag.group(1)}/acknowledge"
     csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     assert b.post(url, data={"note": "Nagegaan."}).status_code == 403  # no token
-    assert b.post(url, data={"csrf": csrf, "note": "  "}).status_code == 400  # no note
+    # The empty note field is not drawn as an error before anything was sent (no :invalid)...
+    assert "aria-invalid" not in section and " required" not in section
+    empty = b.post(url, data={"csrf": csrf, "note": "  "})
+    assert empty.status_code == 400  # no note
+    # ...only after a submit without a note: that field marked invalid, with the reason beside it.
+    assert 'aria-invalid="true" aria-describedby="note-error-' in empty.text
+    assert "Schrijf op wat u hebt nagegaan en gevonden" in empty.text
     done = b.post(url, data={"csrf": csrf, "note": "Nagegaan met de teamleider: testaccount."})
     assert done.status_code == 303 and done.headers["location"] == "/console/anomalies?afgehandeld=1"
     after = plain(b.get(done.headers["location"]).text)

@@ -31,6 +31,11 @@ def test_a_signatory_sees_a_proposal_waiting_for_it_with_its_impact(api: Api) ->
     assert "wordt gevraagd goed te keuren" in text and f"exchange client convenant approve {digest}" in text
     assert re.search(r"1 van de nieuwste \d+ besluiten zouden anders uitvallen", text)
     assert "Dekking door scenario’s per artikel" in text
+    assert "Vervangt</th><td>PIT 2021</td>" in text  # the version as people name it, not pit/2021
+    coverage = text.split("Dekking door scenario’s per artikel", 1)[1].split("</table>", 1)[0]
+    numbers = [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", coverage)]
+    assert 10 in numbers and numbers == sorted(numbers)  # 3, 4, ... 10, 11: not as text
+    assert "po-1 (privacyfunctionaris) · Gemeente Someren" in text  # the party's name, not its code
 
     helmond = signed_in(api, "helmond", "jur-1", "jurist").get("/console/proposals").text
     assert "heeft goedgekeurd" in helmond and "wordt gevraagd" not in helmond

@@ -188,6 +188,7 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
     assert page.status_code == 200, page.text
     text = plain(page.text)
     assert "<h2>Acties: 1</h2>" in text
+    assert "casussen waaraan Gemeente Helmond deelnam" in text  # the party's name, not its code
     assert 'aria-label="Acties per gemeente"' in text and ">helmond</text>" in text
     assert ">onrechtmatige-bewoning</text>" in text and ">Overtreding vastgesteld</text>" in text
     assert "Bijdragende partijen geïnformeerd</th><td>1 van 1" in text
@@ -210,3 +211,20 @@ def test_annual_report_from_case_metadata(api: Api) -> None:
         "annual-report",
         "annual-report",
     ]
+
+
+def test_the_access_answer_counts_no_index_apart_from_nothing_found(api: Api) -> None:
+    """Senzer published no index: its answer is 'had no index to check', not 'nothing found'."""
+    played_case(api)
+    b = signed_in(api, "helmond", "po-1", "privacy-officer")
+    text = plain(b.get(f"/console/report?covenant=pit&subject={A}").text)
+    assert "1 keer had Senzer geen index om te controleren" in text
+    assert not re.search(r"vroeg Senzer naar [^<]*niets gevonden", text)
+
+
+def test_the_access_request_form_offers_only_the_partys_own_covenants(api: Api) -> None:
+    """Helmond did not sign KIT: the form offers PIT only, preselected."""
+    b = signed_in(api, "helmond", "po-1", "privacy-officer")
+    form = b.get("/console/report").text
+    assert re.findall(r'<option value="([^"]+)"', form) == ["pit"]
+    assert re.search(r'<option value="pit"\s+selected', form)

@@ -143,6 +143,13 @@ def test_the_lsi_programme_view_adds_up_every_project_of_the_programme(lsi: Api)
     assert page.status_code == 200, page.text
     assert "LSI-project Eindhoven Woensel-Noord" in page.text and "LSI-project Tilburg Noord" in page.text
     assert re.search(r'<tr class="total"><th scope="row">Totaal</th>.*<td>7</td></tr>', plain(page.text))
+    assert "alle partijen van de convenanten van het programma" in page.text
+    assert "alle partijen van het convenant" not in page.text
+    assert '<th scope="col">K1</th>' in plain(page.text)  # Dutch quarters stay K1-K4
+    english = plain(b.get("/console/team?covenant=programme:lsi&lang=en").text)
+    assert "every party of the programme's covenants" in english.replace("&#39;", "'")
+    assert '<th scope="col">Q1</th>' in english and ">K1<" not in english and " K1<" not in english
+    assert re.search(r"opened in \d{4} Q4</text>", english)  # in the chart as well
     export = b.get("/console/team.csv?covenant=programme:lsi")
     assert "teamrapportage-programme-lsi-" in export.headers["content-disposition"]
     assert "programme:lsi," in export.text
