@@ -169,3 +169,6 @@ def test_a_partner_added_in_the_action_phase_is_not_a_second_move_into_action(ap
     with api.db.sessions.begin() as s:
         acted = team_records(s, ["pit"], datetime.now(UTC).year).acted
     assert [c for c, _ in acted] == [case_id]
+    page = signed_in(api, "helmond", "po-1", "privacy-officer").get(f"/console/log?case={case_id}")
+    assert page.status_code == 200, page.text
+    assert "Partner aan de casus toegevoegd" in page.text
