@@ -88,7 +88,7 @@ def add(
     sealed = seal_many(key, [text.encode("utf-8") for _, text in ordered])
     added = _added(conn, now)
     sql = (
-        f"INSERT INTO {TABLE} (category, covenant, pseudonym, sealed, added, kind) "  # noqa: S608  # a constant table name
+        f"INSERT INTO {TABLE} (category, covenant, pseudonym, sealed, added, kind) "  # noqa: S608  # a constant table name  # nosec B608
         f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}) ON CONFLICT DO NOTHING"
     )
     rows = [(category, covenant, p, s, added, kind) for (p, _), s in zip(ordered, sealed, strict=True)]
@@ -103,7 +103,7 @@ def copy(session: Session, category: str, moves: Sequence[tuple[str, str]]) -> N
         return
     conn, m = _driver(session)
     sql = (
-        f"INSERT INTO {TABLE} (category, covenant, pseudonym, sealed, added, kind) "  # noqa: S608  # a constant table name
+        f"INSERT INTO {TABLE} (category, covenant, pseudonym, sealed, added, kind) "  # noqa: S608  # a constant table name  # nosec B608
         f"SELECT category, covenant, CAST({m} AS VARCHAR(200)), sealed, added, kind FROM {TABLE} "
         f"WHERE pseudonym = {m} AND category = {m} ON CONFLICT DO NOTHING"
     )
@@ -117,7 +117,7 @@ def remove(session: Session, category: str, pseudonyms: Sequence[str]) -> None:
     if not pseudonyms:
         return
     conn, m = _driver(session)
-    sql = f"DELETE FROM {TABLE} WHERE pseudonym = {m} AND category = {m}"  # noqa: S608  # a constant table name
+    sql = f"DELETE FROM {TABLE} WHERE pseudonym = {m} AND category = {m}"  # noqa: S608  # a constant table name  # nosec B608
     rows = [(p, category) for p in sorted(pseudonyms)]
     for i in range(0, len(rows), CHUNK):
         conn.exec_driver_sql(sql, rows[i : i + CHUNK])
@@ -126,12 +126,12 @@ def remove(session: Session, category: str, pseudonyms: Sequence[str]) -> None:
 def held(session: Session, category: str) -> list[str]:
     """The category's pseudonyms, read through the driver."""
     conn, m = _driver(session)
-    sql = f"SELECT pseudonym FROM {TABLE} WHERE category = {m}"  # noqa: S608  # a constant table name
+    sql = f"SELECT pseudonym FROM {TABLE} WHERE category = {m}"  # noqa: S608  # a constant table name  # nosec B608
     return [r[0] for r in conn.exec_driver_sql(sql, (category,))]
 
 
 def entries(session: Session, category: str) -> list[tuple[str, bytes, str | None]]:
     """The category's entries as (pseudonym, sealed text, kind), read through the driver."""
     conn, m = _driver(session)
-    sql = f"SELECT pseudonym, sealed, kind FROM {TABLE} WHERE category = {m}"  # noqa: S608  # a constant table name
+    sql = f"SELECT pseudonym, sealed, kind FROM {TABLE} WHERE category = {m}"  # noqa: S608  # a constant table name  # nosec B608
     return [(str(p), bytes(s), k) for p, s, k in conn.exec_driver_sql(sql, (category,))]
