@@ -55,7 +55,7 @@ def test_a_privacy_officer_opens_the_console_in_one_click(page: Page, node: str,
 
     page.get_by_role("button", name="Toezichtconsole als privacyfunctionaris").click()
     expect(page).to_have_url(site.base + "/console")
-    expect(page.locator("header")).to_contain_text("h.smit (privacy-officer) · helmond")
+    expect(page.locator("header")).to_contain_text("h.smit (privacyfunctionaris) · Gemeente Helmond")
     shot(page, "node-oversee-4-console")
     page.get_by_role("navigation").get_by_role("link", name="Logboek").click()
     expect(page.locator("h1")).to_contain_text("Logboek")

@@ -80,7 +80,7 @@ def test_one_click_signs_a_privacy_officer_in_to_the_console_as_that_party_and_r
     cookies = console_session(link)
     page = httpx.get(hub.base + "/console/log", cookies=cookies)
     assert page.status_code == 200
-    assert "p.devries (privacy-officer) · helmond" in page.text
+    assert "p.devries (privacyfunctionaris) · Gemeente Helmond" in page.text
     # The ticket works once.
     assert httpx.get(link, follow_redirects=False).status_code == 401
 
@@ -95,7 +95,7 @@ def test_a_jurist_gets_the_console_as_jurist_and_not_the_privacy_officers_log(no
     cookies = console_session(r.headers["location"])
     assert httpx.get(hub.base + "/console/covenants", cookies=cookies).status_code == 200
     log = httpx.get(hub.base + "/console/log", cookies=cookies)
-    assert log.status_code == 403 and "j.jurist (jurist) · helmond" in log.text
+    assert log.status_code == 403 and "j.jurist (jurist) · Gemeente Helmond" in log.text
 
 
 def test_an_employee_gets_no_button_and_a_refusal(node: Node) -> None:

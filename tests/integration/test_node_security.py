@@ -279,7 +279,7 @@ def test_without_the_privacy_officer_role_the_console_log_stays_closed(hub: Hub,
         login = httpx.get(r.headers["location"], follow_redirects=False)
         cookies = {"exchange_console": login.cookies["exchange_console"]}
         log = httpx.get(hub.base + "/console/log", cookies=cookies)
-        assert log.status_code == 403 and "j.jansen (coordinator) · helmond" in log.text
+        assert log.status_code == 403 and "j.jansen (coördinator) · Gemeente Helmond" in log.text
     finally:
         node.client.close()
         node.runtime.engine.dispose()
