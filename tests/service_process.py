@@ -83,16 +83,14 @@ class ServiceProcess:
         return (err or b"").decode(errors="replace")
 
 
-def sqlite_hub(workdir: Path, parties: tuple[str, ...], origin: str) -> tuple[ServiceProcess, dict[str, Any]]:
-    """A hub on a SQLite file in ``workdir`` (``exchange.db``) serving the date-moved covenants, with
-    ``parties`` registered under fresh keys; the running service and the keys by party."""
+def registered(url: str, parties: tuple[str, ...]) -> dict[str, Any]:
+    """The hub's database at ``url`` migrated, with ``parties`` registered under fresh keys; the keys
+    by party."""
     from exchange.crypto.keys import PartyKeys
     from exchange.storage.db import make_engine, session_factory
     from exchange.storage.parties import register_party
     from exchange.storage.schema import upgrade
-    from tests.conftest import convenant_today
 
-    url = f"sqlite:///{workdir / 'exchange.db'}"
     engine = make_engine(url)
     upgrade(engine)
     now = datetime.now(UTC)
@@ -101,6 +99,16 @@ def sqlite_hub(workdir: Path, parties: tuple[str, ...], origin: str) -> tuple[Se
         for p, k in keys.items():
             register_party(s, p, p, [v.to_data(p) for v in k.public()], now)
     engine.dispose()
+    return keys
+
+
+def sqlite_hub(workdir: Path, parties: tuple[str, ...], origin: str) -> tuple[ServiceProcess, dict[str, Any]]:
+    """A hub on a SQLite file in ``workdir`` (``exchange.db``) serving the date-moved covenants, with
+    ``parties`` registered under fresh keys; the running service and the keys by party."""
+    from tests.conftest import convenant_today
+
+    url = f"sqlite:///{workdir / 'exchange.db'}"
+    keys = registered(url, parties)
     server = ServiceProcess(
         {
             "EXCHANGE_MODE": "dev",

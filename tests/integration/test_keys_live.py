@@ -14,16 +14,12 @@ import pytest
 
 from exchange.client.directory import publish_keys, publishing_key
 from exchange.client.http import ExchangeClient, sign_request
-from exchange.crypto.keys import PartyKeys
-from exchange.storage.db import make_engine, session_factory
-from exchange.storage.parties import register_party
-from exchange.storage.schema import upgrade
 from tests.conftest import convenant_today
 from tests.integration.api_support import SUBJECT, assert_problem
 from tests.integration.conftest import ORIGIN
 from tests.integration.test_operations import receipt_key as receipt_key_file
 from tests.pgserver import PostgresServer
-from tests.service_process import ServiceProcess
+from tests.service_process import ServiceProcess, registered
 
 PARTIES = ("helmond", "someren")
 
@@ -37,14 +33,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_a_key_retired_in_one_process_is_refused_by_the_other_right_after(url: str, tmp_path: Path) -> None:
-    engine = make_engine(url)
-    upgrade(engine)
-    now = datetime.now(UTC)
-    keys = {p: PartyKeys.create(p, now) for p in PARTIES}
-    with session_factory(engine).begin() as s:
-        for party, k in keys.items():
-            register_party(s, party, party.title(), [v.to_data(party) for v in k.public()], now)
-    engine.dispose()
+    keys = registered(url, PARTIES)
     env = {
         "EXCHANGE_DATABASE_URL": url,
         "EXCHANGE_CONVENANT_DIR": str(convenant_today()),
