@@ -27,6 +27,7 @@ from exchange.crypto.keystore import read_keystore
 from exchange.errors import InvalidInputError, StorageError
 from exchange.storage.audit_store import AuditLog, LogCorrupted
 from exchange.storage.db import make_engine
+from exchange.storage.log_migrate import MigrationRefused, migrate_to_tiles
 from exchange.storage.schema import current_revision, head_revision, upgrade
 
 app = typer.Typer(help="The tamper-evident disclosure log.", no_args_is_help=True)
@@ -41,6 +42,11 @@ def db_upgrade() -> None:
     try:
         upgrade(engine)
         typer.echo(f"schema at {current_revision(engine)}")
+        with engine.connect() as conn:
+            size = conn.exec_driver_sql("SELECT size FROM log_head WHERE id = 1").scalar_one()
+            tiles = conn.exec_driver_sql("SELECT COUNT(*) FROM log_tiles").scalar_one()
+        if size and not tiles:
+            typer.echo(f"the log's {size} entries have no tiles yet: run 'exchange log migrate-tiles'")
     finally:
         engine.dispose()
 
@@ -90,6 +96,54 @@ LogPublic = Annotated[
 ]
 
 
+@app.command("migrate-tiles")
+@handled
+def migrate_tiles(
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+    log_public: LogPublic = None,
+) -> None:
+    """Convert a log stored before migration 0018 (one row per tree node) to hash tiles.
+
+    Checks that the stored tree gives the head's root and the newest signed checkpoint's, builds
+    every tile from the entries' leaf hashes, checks the tiles give the same roots, and only then
+    empties log_nodes; all in one transaction that holds the log's write lock, so the service waits
+    and a failed check changes nothing. Running it again on a converted log checks the tiles.
+    """
+    settings = load_settings()
+    verifier = log_verifier(settings, log_public)
+    start = time.monotonic()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if quiet:
+            return
+        if stage == "before":
+            signed = f" and the checkpoint's at {total:,}" if total >= 0 else " (no checkpoint yet)"
+            typer.echo(f"before: the stored subtrees give the head's root at {done:,} entries{signed}")
+            return
+        rate = done / max(time.monotonic() - start, 1e-6)
+        print(f"\r  tiled {done:,} of {total:,} entries ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+        if done == total:
+            print(file=sys.stderr)
+
+    with database(settings) as session:
+        try:
+            report = migrate_to_tiles(session, settings.log_origin, verifier, progress)
+        except MigrationRefused as exc:
+            typer.echo(f"FAILED: {exc}; nothing was changed", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+    signed = f" and the checkpoint's at {report.checkpoint:,}" if report.checkpoint is not None else ""
+    if report.already:
+        typer.echo(
+            f"ok: already in tiles; its {report.tiles} tiles give the head's root "
+            f"at {report.size:,} entries{signed}"
+        )
+        return
+    typer.echo(f"after: the tiles give the head's root at {report.size:,} entries{signed}")
+    typer.echo(
+        f"ok: {report.size:,} entries in {report.tiles:,} tiles; {report.nodes:,} rows of log_nodes removed"
+    )
+
+
 @app.command()
 @handled
 def verify(
@@ -123,7 +177,7 @@ def verify(
     user: Annotated[str, typer.Option(help="With --from: the user that signs the requests.")] = "auditor",
     role: Annotated[str, typer.Option(help="With --from: the role asserted in the requests.")] = "auditor",
 ) -> None:
-    """Recompute every leaf hash, subtree and root; check every signed checkpoint and the newest
+    """Recompute every leaf hash, tile and root; check every signed checkpoint and the newest
     cosignature each witness left in this database. With --from URL, check a hub over HTTP instead:
     its tiles give its signed root, and, with --mirror, the tree only grew since the last run.
 

@@ -2,7 +2,7 @@
 
 Each job lives in its own module: :mod:`~exchange.storage.log_append` (appends inside the caller's
 transaction), :mod:`~exchange.storage.log_head` (the head cached per transaction),
-:mod:`~exchange.storage.log_proofs` (roots and proofs from stored subtrees),
+:mod:`~exchange.storage.log_proofs` (roots and proofs from the stored hash tiles),
 :mod:`~exchange.storage.log_checkpoints` (checkpoints and witnesses) and
 :mod:`~exchange.storage.log_verify` (verification). :class:`AuditLog` binds them to one log origin.
 """
@@ -20,7 +20,9 @@ from exchange.audit.events import Event
 from exchange.errors import NotFoundError
 from exchange.storage import log_checkpoints, log_proofs
 from exchange.storage.log_append import COLUMN_NAMES, Appender, AppendResult, entry_columns, entry_values
-from exchange.storage.log_proofs import StoredSubtrees, fetch_subtrees, subtree_sql
+from exchange.storage.log_head import pending_of, write_pending
+from exchange.storage.log_proofs import StoredSubtrees
+from exchange.storage.log_tiles import tile_sql
 from exchange.storage.log_verify import LogCorrupted, VerifyReport, Witnessed, verify_log
 from exchange.storage.models import LogCheckpoint, LogCosignature, LogEntry, LogHead
 
@@ -34,8 +36,7 @@ __all__ = [
     "Witnessed",
     "entry_columns",
     "entry_values",
-    "fetch_subtrees",
-    "subtree_sql",
+    "tile_sql",
 ]
 
 
@@ -69,14 +70,16 @@ class AuditLog:
     # -- reading and proofs (exchange.storage.log_proofs) ------------------------------------
 
     def size(self, session: Session) -> int:
-        return log_checkpoints.log_size(session)
+        pending = pending_of(session)
+        return pending.size if pending is not None else log_checkpoints.log_size(session)
 
     def subtree(self, session: Session) -> StoredSubtrees:
-        """MTH(D[start:end]) from stored complete subtrees, fetched in one query and cached."""
+        """MTH(D[start:end]) from the stored tiles, fetched in one query and kept."""
         return StoredSubtrees(session)
 
     def root(self, session: Session, size: int | None = None) -> bytes:
         if size is None:
+            write_pending(session)
             return bytes(session.execute(select(LogHead.root).where(LogHead.id == 1)).scalar_one())
         return log_proofs.root_at(session, size)
 
@@ -104,6 +107,7 @@ class AuditLog:
 
     def sign_checkpoint(self, session: Session, signer: NoteSigner, now: datetime) -> LogCheckpoint:
         """Sign a checkpoint at the current size, refusing one inconsistent with the previous."""
+        write_pending(session)
         return log_checkpoints.sign_next(session, self.origin, signer, now)
 
     def register_witness(self, session: Session, name: str, party: str, public: bytes) -> None:
@@ -127,12 +131,13 @@ class AuditLog:
         batch: int = 20000,
         check_columns: bool = True,
     ) -> VerifyReport:
-        """Recompute every leaf hash, every stored subtree and the root; check every checkpoint and
+        """Recompute every leaf hash, every stored hash tile and the root; check every checkpoint and
         the newest stored cosignature of each witness; with ``check_columns``, also check each
         entry's query columns against its event bytes.
 
         Raises :class:`LogCorrupted` naming the first bad index. Streams in batches. Needs only the
         log's public key. :attr:`VerifyReport.witnessed` is empty when no cosignature is stored.
         """
+        write_pending(session)
         cosignatures = log_checkpoints.newest_cosignatures(session)
         return verify_log(session, self.origin, verifier, progress, batch, check_columns, cosignatures)

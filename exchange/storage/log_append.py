@@ -3,14 +3,14 @@
 Appends never commit: the caller's unit of work commits the action and its event together, or
 neither (fail closed). Appends are serialised by locking the single ``log_head`` row (``FOR UPDATE``
 on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already gives the writer the whole database), so two
-events never get the same index. For each leaf the hashes of the complete subtrees it completes are
-stored (see :mod:`exchange.storage.log_proofs`).
+events never get the same index. Each append inserts its entries through the driver; the head and
+the tree's hash tiles (c2sp.org/tlog-tiles) are written once per transaction, just before it commits
+(:mod:`exchange.storage.log_head`), so a group commit of many appends rewrites each partial tile once.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -21,11 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from exchange.audit.events import Event
-from exchange.audit.merkle import empty_root, leaf_hash, node_hash
+from exchange.audit.merkle import leaf_hash
+from exchange.audit.tile_edge import Edge
+from exchange.audit.tiles import TILE_HEIGHT, TileError, partial_width
 from exchange.errors import StorageError
-from exchange.storage.log_head import Head, cached_head, remember_head
-from exchange.storage.log_proofs import fetch_subtrees, fold
-from exchange.storage.models import LogEntry, LogHead, LogNode
+from exchange.storage.log_head import EdgeCache, Pending, keep_pending, pending_of, write
+from exchange.storage.log_tiles import fetch_tile_rows
+from exchange.storage.models import LogEntry, LogHead
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +102,18 @@ class _BulkInsert:
     def insert(self, conn: Connection, rows: list[tuple[object, ...]]) -> None:
         sql, processors = self._prepare(conn)
         if processors:
+            # One request's events share their time: each distinct value is converted once.
+            memo: dict[tuple[int, object], object] = {}
             converted = []
             for row in rows:
                 values = list(row)
                 for i, process in processors:
-                    if values[i] is not None:
-                        values[i] = process(values[i])
+                    value = values[i]
+                    if value is not None:
+                        key = (i, value)
+                        if key not in memo:
+                            memo[key] = process(value)
+                        values[i] = memo[key]
                 converted.append(tuple(values))
             rows = converted
         conn.exec_driver_sql(sql, rows)
@@ -117,10 +125,6 @@ _ENTRIES = cast(Table, LogEntry.__table__)
 _SELECT_HEAD = select(_HEAD.c.size, _HEAD.c.root).where(_HEAD.c.id == 1).with_for_update()
 _SELECT_IDEMPOTENT = select(_ENTRIES.c.idx, _ENTRIES.c.leaf_hash).where(
     _ENTRIES.c.idempotency_key == bindparam("key")
-)
-_NODES = cast(Table, LogNode.__table__)
-_UPDATE_HEAD = (
-    _HEAD.update().where(_HEAD.c.id == 1).values(size=bindparam("new_size"), root=bindparam("new_root"))
 )
 
 
@@ -145,15 +149,13 @@ COLUMN_NAMES = (
 )
 
 _ENTRY_ROWS = _BulkInsert(_ENTRIES, ("idx", "leaf_hash", "event", "idempotency_key", *COLUMN_NAMES))
-_NODE_ROWS = _BulkInsert(_NODES, ("level", "idx", "hash"))
 
 
 class Appender:
-    """Appends events; keeps the compact range of the last append it made (valid if that committed)."""
+    """Appends events; keeps the tree's right edge after its last write (valid if that committed)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frontier: tuple[int, bytes, tuple[tuple[int, bytes], ...]] | None = None
+        self._cache = EdgeCache()
 
     def append(self, session: Session, event: Event, idempotency_key: str | None = None) -> AppendResult:
         """Append one event in the caller's transaction. Raises :class:`StorageError` if it cannot.
@@ -162,19 +164,19 @@ class Appender:
         """
         try:
             conn = session.connection()
-            head = self._head(session, conn)
+            pending = self._pending(session, conn)
             if idempotency_key is not None:
                 seen = conn.execute(_SELECT_IDEMPOTENT, {"key": idempotency_key}).first()
                 if seen is not None:
                     return AppendResult(seen.idx, seen.leaf_hash, duplicate=True)
-            ((index, h),) = self._write(session, conn, head, [event], idempotency_key)
+            ((index, h),) = self._write(session, conn, pending, [event], idempotency_key)
             return AppendResult(index, h, duplicate=False)
         except SQLAlchemyError as exc:
             raise _append_failed(exc) from None
 
     def append_many(self, session: Session, events: list[Event]) -> list[tuple[int, bytes]]:
-        """Append several events (one request's answers) with one head update and batched inserts;
-        returns each one's (index, leaf hash).
+        """Append several events (one request's answers) with batched inserts; returns each one's
+        (index, leaf hash).
 
         Same guarantees as :meth:`append`: the caller's transaction, consecutive indexes, never commits.
         """
@@ -182,75 +184,73 @@ class Appender:
             return []
         try:
             conn = session.connection()
-            return self._write(session, conn, self._head(session, conn), events, None)
+            return self._write(session, conn, self._pending(session, conn), events, None)
         except SQLAlchemyError as exc:
             raise _append_failed(exc) from None
 
-    @staticmethod
-    def _head(session: Session, conn: Connection) -> Any:
-        # The head is read (and on PostgreSQL locked) once per transaction; later appends in the
-        # same transaction continue from what the previous one wrote (exchange.storage.log_head).
-        cached = cached_head(session)
-        return conn.execute(_SELECT_HEAD).one() if cached is None else cached
+    def _pending(self, session: Session, conn: Connection) -> Pending:
+        """This transaction's pending edge; on its first append, the head is read (and on PostgreSQL
+        locked) and the edge taken from the cache or the stored partial tiles."""
+        pending = pending_of(session)
+        if pending is not None:
+            return pending
+        head = conn.execute(_SELECT_HEAD).one()
+        size, root = int(head.size), bytes(head.root)
+        edge = self._cache.edge_for(size, root)
+        if edge is None:
+            edge = load_edge(conn, size, root)
+        return Pending(edge, self._cache)
 
+    @staticmethod
     def _write(
-        self, session: Session, conn: Connection, head: Any, events: list[Event], idempotency_key: str | None
+        session: Session, conn: Connection, pending: Pending, events: list[Event], idempotency_key: str | None
     ) -> list[tuple[int, bytes]]:
-        """Insert events after ``head``: entries, the complete subtrees they finish, the new head."""
-        stack = list(self._frontier_for(session, head.size, head.root))
+        """Insert the entries after the pending edge and add their leaves to it; the head and the
+        tiles are written before the transaction commits (:mod:`exchange.storage.log_head`)."""
+        edge, full, touched = pending.edge, pending.full, pending.touched
         entries: list[tuple[object, ...]] = []
-        nodes: list[tuple[object, ...]] = []
         written = []
-        index = head.size
+        index = edge.size
+        pending.broken = True  # until the entries are in: a failure must not let the transaction commit
         for event in events:
             data = event.canonical()
             h = leaf_hash(data)
             entries.append((index, h, data, idempotency_key, *entry_values(event)))
-            # Level-0 subtrees are the entries' own leaf hashes; only levels >= 1 go to log_nodes.
-            level, current = 0, h
-            while stack and stack[-1][0] == level:  # a right child completes its parent
-                current = node_hash(stack.pop()[1], current)
-                level += 1
-                nodes.append((level, index >> level, current))
-            stack.append((level, current))
+            edge.add(h, full, touched)
             written.append((index, h))
             index += 1
-        root = fold(stack)
+        kept = keep_pending(session, pending)
         _ENTRY_ROWS.insert(conn, entries)
-        if nodes:
-            _NODE_ROWS.insert(conn, nodes)
-        conn.execute(_UPDATE_HEAD, {"new_size": index, "new_root": root})
-        remember_head(session, Head(index, root))
-        with self._lock:
-            # Valid only if this transaction commits; the next appender checks size and root.
-            self._frontier = (index, root, tuple(stack))
+        pending.broken = False
+        pending.dirty = True
+        if not kept:
+            write(conn, pending)
         return written
 
-    def _frontier_for(self, session: Session, size: int, root: bytes) -> tuple[tuple[int, bytes], ...]:
-        """The compact range (complete subtrees, left to right) for ``size`` leaves.
 
-        Taken from the cache when it describes exactly this size and root (so a rolled-back
-        transaction or another process's append forces a reload), else from the stored subtrees.
-        """
-        with self._lock:
-            cached = self._frontier
-        if cached is not None and cached[0] == size and cached[1] == root:
-            return cached[2]
-        stack: list[tuple[int, bytes]] = []
-        start = 0
-        keys = []
-        for level in range(size.bit_length() - 1, -1, -1):
-            if size & (1 << level):
-                keys.append((level, start >> level))
-                start += 1 << level
-        found = fetch_subtrees(session, keys)
-        for key in keys:
-            if key not in found:
-                raise StorageError(f"the log is missing subtree {key}; run 'exchange log verify'")
-            stack.append((key[0], found[key]))
-        if (fold(stack) if stack else empty_root()) != root:
-            raise StorageError("the log's stored subtrees do not match its head; run 'exchange log verify'")
-        return tuple(stack)
+def load_edge(conn: Connection, size: int, root: bytes) -> Edge:
+    """The right edge of the stored tree of ``size`` entries, checked against the head's ``root``."""
+    keys = [
+        (level, size >> (TILE_HEIGHT * (level + 1)))
+        for level in range(64)
+        if size >> (TILE_HEIGHT * level) and partial_width(size, level)
+    ]
+    found = fetch_tile_rows(conn, keys)
+    if size and not found and keys:
+        count = conn.exec_driver_sql("SELECT COUNT(*) FROM log_tiles").scalar_one()
+        if not count:
+            raise StorageError(
+                f"the log's {size} entries have no tiles yet; run 'exchange log migrate-tiles'"
+            )
+    try:
+        edge = Edge.from_partials(size, {level: tile for (level, _), tile in found.items()})
+    except TileError:
+        raise StorageError(
+            "the log's stored tiles do not match its head; run 'exchange log verify'"
+        ) from None
+    if edge.root() != root:
+        raise StorageError("the log's stored tiles do not match its head; run 'exchange log verify'")
+    return edge
 
 
 def _append_failed(exc: SQLAlchemyError) -> StorageError:

@@ -1,8 +1,9 @@
-"""Roots and proofs of the disclosure log from its stored complete subtrees (RFC 9162 §2.1).
+"""Roots and proofs of the disclosure log from its stored hash tiles (RFC 9162 §2.1).
 
-For each leaf the appender stores the hashes of the complete subtrees it completes (``log_nodes``;
-level 0 is the entries' own ``leaf_hash``), so any root or proof needs O(log n) lookups, fetched in
-one round trip.
+A complete subtree at tree level ``8·L + r`` is the MTH of ``2^r`` consecutive hashes of one tile of
+level ``L`` (``exchange.audit.tiles``): a hash of the tile when ``r`` is 0, else one of the inner
+nodes stored with it. Any root or proof needs the handful of tiles on its path, and no hashing:
+they are fetched in one query, full tiles above level 0 through a cache (:mod:`exchange.storage.log_tiles`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy.orm import Session
 
 from exchange.audit.merkle import (
+    HASH_SIZE,
     SubtreeHash,
     consistency_proof,
     empty_root,
@@ -20,87 +22,100 @@ from exchange.audit.merkle import (
     perfect_subtrees,
     split_point,
 )
+from exchange.audit.tile_edge import inner_offset
+from exchange.audit.tiles import TILE_HEIGHT, TILE_WIDTH, levels
 from exchange.errors import StorageError
+from exchange.storage.log_tiles import Hashes, TileKey, load_tiles
+
+_R_MASK = TILE_HEIGHT - 1
+
+
+def tile_of(level: int, index: int) -> tuple[TileKey, int, int]:
+    """Where complete subtree (level, index) lies: its tile, first position and width in it."""
+    r = level & _R_MASK
+    first = index << r
+    return (level >> 3, first >> TILE_HEIGHT), first & (TILE_WIDTH - 1), 1 << r
 
 
 class StoredSubtrees:
-    """A subtree-hash oracle over the stored complete subtrees, with a cache per use."""
+    """A subtree-hash oracle over the stored tiles, with the tiles it read kept per use."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.tiles: dict[TileKey, Hashes] = {}
         self.cache: dict[tuple[int, int], bytes] = {}
 
     def prefetch(self, needed: list[tuple[int, int]]) -> None:
-        """Fetch every subtree in ``needed`` not yet cached, in one query."""
-        missing = list(dict.fromkeys(k for k in needed if k not in self.cache))
+        """Fetch the tiles of every subtree in ``needed`` not yet read, in one query."""
+        keys = [tile_of(level, index)[0] for level, index in needed]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.tiles]
         if missing:
-            self.cache.update(fetch_subtrees(self.session, missing))
-        for k in needed:
-            if k not in self.cache:
-                raise StorageError(f"the log is missing subtree {k}; run 'exchange log verify'")
+            self.tiles.update(load_tiles(self.session, missing))
+
+    def hash(self, level: int, index: int) -> bytes:
+        found = self.cache.get((level, index))
+        if found is not None:
+            return found
+        key, first, width = tile_of(level, index)
+        tile = self.tiles.get(key)
+        if tile is None or len(tile[0]) < (first + width) * HASH_SIZE:
+            raise StorageError(f"the log is missing subtree {(level, index)}; run 'exchange log verify'")
+        hashes, inner = tile
+        r = level & _R_MASK
+        if r == 0:
+            at = first * HASH_SIZE
+            h = hashes[at : at + HASH_SIZE]
+        else:
+            at = (inner_offset(len(hashes) // HASH_SIZE, r) + (first >> r)) * HASH_SIZE
+            h = inner[at : at + HASH_SIZE]
+        self.cache[(level, index)] = h
+        return h
 
     def __call__(self, start: int, end: int) -> bytes:
         parts = perfect_subtrees(start, end)
-        self.prefetch(parts)
-        return combine(start, end, iter([self.cache[p] for p in parts]))
+        if any(tile_of(*p)[0] not in self.tiles for p in parts if p not in self.cache):
+            self.prefetch(parts)
+        return combine(start, end, iter([self.hash(*p) for p in parts]))
 
 
 def root_at(session: Session, size: int) -> bytes:
-    """MTH(D[0:size]) from the stored subtrees."""
+    """MTH(D[0:size]) from the stored tiles."""
     return empty_root() if size == 0 else StoredSubtrees(session)(0, size)
 
 
-def prove(session: Session, make: Callable[[SubtreeHash], list[bytes]]) -> list[bytes]:
-    """Run the proof once with a recording oracle to learn which stored subtrees it needs,
-    fetch them all in one query, then compute the proof."""
-    needed: list[tuple[int, int]] = []
+def path_tiles(size: int, *leaves: int) -> list[TileKey]:
+    """The tiles holding the ancestors of ``leaves`` in a tree of ``size`` entries, level by level.
 
-    def record(start: int, end: int) -> bytes:
-        needed.extend(perfect_subtrees(start, end))
-        return bytes(32)
+    A proof's complete subtrees are siblings on the path of its leaf, which share their parent's
+    tile, or lie on the right edge, in the tiles of the last leaf's ancestors.
+    """
+    return list(
+        dict.fromkeys(
+            (level, leaf >> (TILE_HEIGHT * (level + 1))) for leaf in leaves for level in levels(size)
+        )
+    )
 
-    make(record)
+
+def prove(
+    session: Session, make: Callable[[SubtreeHash], list[bytes]], size: int, *leaves: int
+) -> list[bytes]:
+    """Fetch the tiles on the paths of ``leaves`` and the right edge in one query, then compute the
+    proof; a subtree outside them (none is expected) is fetched when it is needed."""
     oracle = StoredSubtrees(session)
-    oracle.prefetch(needed)
+    oracle.tiles.update(load_tiles(session, path_tiles(size, *leaves, size - 1)))
     return make(oracle)
 
 
 def prove_inclusion(session: Session, index: int, size: int) -> list[bytes]:
-    return prove(session, lambda oracle: inclusion_proof(index, size, oracle))
+    return prove(session, lambda oracle: inclusion_proof(index, size, oracle), size, index)
 
 
 def prove_consistency(session: Session, old_size: int, new_size: int) -> list[bytes]:
-    return prove(session, lambda oracle: consistency_proof(old_size, new_size, oracle))
-
-
-def subtree_sql(leaves: int, upper: int, paramstyle: str) -> str:
-    """Driver SQL for ``leaves`` leaf hashes and ``upper`` stored subtrees in one round trip.
-
-    Upper subtrees are an OR of (level = ? AND idx = ?) terms: SQLite answers that with one
-    primary-key search per term, while a row-value IN makes it scan the whole table (9 ms instead of
-    0.03 ms at 60,000 entries; tests/integration/test_query_plans.py checks the plan). Plain driver SQL
-    because compiling a new SQLAlchemy statement per proof cost more than the lookups.
-    """
-    mark = "?" if paramstyle == "qmark" else "%s"
-    parts = []  # only placeholders and fixed identifiers are interpolated below
-    if leaves:
-        parts.append(f"SELECT 0, idx, leaf_hash FROM log_entries WHERE idx IN ({', '.join([mark] * leaves)})")  # noqa: S608 - placeholders only  # nosec B608
-    if upper:
-        terms = " OR ".join([f"(level = {mark} AND idx = {mark})"] * upper)
-        parts.append(f"SELECT level, idx, hash FROM log_nodes WHERE {terms}")  # noqa: S608 - placeholders only  # nosec B608
-    return " UNION ALL ".join(parts)
-
-
-def fetch_subtrees(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Stored subtree hashes by (level, idx); level 0 is read from the entries' leaf hashes."""
-    if not keys:
-        return {}
-    leaves = [i for level, i in keys if level == 0]
-    upper = [k for k in keys if k[0] > 0]
-    conn = session.connection()
-    sql = subtree_sql(len(leaves), len(upper), conn.dialect.paramstyle)
-    params = (*leaves, *(x for k in upper for x in k))
-    return {(int(r[0]), int(r[1])): bytes(r[2]) for r in conn.exec_driver_sql(sql, params)}
+    if old_size == 0:
+        return consistency_proof(old_size, new_size, StoredSubtrees(session))
+    return prove(
+        session, lambda oracle: consistency_proof(old_size, new_size, oracle), new_size, old_size - 1
+    )
 
 
 def combine(start: int, end: int, hashes: Iterator[bytes]) -> bytes:

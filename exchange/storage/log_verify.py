@@ -1,4 +1,4 @@
-"""Verifying the disclosure log: every leaf, stored subtree, root, checkpoint and witness cosignature.
+"""Verifying the disclosure log: every leaf, stored hash tile, root, checkpoint and witness cosignature.
 
 Verification trusts nothing it reads: on SQLite a column holds whatever was written into it, so
 every stored value is checked for its type before it is used, and anything unexpected is reported
@@ -26,12 +26,14 @@ from exchange.audit.checkpoint import (
     verify_cosignature,
 )
 from exchange.audit.events import event_from_bytes
-from exchange.audit.merkle import empty_root, leaf_hash, node_hash
+from exchange.audit.merkle import empty_root, leaf_hash
+from exchange.audit.tile_edge import Edge, FullTile
+from exchange.audit.tiles import full_tiles, levels, partial_width
 from exchange.clock import as_utc
 from exchange.errors import ExchangeError, LogIntegrityError
 from exchange.storage.log_append import COLUMN_NAMES, entry_columns
 from exchange.storage.log_checkpoints import StoredCosignature
-from exchange.storage.log_proofs import fold, root_at
+from exchange.storage.log_proofs import root_at
 from exchange.storage.models import LogEntry
 
 _ENTRIES = cast(Table, LogEntry.__table__)
@@ -75,7 +77,7 @@ def verify_log(
     check_columns: bool = True,
     cosignatures: list[StoredCosignature] | None = None,
 ) -> VerifyReport:
-    """Recompute every leaf hash, every stored subtree and the root; check every checkpoint and the
+    """Recompute every leaf hash, every stored hash tile and the root; check every checkpoint and the
     newest cosignature of each witness; with ``check_columns``, also check each entry's query
     columns against its event bytes. Raises :class:`LogCorrupted` naming the first bad index.
     """
@@ -84,16 +86,18 @@ def verify_log(
     head_size, head_root = head[0], _plain(head[1])
     total = head_size if _is_int(head_size) else 0
     checkpoints, misfits = _load_checkpoints(session)
-    levels: dict[int, Iterator[tuple[Any, ...]]] = {}
+    streams: dict[int, Iterator[tuple[Any, ...]]] = {}
 
-    def next_node(level: int) -> tuple[Any, ...] | None:
-        if level not in levels:
-            levels[level] = driver_stream(
-                session, "idx, hash", "log_nodes", f"level = {int(level)} AND ", batch
+    def next_tile(level: int) -> tuple[Any, ...] | None:
+        if level not in streams:
+            streams[level] = driver_stream(
+                session, "idx, hashes, nodes", "log_tiles", f"level = {int(level)} AND ", 64
             )
-        return next(levels[level], None)
+        return next(streams[level], None)
 
-    stack: list[tuple[int, bytes]] = []  # compact range: (level, hash) of complete subtrees
+    edge = Edge()
+    full: list[FullTile] = []
+    touched: set[int] = set()
     roots: dict[int, bytes] = {0: empty_root()}  # verified checkpoint roots by size
     seen = 0
     if 0 in checkpoints:
@@ -105,32 +109,33 @@ def verify_log(
         except (TypeError, ValueError, OverflowError, UnicodeError) as exc:
             # A value of a type no check above foresaw: still a damaged log, not a crash.
             raise LogCorrupted(seen, f"a stored value cannot be read ({type(exc).__name__})") from None
-        level = 0
-        while stack and stack[-1][0] == level:
-            h = node_hash(stack.pop()[1], h)
-            level += 1
-            node = next_node(level)
-            if node is None or node[0] != seen >> level or _plain(node[1]) != h:
-                what = f"stored subtree at level {level} does not match the entries"
-                if node is not None and not isinstance(_plain(node[1]), bytes):
-                    what += f" (its hash is stored as {_kind(node[1])})"
-                raise LogCorrupted(seen, what)
-        stack.append((level, h))
+        edge.add(h, full, touched)
+        if full:
+            for tile in full:
+                _check_tile(seen, tile.level, tile.index, (tile.hashes, tile.inner), next_tile(tile.level))
+            full.clear()
         seen += 1
         if seen in checkpoints:
-            roots[seen] = _check_checkpoint(checkpoints[seen], seen, fold(stack), verifier, origin)
+            roots[seen] = _check_checkpoint(checkpoints[seen], seen, edge.root(), verifier, origin)
         if progress is not None and (seen % batch == 0 or seen == total):
             progress(seen, total)
-    root = fold(stack) if stack else empty_root()
+    root = edge.root()
     if not _is_int(head_size):
         raise LogCorrupted(seen, f"the head's size is stored as {_kind(head_size)}, not an integer")
     if seen != head_size:
         raise LogCorrupted(seen, f"the head says {head_size} entries but {seen} were found")
     if head_root != root:
         raise LogCorrupted(seen, "the root stored in the head does not match the entries")
-    for level in range(1, max(seen.bit_length(), 1) + 2):
-        if next_node(level) is not None:
-            raise LogCorrupted(seen, f"there are stored subtrees at level {level} beyond the last entry")
+    expected = 0
+    for level in levels(seen):
+        expected += full_tiles(seen, level)
+        if partial_width(seen, level):
+            expected += 1
+            partial = (edge.partial(level), edge.partial_inner(level))
+            _check_tile(seen, level, full_tiles(seen, level), partial, next_tile(level))
+    stored = conn.exec_driver_sql("SELECT COUNT(*) FROM log_tiles").scalar_one()
+    if stored != expected:
+        raise LogCorrupted(seen, f"the log stores {stored} tiles where its {seen} entries make {expected}")
     if misfits:
         raise LogCorrupted(seen, misfits[0])
     beyond = [c for c in checkpoints if c > seen]
@@ -138,6 +143,24 @@ def verify_log(
         raise LogCorrupted(seen, f"a checkpoint claims size {min(beyond)} but the log has {seen} entries")
     witnessed = tuple(_check_cosignature(session, origin, c, seen, roots) for c in (cosignatures or []))
     return VerifyReport(seen, root, len(checkpoints), witnessed)
+
+
+def _check_tile(
+    seen: int, level: int, index: int, tile: tuple[bytes, bytes], stored: tuple[Any, ...] | None
+) -> None:
+    """The stored tile (idx, hashes, inner nodes) next at ``level`` is tile ``index``, exactly ``tile``."""
+    if stored is not None and stored[0] == index and (_plain(stored[1]), _plain(stored[2])) == tile:
+        return
+    what = f"stored tile {level}/{index} does not match the entries"
+    if stored is not None and stored[0] != index:
+        what = f"stored tile {level}/{index} is missing"
+    elif stored is not None and not isinstance(_plain(stored[1]), bytes):
+        what += f" (its hashes are stored as {_kind(stored[1])})"
+    elif stored is not None and _plain(stored[1]) == tile[0]:
+        what = f"the inner nodes stored with tile {level}/{index} do not match the entries"
+        if not isinstance(_plain(stored[2]), bytes):
+            what += f" (they are stored as {_kind(stored[2])})"
+    raise LogCorrupted(seen, what)
 
 
 def _check_entry(index: int, row: tuple[Any, ...], time_of: Callable[[Any], Any] | None) -> bytes:

@@ -71,10 +71,27 @@ class LogEntry(Base):
     )
 
 
-class LogNode(Base):
-    """Hash of the complete subtree covering leaves [idx * 2^level, (idx + 1) * 2^level), level >= 1.
+class LogTile(Base):
+    """A hash tile of the tree in the C2SP tlog-tiles layout (docs/specs/disclosure-log.md, "Tiles").
 
-    Level 0 is not stored here: the leaf hashes are in ``log_entries.leaf_hash``.
+    ``hashes`` is the tile's concatenated 32-byte hashes at tree level ``8 * level``, indexes
+    ``256 * idx`` onwards: 256 in a full tile, which never changes; fewer in the one partial tile per
+    level at the right edge, rewritten as the tree grows.
+    """
+
+    __tablename__ = "log_tiles"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    #: The tile's inner nodes: the hashes of its complete subtrees of 2, 4, ... 128 of its hashes,
+    #: by height, left to right (254 in a full tile). Not served; proofs read them instead of hashing.
+    nodes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class LogNode(Base):
+    """Before migration 0018: the hash of the complete subtree covering leaves
+    [idx * 2^level, (idx + 1) * 2^level), level >= 1. ``exchange log migrate-tiles`` converts them to
+    :class:`LogTile` rows and empties this table; nothing reads or writes it afterwards.
     """
 
     __tablename__ = "log_nodes"

@@ -6,7 +6,7 @@ A nonce is recorded with ``INSERT ... ON CONFLICT DO NOTHING``: one statement th
 until that one ends, then do nothing if it committed; on SQLite writers hold the write lock in turn.
 Either way exactly one of two identical requests records it.
 
-The key generation is one row that a trigger on ``party_keys`` (migration ``0018b``) bumps in the
+The key generation is one row that a trigger on ``party_keys`` (migration ``0019``) bumps in the
 same transaction as every change to a key: a registration, rotation, retirement, destruction or an
 approved join, whichever code or tool makes it. A process may cache keys read under a generation
 for as long as it keeps seeing that generation (docs/adr/0022-signed-request-overhead.md).

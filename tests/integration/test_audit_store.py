@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from exchange.audit.anomalies import Thresholds
 from exchange.audit.events import Action, Actor, Event, Outcome
-from exchange.audit.merkle import verify_consistency, verify_inclusion
+from exchange.audit.merkle import root_from_leaf_hashes, verify_consistency, verify_inclusion
+from exchange.audit.tile_edge import Edge
+from exchange.audit.tiles import full_tiles, levels
 from exchange.errors import ConflictError, NotFoundError, StorageError
 from exchange.storage import audit_queries as q
 from exchange.storage.audit_store import AppendResult, AuditLog, LogCorrupted
-from exchange.storage.models import LogEntry, LogNode, LogWitness
+from exchange.storage.models import LogEntry, LogTile, LogWitness
 from exchange.storage.unit_of_work import GroupCommitter, run_unit
 from tests.integration.conftest import Db, block_log_writes, unblock_log_writes
 
@@ -41,6 +43,42 @@ def ev(i: int = 0, **kw: object) -> Event:
 
 def append_one(db: Db, i: int, s: Session) -> AppendResult:
     return db.log.append(s, ev(i))
+
+
+def tamper_tile(s: Session, level: int, idx: int, position: int, value: bytes) -> None:
+    """Replace hash ``position`` of stored tile ``level``/``idx``, as an operator editing the database would."""
+    row = s.get(LogTile, (level, idx))
+    assert row is not None
+    data = bytearray(row.hashes)
+    data[32 * position : 32 * position + 32] = value
+    s.execute(update(LogTile).where(LogTile.level == level, LogTile.idx == idx).values(hashes=bytes(data)))
+
+
+def tile_rows(leaf_hashes: list[bytes]) -> list[tuple[int, int, bytes, bytes]]:
+    """(level, idx, hashes, inner nodes) of every tile of the tree of ``leaf_hashes``: what the log
+    stores for it."""
+    edge, full = Edge(), []  # type: ignore[var-annotated]
+    for h in leaf_hashes:
+        edge.add(h, full, set())
+    rows = [(t.level, t.index, t.hashes, t.inner) for t in full]
+    size = len(leaf_hashes)
+    rows += [
+        (level, full_tiles(size, level), edge.partial(level), edge.partial_inner(level))
+        for level in levels(size)
+        if edge.partial(level)
+    ]
+    return rows
+
+
+def retile(leaf_hashes: list[bytes]) -> list[tuple[str, dict[str, object]]]:
+    """Statements that replace the stored tiles with those of the tree of ``leaf_hashes``."""
+    return [("DELETE FROM log_tiles", {})] + [
+        (
+            "INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES (%(l)s, %(i)s, %(h)s, %(n)s)",
+            {"l": level, "i": idx, "h": data, "n": nodes},
+        )
+        for level, idx, data, nodes in tile_rows(leaf_hashes)
+    ]
 
 
 def fill(db: Db, n: int, start: int = 0) -> None:
@@ -95,12 +133,37 @@ def test_verify_names_the_altered_entry(db: Db, column: str, value: object, mess
     assert info.value.index == 23
 
 
-def test_verify_detects_altered_subtree_and_head(db: Db) -> None:
-    """A changed stored subtree hash or a rewritten head root is detected."""
-    fill(db, 16)
+@pytest.mark.parametrize(
+    ("level", "idx", "position", "message"),
+    [
+        (0, 0, 5, "stored tile 0/0 does not match the entries"),  # a full tile
+        (0, 1, 3, "stored tile 0/1 does not match the entries"),  # the partial tile at the right edge
+        (1, 0, 0, "stored tile 1/0 does not match the entries"),  # the tile above: a full tile's hash
+    ],
+)
+def test_verify_detects_altered_tiles(db: Db, level: int, idx: int, position: int, message: str) -> None:
+    """A changed hash in a full tile, in a partial tile, or in the tile above is detected."""
+    fill(db, 260)
     with db.sessions.begin() as s:
-        s.execute(update(LogNode).where(LogNode.level == 2, LogNode.idx == 1).values(hash=b"\x01" * 32))
-    with db.sessions.begin() as s, pytest.raises(LogCorrupted, match="stored subtree at level 2"):
+        tamper_tile(s, level, idx, position, b"\x01" * 32)
+    with db.sessions.begin() as s, pytest.raises(LogCorrupted, match=message):
+        db.log.verify(s, db.signer.verifier)
+
+
+def test_verify_detects_a_tile_too_many_and_a_rewritten_head(db: Db) -> None:
+    """A stored tile the entries do not make, or a head root that is not the entries' root, is detected."""
+    fill(db, 10)
+    with db.sessions.begin() as s:
+        s.add(LogTile(level=3, idx=0, hashes=bytes(32), nodes=b""))
+    with (
+        db.sessions.begin() as s,
+        pytest.raises(LogCorrupted, match="stores 2 tiles where its 10 entries make 1"),
+    ):
+        db.log.verify(s, db.signer.verifier)
+    with db.sessions.begin() as s:
+        s.execute(text("DELETE FROM log_tiles WHERE level = 3"))
+        s.execute(text("UPDATE log_head SET root = :r"), {"r": bytes(32)})
+    with db.sessions.begin() as s, pytest.raises(LogCorrupted, match="root stored in the head"):
         db.log.verify(s, db.signer.verifier)
 
 
@@ -121,8 +184,8 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
     fill(db, 8)
     with db.sessions.begin() as s:
         db.log.sign_checkpoint(s, db.signer, T0)
-    # Rewrite leaf 3 and everything above it consistently, as an operator covering tracks would.
-    from exchange.audit.merkle import leaf_hash, node_hash
+    # Rewrite leaf 3 and the tree above it consistently, as an operator covering tracks would.
+    from exchange.audit.merkle import leaf_hash
 
     with db.sessions.begin() as s:
         forged = ev(3, case="case-forged").canonical()
@@ -130,17 +193,12 @@ def test_checkpoint_refuses_rewritten_history(db: Db) -> None:
         s.execute(
             update(LogEntry).where(LogEntry.idx == 3).values(event=forged, leaf_hash=h, case_id="case-forged")
         )
-        nodes = {(n.level, n.idx): n.hash for n in s.query(LogNode)}
-        nodes.update({(0, e.idx): e.leaf_hash for e in s.query(LogEntry)})
-        nodes[(0, 3)] = h
-        nodes[(1, 1)] = node_hash(nodes[(0, 2)], h)
-        nodes[(2, 0)] = node_hash(nodes[(1, 0)], nodes[(1, 1)])
-        nodes[(3, 0)] = node_hash(nodes[(2, 0)], nodes[(2, 1)])
-        for (level, idx), value in nodes.items():
-            if level == 0:
-                continue  # leaf hashes live in log_entries, already rewritten above
-            s.execute(update(LogNode).where(LogNode.level == level, LogNode.idx == idx).values(hash=value))
-        s.execute(text("UPDATE log_head SET root = :r"), {"r": nodes[(3, 0)]})
+        leaves = [
+            bytes(x) for x in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
+        ]
+        for sql, params in retile(leaves):
+            s.execute(text(sql.replace("%(", ":").replace(")s", "")), params)
+        s.execute(text("UPDATE log_head SET root = :r"), {"r": root_from_leaf_hashes(leaves)})
     fill(db, 2, 8)
     with db.sessions.begin() as s, pytest.raises(ConflictError, match="refusing to sign"):
         db.log.sign_checkpoint(s, db.signer, T0)
@@ -437,4 +495,36 @@ def test_driver_level_inserts_store_what_the_orm_reads(db: Db) -> None:
             LogEntry.time >= T0 + timedelta(seconds=1), LogEntry.time < T0 + timedelta(seconds=3)
         )
         assert sorted(i for (i,) in between) == [1, 2]
-        assert s.query(LogNode).count() == 3  # leaves 0-1, 2-3 and 0-3 complete subtrees
+        (tile,) = s.query(LogTile).all()  # one partial tile of the five leaf hashes
+        assert (tile.level, tile.idx, tile.hashes) == (0, 0, b"".join(e.leaf_hash for e in s.query(LogEntry)))
+
+
+def test_stored_tiles_are_pymerkles_tree(db: Db) -> None:
+    """Appended in transactions of different sizes, the stored tiles are the tiles of the tree that
+    pymerkle, an independent RFC 6962 implementation, computes over the same events: the leaf hashes
+    in level 0, the root of each 256 entries in level 1."""
+    from pymerkle import InmemoryTree
+
+    events = [ev(i) for i in range(600)]
+    with db.sessions.begin() as s:
+        db.log.append_many(s, events[:250])
+    for e in events[250:300]:
+        with db.sessions.begin() as s:
+            db.log.append(s, e)
+    with db.sessions.begin() as s:
+        db.log.append_many(s, events[300:])
+    with db.sessions.begin() as s:
+        stored = {(t.level, t.idx): t.hashes for t in s.query(LogTile)}
+    data = [e.canonical() for e in events]
+    tree = InmemoryTree.init_from_entries(data, algorithm="sha256")
+    leaves = b"".join(bytes(tree.get_leaf(i + 1)) for i in range(600))
+    above = b"".join(bytes(InmemoryTree.init_from_entries(data[k : k + 256]).get_root()) for k in (0, 256))
+    assert stored == {
+        (0, 0): leaves[: 256 * 32],
+        (0, 1): leaves[256 * 32 : 512 * 32],
+        (0, 2): leaves[512 * 32 :],
+        (1, 0): above,
+    }
+    with db.sessions.begin() as s:
+        assert db.log.root(s) == bytes(tree.get_state()) == db.log.root(s, 600)
+        assert db.log.root(s, 300) == bytes(tree.get_state(300))

@@ -13,6 +13,7 @@ from pathlib import Path
 from exchange.audit.witness import witness
 from exchange.crypto import sodium
 from tests.conftest import ROOT
+from tests.integration.test_audit_store import tile_rows
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -281,7 +282,11 @@ def test_plain_verify_checks_stored_witness_cosignatures(tmp_path: Path) -> None
 
     with sqlite3.connect(tmp_path / "x.db") as conn:  # the sqlite3 shell: foreign keys not enforced
         conn.execute("DELETE FROM log_entries WHERE idx >= 3")
-        conn.execute("DELETE FROM log_nodes WHERE (idx + 1) * (1 << level) > 3")
+        leaves = [row[0] for row in conn.execute("SELECT leaf_hash FROM log_entries ORDER BY idx")]
+        conn.execute("DELETE FROM log_tiles")
+        conn.executemany(
+            "INSERT INTO log_tiles (level, idx, hashes, nodes) VALUES (?, ?, ?, ?)", tile_rows(leaves)
+        )
         conn.execute("DELETE FROM log_checkpoints")
         conn.execute("UPDATE log_head SET size = 3, root = ?", (root_at_3,))
     cut = cli(tmp_path, "log", "verify", "--quiet")

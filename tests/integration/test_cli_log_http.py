@@ -28,6 +28,7 @@ from exchange.crypto.keystore import KdfParams, Keystore, write_keystore
 from exchange.storage.parties import register_party
 from tests.conftest import convenant_today
 from tests.integration.conftest import ORIGIN, Db
+from tests.integration.test_audit_store import tamper_tile
 
 FAST = KdfParams(opslimit=sodium.ARGON2_OPSLIMIT_MIN, memlimit=sodium.ARGON2_MEMLIMIT_MIN)
 PASS = "client test passphrase"
@@ -194,7 +195,6 @@ def test_a_party_mirrors_the_log_and_sees_it_rewritten(hub: tuple[str, Path, Par
     party's own entry, and on the next run only the new tiles (`exchange log verify --from` checks
     the same without a database); a hub whose new tile contradicts its
     own tile above fails with exit 1 and a one-line reason, and the mirror keeps its state."""
-    from sqlalchemy import text
 
     from tests.integration.test_audit_store import ev
 
@@ -219,7 +219,7 @@ def test_a_party_mirrors_the_log_and_sees_it_rewritten(hub: tuple[str, Path, Par
         db.log.append_many(s, [ev(i) for i in range(300, 600)])
     sign(db)
     with db.sessions.begin() as s:
-        s.execute(text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 400"), {"h": bytes(32)})
+        tamper_tile(s, 0, 1, 400 - 256, bytes(32))
     out = run(base, tmp, *mirror, ok=False)
     assert "FAILED: the hub served tile/0/001, which does not hash to its entry in tile/1/000.p/2" in out
     assert "\n300\n" in (tmp / "mirror" / "checkpoint").read_text()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange.errors import StorageError
+from exchange.storage.audit_store import AuditLog
 from exchange.storage.log_head import HEAD_CACHE, is_tracked, track_log_head
+from exchange.storage.models import LogWitness
 from tests.integration.conftest import Db
-from tests.integration.test_audit_store import ev
+from tests.integration.test_audit_store import ev, tamper_tile
 
 
 def test_no_listener_on_sqlalchemys_global_session_class(db: Db) -> None:
@@ -57,3 +62,57 @@ def test_a_factory_without_the_listener_appends_correctly_without_caching(db: Db
     with plain.begin() as s:
         assert db.log.append(s, ev(4)).index == 2
         assert db.log.verify(s, db.signer.verifier).size == 3
+
+
+def test_a_rolled_back_savepoint_returns_the_pending_tree_to_its_start(db: Db) -> None:
+    """In the service's sessions the head and tiles are written once, before commit. A savepoint
+    rolled back after appending takes its entries with it, including appends made before it began
+    in the same transaction being kept; a released one keeps its own. Reads in the transaction see
+    every append so far."""
+    with db.sessions.begin() as s:
+        db.log.append(s, ev(0))
+        try:
+            with s.begin_nested():
+                db.log.append(s, ev(1))
+                raise RuntimeError("roll this savepoint back")
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            assert db.log.append(s, ev(2)).index == 1
+        assert db.log.append(s, ev(3)).index == 2
+        assert db.log.size(s) == 3
+        proof = db.log.prove_inclusion(s, 2, 3)
+        root = db.log.root(s)
+    with db.sessions.begin() as s:
+        assert db.log.verify(s, db.signer.verifier).size == 3
+        assert (db.log.prove_inclusion(s, 2, 3), db.log.root(s)) == (proof, root)
+        assert s.execute(text("SELECT size FROM log_head")).scalar_one() == 3
+
+
+def test_a_stored_tile_that_contradicts_the_head_stops_appends(db: Db) -> None:
+    """An appender that reloads the right edge checks it against the head's root; a tampered partial
+    tile makes the append fail, and nothing is written (fail closed)."""
+    with db.sessions.begin() as s:
+        for i in range(3):
+            db.log.append(s, ev(i))
+    with db.sessions.begin() as s:
+        tamper_tile(s, 0, 0, 2, bytes(32))  # the right edge: its last leaf is a subtree of the root
+    fresh = AuditLog(db.log.origin)  # another process: nothing cached
+    with pytest.raises(StorageError, match="stored tiles do not match its head"), db.sessions.begin() as s:
+        fresh.append(s, ev(3))
+    with db.sessions.begin() as s:
+        assert db.log.size(s) == 3
+        assert s.execute(text("SELECT COUNT(*) FROM log_entries")).scalar_one() == 3
+
+
+def test_an_orm_flush_between_appends_keeps_the_pending_tree(db: Db) -> None:
+    """A flush of ORM objects runs in a subtransaction of its own; its end is not the transaction's,
+    so the appends before it are still written before the commit."""
+    with db.sessions.begin() as s:
+        db.log.append(s, ev(0))
+        s.add(LogWitness(name="w.test/a", party="helmond", public=bytes(32)))
+        s.flush()
+        assert db.log.append(s, ev(1)).index == 1
+    with db.sessions.begin() as s:
+        assert s.execute(text("SELECT size FROM log_head")).scalar_one() == 2
+        assert db.log.verify(s, db.signer.verifier).size == 2

@@ -17,7 +17,7 @@ from exchange.client.mirror import CHECKPOINT_FILE, MirrorError, mirror
 from exchange.errors import InvalidInputError
 from exchange.storage.models import LogCheckpoint, LogEntry
 from tests.integration.api_support import Api
-from tests.integration.test_audit_store import ev
+from tests.integration.test_audit_store import ev, tamper_tile
 from tests.integration.test_log_verify import _as_operator
 
 
@@ -121,7 +121,7 @@ def _forge_entry(api: Api, index: int) -> None:
         [
             ("DELETE FROM log_cosignatures", {}),
             ("DELETE FROM log_checkpoints", {}),
-            ("DELETE FROM log_nodes", {}),
+            ("DELETE FROM log_tiles", {}),
             ("DELETE FROM log_entries", {}),
         ],
     )
@@ -160,25 +160,22 @@ def test_a_rewritten_right_edge_is_refused(api: Api, tmp_path: Path) -> None:
 
 
 def test_a_tampered_stored_hash_is_refused(api: Api, tmp_path: Path) -> None:
-    """A leaf hash changed in the database after its subtree was stored: the hub's new tile no longer
-    hashes to its entry in the tile above. A stored subtree hash changed over a held tile: the hub's
-    tiles no longer give its own signed root."""
+    """A leaf hash changed in a stored tile after the tile above was stored: the hub's new tile no
+    longer hashes to its entry in the tile above. A hash changed in the tile above a held tile: the
+    hub's tiles no longer give its own signed root."""
     client, key = api.client("helmond"), api.db.signer.verifier
     grow(api, 600)
     mirror(client, tmp_path, key)
     grow(api, 1300)
     with api.db.sessions.begin() as s:
-        s.execute(text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 900"), {"h": bytes(32)})
+        tamper_tile(s, 0, 3, 900 - 768, bytes(32))
     with pytest.raises(
         MirrorError, match=r"served tile/0/003, which does not hash to its entry in tile/1/000\.p/5"
     ):
         mirror(client, tmp_path, key)
     with api.db.sessions.begin() as s:
-        s.execute(
-            text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 900"),
-            {"h": leaf_hash(ev(900).canonical())},
-        )
-        s.execute(text("UPDATE log_nodes SET hash = :h WHERE level = 8 AND idx = 1"), {"h": bytes(32)})
+        tamper_tile(s, 0, 3, 900 - 768, leaf_hash(ev(900).canonical()))
+        tamper_tile(s, 1, 0, 1, bytes(32))
     with pytest.raises(MirrorError, match="do not give the root of its own checkpoint of 1300 entries"):
         mirror(client, tmp_path, key)
 
@@ -200,19 +197,17 @@ def test_a_cut_back_log_is_refused(api: Api, tmp_path: Path) -> None:
 
 
 def test_recheck_catches_a_held_tile_altered_without_a_new_checkpoint(api: Api, tmp_path: Path) -> None:
-    """A leaf hash altered in the database under a held tile, with no new checkpoint: the signed tree
+    """A leaf hash altered in a stored tile the mirror holds, with no new checkpoint: the signed tree
     is unchanged, so a plain run passes without fetching the held tile; a recheck fetches it again
     and sees the hub serve it otherwise than mirrored."""
     client, key = api.client("helmond"), api.db.signer.verifier
     grow(api, 600)
     mirror(client, tmp_path, key)
     with api.db.sessions.begin() as s:
-        s.execute(text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 5"), {"h": bytes(32)})
+        tamper_tile(s, 0, 0, 5, bytes(32))
     assert mirror(client, tmp_path, key).fetched == 2  # the right edge only
     with pytest.raises(MirrorError, match="now serves tile/0/000 otherwise than the copy mirrored at 600"):
         mirror(client, tmp_path, key, recheck=True)
     with api.db.sessions.begin() as s:
-        s.execute(
-            text("UPDATE log_entries SET leaf_hash = :h WHERE idx = 5"), {"h": leaf_hash(ev(5).canonical())}
-        )
+        tamper_tile(s, 0, 0, 5, leaf_hash(ev(5).canonical()))
     assert mirror(client, tmp_path, key, recheck=True).fetched == 4

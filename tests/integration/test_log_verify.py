@@ -16,7 +16,7 @@ from exchange.errors import VerificationError
 from exchange.storage.audit_store import LogCorrupted, Witnessed
 from exchange.storage.models import LogEntry
 from tests.integration.conftest import Db
-from tests.integration.test_audit_store import T0, ev, fill
+from tests.integration.test_audit_store import T0, ev, fill, retile
 
 WITNESS = "helmond.test/witness"
 
@@ -50,7 +50,7 @@ def test_a_corrupted_log_is_a_verification_error_and_a_problem_document() -> Non
         ("UPDATE log_entries SET time = 'soon' WHERE idx = 5", 5, "query column 'time' holds text"),
         ("UPDATE log_entries SET case_id = x'00' WHERE idx = 5", 5, r"'case_id' .* stored as bytes\)"),
         ("UPDATE log_entries SET leaf_hash = 'x' WHERE idx = 5", 5, r"leaf hash is stored as text\)"),
-        ("UPDATE log_nodes SET hash = 'x' WHERE level = 1 AND idx = 2", 5, r"hash is stored as text\)"),
+        ("UPDATE log_tiles SET hashes = 'x' WHERE level = 0 AND idx = 0", 10, r"hashes are stored as text\)"),
         ("UPDATE log_checkpoints SET note = CAST(note AS BLOB)", 8, "its note is stored as bytes, not text"),
         ("UPDATE log_checkpoints SET size = 'eight'", 10, "checkpoint's size is stored as text"),
         ("UPDATE log_head SET size = 'ten'", 10, "head's size is stored as text, not an integer"),
@@ -106,11 +106,14 @@ def _truncate(db: Db, size: int) -> None:
     leaving only the witnesses' stored cosignatures: a plain rebuild of the tree passes."""
     with db.sessions.begin() as s:
         root = db.log.root(s, size)
+        leaves = [
+            bytes(h) for h in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
+        ]
     _as_operator(
         db,
         [
             ("DELETE FROM log_entries WHERE idx >= %(n)s", {"n": size}),
-            ("DELETE FROM log_nodes WHERE (idx + 1) * (1 << level) > %(n)s", {"n": size}),
+            *retile(leaves[:size]),
             ("DELETE FROM log_checkpoints WHERE size > %(n)s", {"n": size}),
             ("UPDATE log_head SET size = %(n)s, root = %(r)s", {"n": size, "r": root}),
         ],
@@ -152,7 +155,7 @@ def test_stored_cosignatures_catch_a_consistently_rewritten_log(db: Db) -> None:
             text("UPDATE log_entries SET event = :e, leaf_hash = :h, case_id = 'case-forged' WHERE idx = 2"),
             {"e": forged, "h": leaf_hash(forged)},
         )
-        s.execute(text("DELETE FROM log_nodes"))
+        s.execute(text("DELETE FROM log_tiles"))
         rows = s.query(LogEntry).order_by(LogEntry.idx).all()
         events = [r.event for r in rows]
         s.execute(text("DELETE FROM log_entries"))

@@ -1,5 +1,5 @@
 """Queries on hot paths use an index. SQLite silently scans when a query is written the wrong way:
-a row-value IN over (level, idx) scanned the whole subtree table (9 ms instead of 0.03 ms)."""
+a row-value IN over (level, idx) scanned the whole table of stored subtrees (9 ms instead of 0.03 ms)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Table, select
 
 from exchange.audit.checkpoint import NoteSigner
-from exchange.storage.audit_store import AuditLog, subtree_sql
+from exchange.storage.audit_store import AuditLog, tile_sql
 from exchange.storage.db import make_engine, session_factory
-from exchange.storage.models import HitIndexEntry, LogEntry, LogNode
+from exchange.storage.models import HitIndexEntry, LogEntry, LogTile
 from exchange.storage.schema import upgrade
 from tests.integration.conftest import ORIGIN, Db
 from tests.pgserver import PostgresServer
@@ -28,14 +28,13 @@ def plan(db: Db, stmt: object) -> str:
     return " | ".join(str(r[-1]) for r in rows)
 
 
-def test_subtree_lookup_uses_primary_keys(sqlite_db: Db) -> None:
-    """Fetching a proof's subtrees is a primary-key search per subtree, never a table scan."""
-    sql = subtree_sql(2, 3, "qmark")
+def test_tile_lookup_uses_primary_keys(sqlite_db: Db) -> None:
+    """Fetching a proof's tiles is a primary-key search per tile, never a table scan."""
+    sql = tile_sql(3, "qmark")
     with sqlite_db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1, 2, 1, 4, 3, 0, 7, 2)).all()
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1, 2, 0, 4, 3, 0)).all()
     text = " | ".join(str(r[-1]) for r in rows)
-    assert "SEARCH log_nodes USING INDEX sqlite_autoindex_log_nodes_1 (level=? AND idx=?)" in text
-    assert "SEARCH log_entries USING INTEGER PRIMARY KEY (rowid=?)" in text
+    assert "SEARCH log_tiles USING INDEX sqlite_autoindex_log_tiles_1 (level=? AND idx=?)" in text
     assert "SCAN" not in text
 
 
@@ -95,8 +94,11 @@ def pg_filled(pg_server: PostgresServer) -> Iterator[Db]:
             ],
         )
         conn.execute(
-            cast(Table, LogNode.__table__).insert(),
-            [{"level": 1 + i % 14, "idx": i, "hash": i.to_bytes(32, "big")} for i in range(PG_ROWS)],
+            cast(Table, LogTile.__table__).insert(),
+            [
+                {"level": i % 3, "idx": i, "hashes": i.to_bytes(32, "big"), "nodes": b""}
+                for i in range(PG_ROWS)
+            ],
         )
         conn.exec_driver_sql("ANALYZE")
     d = Db(url, engine, session_factory(engine), AuditLog(ORIGIN), NoteSigner.from_seed(ORIGIN, b"\x42" * 32))
@@ -137,10 +139,10 @@ def test_pg_log_queries_use_indexes(pg_filled: Db) -> None:
     assert "log_entries_pkey" in text and "Seq Scan" not in text
 
 
-def test_pg_subtree_lookup_uses_primary_keys(pg_filled: Db) -> None:
-    sql = subtree_sql(2, 3, "format")
-    text = pg_plan(pg_filled, sql, (1, 2, 1, 4, 3, 0, 7, 2))
-    assert "log_nodes_pkey" in text and "log_entries_pkey" in text and "Seq Scan" not in text
+def test_pg_tile_lookup_uses_primary_keys(pg_filled: Db) -> None:
+    sql = tile_sql(3, "format")
+    text = pg_plan(pg_filled, sql, (1, 1, 2, 2, 0, 3))
+    assert "log_tiles_pkey" in text and "Seq Scan" not in text
 
 
 def test_pg_verification_pages_by_primary_key(pg_filled: Db) -> None:
