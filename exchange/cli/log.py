@@ -102,7 +102,7 @@ def migrate_tiles(
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
     log_public: LogPublic = None,
 ) -> None:
-    """Convert a log stored before migration 0018 (one row per tree node) to hash tiles.
+    """Convert a log stored before migration 0019 (one row per tree node) to hash tiles.
 
     Checks that the stored tree gives the head's root and the newest signed checkpoint's, builds
     every tile from the entries' leaf hashes, checks the tiles give the same roots, and only then

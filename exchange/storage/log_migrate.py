@@ -1,4 +1,4 @@
-"""Converting a log stored as one row per tree node (``log_nodes``, before migration 0018) to tiles.
+"""Converting a log stored as one row per tree node (``log_nodes``, before migration 0019) to tiles.
 
 ``exchange log migrate-tiles`` runs :func:`migrate_to_tiles` in one transaction that holds the
 log's write lock: it checks the old tree's root against the head and the newest signed checkpoint,

@@ -89,7 +89,7 @@ class LogTile(Base):
 
 
 class LogNode(Base):
-    """Before migration 0018: the hash of the complete subtree covering leaves
+    """Before migration 0019: the hash of the complete subtree covering leaves
     [idx * 2^level, (idx + 1) * 2^level), level >= 1. ``exchange log migrate-tiles`` converts them to
     :class:`LogTile` rows and empties this table; nothing reads or writes it afterwards.
     """

@@ -1,7 +1,7 @@
 """key_generation: a counter bumped by a trigger in the transaction of every party key change
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0018b
+Revises: 0017
 Create Date: 2026-12-01 10:45:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0018b"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0018 and `exchange log migrate-tiles`: a log written the old way (one log_nodes row per
+"""Migration 0019 and `exchange log migrate-tiles`: a log written the old way (one log_nodes row per
 tree node) becomes hash tiles, checked against its head and newest signed checkpoint before and
 after; a tree that does not give those roots is refused and left as it was."""
 
@@ -39,8 +39,8 @@ NODES = SIZE - 4  # one per node above the leaves: n minus the number of ones in
 
 def old_log(engine: Engine, n: int = SIZE, signed: int = SIGNED) -> list[bytes]:
     """Write ``n`` entries, their log_nodes rows, the head and a checkpoint at ``signed`` as the
-    appender before migration 0018 did; returns the events' bytes."""
-    upgrade(engine, "0017")
+    appender before migration 0019 did; returns the events' bytes."""
+    upgrade(engine, "0018b")
     events = [ev(i) for i in range(n)]
     data = [e.canonical() for e in events]
     hashes = [leaf_hash(d) for d in data]
@@ -93,7 +93,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_an_old_log_converts_to_tiles_and_goes_on(engine: Engine) -> None:
-    """After 0018 and the conversion, the tiles are pymerkle's tree of the same events, log_nodes is
+    """After 0019 and the conversion, the tiles are pymerkle's tree of the same events, log_nodes is
     empty, the log verifies, and appends and proofs go on; a second run checks and changes nothing."""
     data = old_log(engine)
     upgrade(engine)
@@ -152,7 +152,7 @@ def test_a_tree_that_contradicts_its_roots_is_refused_and_kept(
 
 def test_the_command_on_sqlite_and_the_downgrade(tmp_path: Path) -> None:
     """`exchange db upgrade` says the log needs tiles; `exchange log migrate-tiles` prints what it
-    checked and converts; downgrading 0018 drops the table."""
+    checked and converts; downgrading 0019 drops the table."""
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     old_log(engine)
     key = tmp_path / "log-key"
@@ -193,6 +193,6 @@ def test_the_command_on_sqlite_and_the_downgrade(tmp_path: Path) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0017")
+        command.downgrade(cfg, "0018b")
     assert "log_tiles" not in inspect(engine).get_table_names()
     engine.dispose()

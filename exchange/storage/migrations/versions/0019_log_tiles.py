@@ -4,8 +4,8 @@ The table is created empty. An existing log's tiles are built from its leaf hash
 ``exchange log migrate-tiles``, which checks the root against the head and the newest checkpoint
 before and after, and only then empties ``log_nodes`` (docs/operations.md).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018b
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018b"
 branch_labels = None
 depends_on = None
 
