@@ -29,8 +29,8 @@ from exchange.errors import StorageError
 
 #: ``Session.info`` key of the pending head and edge.
 HEAD_CACHE = "exchange.audit.head"
-#: ``Session.info`` key set on every session of a factory whose listener writes and forgets them.
-HEAD_TRACKED = "exchange.audit.head-tracked"
+#: Set on the session class of a factory whose listeners write and forget them.
+_TRACKED_CLASS = "_exchange_log_head_tracked"
 #: ``Session.info`` key of the pending state as each open savepoint began.
 _SNAPSHOTS = "exchange.audit.head-snapshots"
 #: ``Session.info`` key set once a transaction appended: its tiles are not cached (they may roll back).
@@ -167,29 +167,36 @@ def track_log_head(sessions: sessionmaker[Any]) -> sessionmaker[Any]:
     """Let the sessions of ``sessions`` keep the log head per transaction; returns the factory.
 
     SQLAlchemy registers a listener on a ``sessionmaker`` on the session class that factory alone
-    creates, so this affects no other factory. Registering twice is harmless.
+    creates, so this affects no other factory. Registering twice is harmless. Whether a factory is
+    tracked is marked on that class itself: ``event.contains`` cannot say, since SQLAlchemy's
+    registry keys listeners by the target's ``id()``, which a new factory may reuse after an old one
+    was freed (the listener would then be skipped, and appends kept in the session never written).
     """
-    for name, fn in _LISTENERS:
-        if not event.contains(sessions, name, fn):
+    cls = sessions.class_
+    if not cls.__dict__.get(_TRACKED_CLASS):
+        for name, fn in _LISTENERS:
             event.listen(sessions, name, fn)
-    info = sessions.kw.setdefault("info", {})
-    info[HEAD_TRACKED] = True
+        setattr(cls, _TRACKED_CLASS, True)
     return sessions
 
 
 def is_tracked(sessions: sessionmaker[Any]) -> bool:
     """Whether the sessions of ``sessions`` write and forget the pending head when a transaction ends."""
-    return all(event.contains(sessions, name, fn) for name, fn in _LISTENERS)
+    return bool(sessions.class_.__dict__.get(_TRACKED_CLASS))
+
+
+def _tracked(session: Session) -> bool:
+    return bool(type(session).__dict__.get(_TRACKED_CLASS))
 
 
 def pending_of(session: Session) -> Pending | None:
-    return session.info.get(HEAD_CACHE) if session.info.get(HEAD_TRACKED) else None
+    return session.info.get(HEAD_CACHE) if _tracked(session) else None
 
 
 def keep_pending(session: Session, pending: Pending) -> bool:
     """Keep ``pending`` for the rest of the transaction; False if this session cannot (write now)."""
     session.info[WROTE] = True
-    if session.info.get(HEAD_TRACKED):
+    if _tracked(session):
         session.info[HEAD_CACHE] = pending
         return True
     return False

@@ -116,3 +116,22 @@ def test_an_orm_flush_between_appends_keeps_the_pending_tree(db: Db) -> None:
     with db.sessions.begin() as s:
         assert s.execute(text("SELECT size FROM log_head")).scalar_one() == 2
         assert db.log.verify(s, db.signer.verifier).size == 2
+
+
+def test_every_new_factory_writes_what_it_appended(db: Db) -> None:
+    """Factories made and freed one after another (as each test, CLI command or worker does): each new
+    one writes the head its appends moved. SQLAlchemy's registry knows listeners by the target's
+    id(), which a new factory often reuses; asking it whether a factory was tracked said yes for a
+    new factory that was not, and its appends were inserted but the head stayed behind (the next
+    append then reused an index)."""
+    from exchange.storage.db import session_factory
+
+    for i in range(200):
+        sessions = session_factory(db.engine)
+        assert is_tracked(sessions)
+        with sessions.begin() as s:
+            db.log.append(s, ev(i))
+        del sessions
+    with db.sessions.begin() as s:
+        assert db.log.size(s) == 200
+        assert db.log.verify(s, db.signer.verifier).size == 200
