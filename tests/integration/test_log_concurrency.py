@@ -78,7 +78,7 @@ def test_writers_of_two_services_keep_one_consistent_tree(db: Db) -> None:
             except Refused:
                 rolled_back.extend(leaf_hash(e.canonical()) for e in events)
                 continue
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
                 return
             with lock:
@@ -111,7 +111,7 @@ def test_writers_of_two_services_keep_one_consistent_tree(db: Db) -> None:
                         continue
                 with lock:
                     acknowledged.extend(kept)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
