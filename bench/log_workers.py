@@ -58,9 +58,7 @@ def _unit(log: AuditLog, event: Event, refuse: bool, session: Session) -> Append
     return result
 
 
-def worker(
-    url: str, w: int, threads: int, per_thread: int, fail_every: int, barrier: Any, out: Any
-) -> None:
+def worker(url: str, w: int, threads: int, per_thread: int, fail_every: int, barrier: Any, out: Any) -> None:
     """One worker process: its own engine, log and group committer; ``threads`` clients."""
     report = WorkerReport(w)
     engine = make_engine(url)
@@ -151,7 +149,10 @@ def check_tree(url: str, run: RunReport) -> list[str]:
             except ExchangeError as exc:
                 problems.append(f"verify: {type(exc).__name__}: {exc}")
                 report = None
-            rows = [(int(i), str(t)) for i, t in s.execute(text("SELECT idx, trace_id FROM log_entries ORDER BY idx"))]
+            rows = [
+                (int(i), str(t))
+                for i, t in s.execute(text("SELECT idx, trace_id FROM log_entries ORDER BY idx"))
+            ]
     finally:
         engine.dispose()
     indexes = [i for i, _ in rows]
@@ -160,7 +161,7 @@ def check_tree(url: str, run: RunReport) -> list[str]:
     if report is not None and report.size != len(rows):
         problems.append(f"the head says {report.size} entries, the table holds {len(rows)}")
     counts = Counter(t for _, t in rows)
-    where = dict((t, i) for i, t in rows)
+    where = {t: i for i, t in rows}
     for index, trace in run.acknowledged:
         if counts[trace] != 1 or where[trace] != index:
             problems.append(f"{trace} acknowledged at {index}: {counts[trace]} times in the tree")

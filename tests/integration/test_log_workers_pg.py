@@ -36,7 +36,9 @@ def test_four_worker_processes_one_tree(pg_server: PostgresServer) -> None:
     with session_factory(engine).begin() as s:
         log.sign_checkpoint(s, signer, datetime.now(UTC))
         report = log.verify(s, signer.verifier)
-        rows = [(int(i), str(t)) for i, t in s.execute(text("SELECT idx, trace_id FROM log_entries ORDER BY idx"))]
+        rows = [
+            (int(i), str(t)) for i, t in s.execute(text("SELECT idx, trace_id FROM log_entries ORDER BY idx"))
+        ]
     engine.dispose()
 
     assert [i for i, _ in rows] == list(range(len(rows)))
