@@ -1,6 +1,7 @@
 """Four worker processes appending to one tree on PostgreSQL through group-commit units of work:
 afterwards the log verifies, its indexes are 0..n-1, and every acknowledged event is in the tree
-exactly once, at the index its worker was told; no refused unit's event is."""
+exactly once, at the index its worker was told. Every seventh unit appends and then refuses, so its
+batch runs again with a savepoint per unit; no refused unit's event is in the tree."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from bench.log_scale import ORIGIN
 from bench.log_workers import fresh, run_workers
 from exchange.audit.checkpoint import NoteSigner
 from exchange.storage.audit_store import AuditLog
 from exchange.storage.db import make_engine, session_factory
 from tests.pgserver import PostgresServer
 
-ORIGIN = "bench.exchange/log"  # the workers' log (bench/log_scale.py)
 WORKERS, THREADS, PER_THREAD, REFUSE_EVERY = 4, 4, 30, 7
 
 
