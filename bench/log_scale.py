@@ -124,7 +124,7 @@ def _appends(log: AuditLog, sessions: object, clients: int = 16, per: int = 100)
     return rate
 
 
-def _pymerkle_proof(n: int, indexes: list[int]) -> float:
+def pymerkle_proof(n: int, indexes: list[int]) -> float:
     tree = InmemoryTree(algorithm="sha256")
     data = EVENT.canonical()
     for _ in range(n):
@@ -151,7 +151,7 @@ def measure(path: Path, n: int, verify: bool = True) -> dict[str, float]:
             start = time.perf_counter()
             log.verify(s, SIGNER.verifier, check_columns=False)
             out["verify"] = log.size(s) / (time.perf_counter() - start)
-    out["pymerkle"] = _pymerkle_proof(n, indexes) if n <= PYMERKLE_UP_TO else 0.0
+    out["pymerkle"] = pymerkle_proof(n, indexes) if n <= PYMERKLE_UP_TO else 0.0
     out["appends"] = _appends(log, sessions)
     engine.dispose()
     return out
