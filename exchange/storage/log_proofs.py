@@ -28,6 +28,10 @@ from exchange.errors import StorageError
 from exchange.storage.log_tiles import Hashes, TileKey, load_tiles
 
 _R_MASK = TILE_HEIGHT - 1
+#: Where the inner nodes of each height begin in a tile of each width (see ``inner_offset``).
+_INNER_OFFSETS = [
+    [0] + [inner_offset(width, r) for r in range(1, TILE_HEIGHT)] for width in range(TILE_WIDTH + 1)
+]
 
 
 def tile_of(level: int, index: int) -> tuple[TileKey, int, int]:
@@ -43,7 +47,6 @@ class StoredSubtrees:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.tiles: dict[TileKey, Hashes] = {}
-        self.cache: dict[tuple[int, int], bytes] = {}
 
     def prefetch(self, needed: list[tuple[int, int]]) -> None:
         """Fetch the tiles of every subtree in ``needed`` not yet read, in one query."""
@@ -53,27 +56,31 @@ class StoredSubtrees:
             self.tiles.update(load_tiles(self.session, missing))
 
     def hash(self, level: int, index: int) -> bytes:
-        found = self.cache.get((level, index))
-        if found is not None:
-            return found
-        key, first, width = tile_of(level, index)
-        tile = self.tiles.get(key)
-        if tile is None or len(tile[0]) < (first + width) * HASH_SIZE:
-            raise StorageError(f"the log is missing subtree {(level, index)}; run 'exchange log verify'")
-        hashes, inner = tile
         r = level & _R_MASK
-        if r == 0:
-            at = first * HASH_SIZE
-            h = hashes[at : at + HASH_SIZE]
-        else:
-            at = (inner_offset(len(hashes) // HASH_SIZE, r) + (first >> r)) * HASH_SIZE
-            h = inner[at : at + HASH_SIZE]
-        self.cache[(level, index)] = h
-        return h
+        first = index << r
+        tile = self.tiles.get((level >> 3, first >> TILE_HEIGHT))
+        pos = first & (TILE_WIDTH - 1)
+        if tile is not None:
+            hashes, inner = tile
+            width = len(hashes) // HASH_SIZE
+            if pos + (1 << r) <= width:
+                if r == 0:
+                    return hashes[pos * HASH_SIZE : (pos + 1) * HASH_SIZE]
+                at = (_INNER_OFFSETS[width][r] + (pos >> r)) * HASH_SIZE
+                return inner[at : at + HASH_SIZE]
+        raise StorageError(f"the log is missing subtree {(level, index)}; run 'exchange log verify'")
 
     def __call__(self, start: int, end: int) -> bytes:
+        n = end - start
+        if n & (n - 1) == 0 and start % n == 0:
+            # One complete subtree, as most of a proof's siblings are: one stored hash.
+            level = n.bit_length() - 1
+            index = start >> level
+            if tile_of(level, index)[0] not in self.tiles:
+                self.prefetch([(level, index)])
+            return self.hash(level, index)
         parts = perfect_subtrees(start, end)
-        if any(tile_of(*p)[0] not in self.tiles for p in parts if p not in self.cache):
+        if any(tile_of(*p)[0] not in self.tiles for p in parts):
             self.prefetch(parts)
         return combine(start, end, iter([self.hash(*p) for p in parts]))
 

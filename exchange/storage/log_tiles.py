@@ -32,6 +32,8 @@ from exchange.storage.log_head import WROTE, write_pending
 CACHE_TILES = 2048
 
 TileKey = tuple[int, int]
+#: The length of the inner nodes stored with a tile of each width.
+_INNER_BYTES = [inner_count(width) * HASH_SIZE for width in range(FULL_TILE_BYTES // HASH_SIZE + 1)]
 
 
 def tile_sql(n: int, paramstyle: str) -> str:
@@ -71,7 +73,8 @@ def fetch_tile_rows(conn: Connection, keys: list[TileKey]) -> dict[TileKey, tupl
             not isinstance(value, bytes)
             or not isinstance(inner, bytes)
             or len(value) % HASH_SIZE
-            or len(inner) != inner_count(len(value) // HASH_SIZE) * HASH_SIZE
+            or len(value) > FULL_TILE_BYTES
+            or len(inner) != _INNER_BYTES[len(value) // HASH_SIZE]
         ):
             raise StorageError(
                 f"the log's tile {level}/{idx} is not stored as whole hashes; run 'exchange log verify'"
