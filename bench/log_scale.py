@@ -144,6 +144,10 @@ def measure(path: Path, n: int, verify: bool = True) -> dict[str, float]:
     with sessions.begin() as s:
         root = log.root(s, n)
         it = iter(indexes * 2)
+        # First over tiles the database has not read yet (from disk at 10^7), then the same proofs
+        # again with those tiles in the page cache, as a serving hub has them.
+        out["proof_cold"] = p50(latencies(lambda: log.prove_inclusion(s, next(it), n), 200, warmup=20))
+        it = iter(indexes * 2)
         out["proof"] = p50(latencies(lambda: log.prove_inclusion(s, next(it), n), 200, warmup=20))
         proof = log.prove_inclusion(s, indexes[0], n)
         verify_inclusion(log.entry(s, indexes[0]).leaf_hash, indexes[0], n, proof, root)
@@ -161,7 +165,9 @@ def scale_table(target: Callable[..., str]) -> None:
     big = os.environ.get("EXCHANGE_BENCH_LOG_1E7") == "1"
     sizes = [10**4, 10**6] + ([BIG] if big else [])
     print("  scale (synthetic logs; group commit of 16 clients on top; proofs at random indexes)")
-    print("    leaves       appends/s   proof p50   pymerkle p50   verify leaves/s   bytes/event")
+    print(
+        "    leaves       appends/s   proof p50 (first read)   pymerkle p50   verify leaves/s   bytes/event"
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -179,13 +185,15 @@ def scale_table(target: Callable[..., str]) -> None:
             r = results[n] = measure(path, n)
             pm = f"{r['pymerkle'] * 1e6:9.1f} us" if r["pymerkle"] else "        -   "
             print(
-                f"    {n:>10,}   {r['appends']:>9,.0f}   {r['proof'] * 1e6:6.1f} us   {pm}"
+                f"    {n:>10,}   {r['appends']:>9,.0f}   {r['proof'] * 1e6:6.1f} us ({r['proof_cold'] * 1e6:6.1f} us)   {pm}"
                 f"   {r['verify']:>15,.0f}   {r['bytes']:>11,.0f}"
             )
     top = max(sizes)
     r = results[top]
     print(
-        f"    inclusion proof at {top:,}: {target(r['proof'], 100e-6, '<= 100 us p50 at 10^7', higher=False)}"
+        f"    inclusion proof at {top:,}, tiles in the page cache: "
+        f"{target(r['proof'], 100e-6, '<= 100 us p50 at 10^7', higher=False)}; on first read of its tiles: "
+        f"{target(r['proof_cold'], 100e-6, '<= 100 us', higher=False)}"
     )
     if r["pymerkle"]:
         print(
