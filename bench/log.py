@@ -61,7 +61,7 @@ def verdict(values: list[float], goal: float, higher: bool = True) -> str:
     value = statistics.median(values)
     if (value >= goal) if higher else (value <= goal):
         return "met"
-    return f"MISSED {goal / value if higher else value / goal:.1f}x"
+    return f"MISSED {goal / value if higher else value / goal:.2f}x"
 
 
 def _append(log: AuditLog, s: Session) -> AppendResult:
