@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from exchange.audit.merkle import HASH_SIZE, empty_root, node_hash
-from exchange.audit.tiles import TILE_HEIGHT, TileError, partial_width
+from exchange.audit.tiles import TILE_HEIGHT, TILE_WIDTH, TileError, partial_width
 
 _LEVEL_MASK = TILE_HEIGHT - 1
 
@@ -74,11 +74,28 @@ class Edge:
         """Add leaf hash ``h``: record each tile it completes in ``full`` and each tile level whose
         partial tile changed in ``touched``."""
         index = self.size
-        rows, inner = self.rows, self.inner
-        rows[0].append(h)
+        self.rows[0].append(h)
         touched.add(0)
+        self._climb(h, 0, index, full, touched)
+
+    def add_tile(self, h: bytes, full: list[FullTile], touched: set[int]) -> None:
+        """Add the 256 leaves of a full level-0 tile at once, given the tile's hash ``h``: the edge
+        ends as 256 :meth:`add` calls leave it, except that the level-0 tile itself (its caller
+        already has it) is not handed out in ``full``. The size must be a multiple of 256."""
+        if self.size & (TILE_WIDTH - 1):
+            raise TileError(f"a whole tile cannot be added to a tree of {self.size} leaves")
+        if len(self.rows) == 1:
+            self.rows.append([])
+            self.inner.extend([] for _ in range(TILE_HEIGHT))
+        self.rows[1].append(h)
+        touched.update((0, 1))
+        self._climb(h, TILE_HEIGHT, self.size + TILE_WIDTH - 1, full, touched)
+
+    def _climb(self, h: bytes, level: int, index: int, full: list[FullTile], touched: set[int]) -> None:
+        """Push the complete subtree ``h`` at tree ``level`` whose last leaf is ``index``, hashing
+        it with each left sibling it completes."""
+        rows, inner = self.rows, self.inner
         stack = self.stack
-        level = 0
         while stack and stack[-1][0] == level:  # a right child completes its parent
             h = node_hash(stack.pop()[1], h)
             level += 1

@@ -32,6 +32,7 @@ from exchange.audit.tiles import full_tiles, levels, partial_width
 from exchange.clock import as_utc
 from exchange.errors import ExchangeError, LogIntegrityError
 from exchange.storage.log_append import COLUMN_NAMES, entry_columns
+from exchange.storage.log_bundle import BUNDLE, BundleCheck
 from exchange.storage.log_checkpoints import StoredCosignature
 from exchange.storage.log_proofs import root_at
 from exchange.storage.models import LogEntry
@@ -103,21 +104,35 @@ def verify_log(
     if 0 in checkpoints:
         _check_checkpoint(checkpoints[0], 0, empty_root(), verifier, origin)
     time_of = _time_reader(session) if check_columns else None
-    for row in _entry_stream(session, batch, check_columns):
-        try:
-            h = _check_entry(seen, row, time_of)
-        except (TypeError, ValueError, OverflowError, UnicodeError) as exc:
-            # A value of a type no check above foresaw: still a damaged log, not a crash.
-            raise LogCorrupted(seen, f"a stored value cannot be read ({type(exc).__name__})") from None
-        edge.add(h, full, touched)
-        if full:
-            for tile in full:
-                _check_tile(seen, tile.level, tile.index, (tile.hashes, tile.inner), next_tile(tile.level))
-            full.clear()
-        seen += 1
-        if seen in checkpoints:
-            roots[seen] = _check_checkpoint(checkpoints[seen], seen, edge.root(), verifier, origin)
-        if progress is not None and (seen % batch == 0 or seen == total):
+    bundles = BundleCheck(time_of)
+    # Bundles with a checkpoint strictly inside them: the root is needed at that very size.
+    inside = {size // BUNDLE for size in checkpoints if size % BUNDLE}
+
+    def check_tiles() -> None:
+        for tile in full:
+            _check_tile(seen, tile.level, tile.index, (tile.hashes, tile.inner), next_tile(tile.level))
+        full.clear()
+
+    for rows in _entry_bundles(session, batch, check_columns):
+        start = seen
+        tile = bundles.check(start, rows) if start // BUNDLE not in inside else None
+        if tile is None:  # one by one: the first bad entry is named, as it always was
+            for row in rows:
+                edge.add(_read_entry(seen, row, time_of), full, touched)
+                check_tiles()
+                seen += 1
+                if seen in checkpoints:
+                    roots[seen] = _check_checkpoint(checkpoints[seen], seen, edge.root(), verifier, origin)
+        else:
+            hashes, inner, tile_hash = tile
+            seen = start + BUNDLE - 1  # the entry that completes the tile
+            _check_tile(seen, 0, start // BUNDLE, (hashes, inner), next_tile(0))
+            edge.add_tile(tile_hash, full, touched)
+            check_tiles()
+            seen += 1
+            if seen in checkpoints:
+                roots[seen] = _check_checkpoint(checkpoints[seen], seen, edge.root(), verifier, origin)
+        if progress is not None and (seen // batch != start // batch or seen == total):
             progress(seen, total)
     root = edge.root()
     if not _is_int(head_size):
@@ -163,6 +178,14 @@ def _check_tile(
     raise LogCorrupted(seen, what)
 
 
+def _read_entry(index: int, row: tuple[Any, ...], time_of: Callable[[Any], Any] | None) -> bytes:
+    try:
+        return _check_entry(index, row, time_of)
+    except (TypeError, ValueError, OverflowError, UnicodeError) as exc:
+        # A value of a type no check foresaw: still a damaged log, not a crash.
+        raise LogCorrupted(index, f"a stored value cannot be read ({type(exc).__name__})") from None
+
+
 def _check_entry(index: int, row: tuple[Any, ...], time_of: Callable[[Any], Any] | None) -> bytes:
     """The entry's leaf hash after checking its index, its stored types, hash and query columns."""
     idx, stored_leaf, event = row[0], _plain(row[1]), _plain(row[2])
@@ -184,7 +207,9 @@ def _check_entry(index: int, row: tuple[Any, ...], time_of: Callable[[Any], Any]
 def _check_columns(index: int, event: bytes, columns: dict[str, Any], time_of: Callable[[Any], Any]) -> None:
     try:
         expected = entry_columns(event_from_bytes(event))
-    except (ExchangeError, UnicodeError):
+    except (ExchangeError, UnicodeError, AttributeError, RecursionError):
+        # AttributeError: a field of the wrong JSON type where the parser calls a method (details
+        # that are no object, a reason or time that is no text); RecursionError: nesting too deep.
         raise LogCorrupted(index, "event is not a valid event") from None
     for name, value in expected.items():
         stored = columns[name]
@@ -267,15 +292,27 @@ def _time_reader(session: Session) -> Callable[[Any], Any]:
     return process if process is not None else (lambda value: value)
 
 
-def _entry_stream(session: Session, batch: int, check_columns: bool) -> Iterator[tuple[Any, ...]]:
+def _entry_bundles(session: Session, batch: int, check_columns: bool) -> Iterator[list[tuple[Any, ...]]]:
+    """The entries in index order, 256 at a time (the last bundle may be shorter)."""
     columns = ", ".join(("idx", "leaf_hash", "event", *(COLUMN_NAMES if check_columns else ())))
-    yield from driver_stream(session, columns, "log_entries", "", batch)
+    page = max(BUNDLE, batch - batch % BUNDLE)
+    for rows in driver_pages(session, columns, "log_entries", "", page):
+        for i in range(0, len(rows), BUNDLE):
+            yield rows[i : i + BUNDLE]
 
 
 def driver_stream(
     session: Session, columns: str, table: str, where: str, batch: int
 ) -> Iterator[tuple[Any, ...]]:
     """Rows in index order, in batches, as the driver returns them (keyset pagination on idx)."""
+    for rows in driver_pages(session, columns, table, where, batch):
+        yield from rows
+
+
+def driver_pages(
+    session: Session, columns: str, table: str, where: str, batch: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows in index order, a list of up to ``batch`` at a time, as the driver returns them."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"SELECT {columns} FROM {table} WHERE {where}idx > {mark} ORDER BY idx LIMIT {int(batch)}"  # noqa: S608 - constant identifiers  # nosec B608
@@ -289,7 +326,7 @@ def driver_stream(
             cursor.close()
         if not rows:
             return
-        yield from rows
+        yield rows
         last = rows[-1][0]
 
 
