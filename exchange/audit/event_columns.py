@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -28,12 +30,19 @@ from exchange.audit.events import VERSIONS, Action, Actor, Event, Outcome, TextR
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
 
-#: The parsed fields of one event: the 16 query columns in the order of
-#: ``exchange.storage.log_append.COLUMN_NAMES`` (``time`` still as the event's text), then the
-#: fields only checked: (type of the version, version, text), item, reason, (types of articles and legal grounds),
-#: details as items, (channel, policy digest).
-Fields = tuple[Any, ...]
+#: The query columns, in the order of ``exchange.storage.log_append.COLUMN_NAMES``.
 COLUMNS = 16
+#: The fields read from each event: at the top, of its actor, of its processing activity.
+_TOP = itemgetter(
+    "time", "traceId", "action", "outcome", "counterparty", "case", "dataSubjectId", "purpose",
+    "category", "phase", "reasonCode", "v", "item", "reason", "details", "channel",
+)
+_V, _DETAILS = 11, 14
+_ACTOR_OF, _ACTOR = itemgetter("actor"), itemgetter("party", "user", "role")
+_ACTIVITY_OF = itemgetter("processingActivity")
+_ACTIVITY = itemgetter("covenant", "articles", "legalGrounds", "policyDigest")
+#: Checked fields among the top ones, by their key in :data:`_CHECKS`.
+_TOP_CHECKED = {0: 0, 1: 1, 2: 2, 3: 3, 7: 4, 8: 5, 9: 6, 10: 7, 11: 8, 12: 9, 15: 10, 17: 12, 18: 13}
 _ABSENT = object()
 _PROBE: dict[str, Any] = {
     "time": datetime(2000, 1, 1, tzinfo=UTC),
@@ -56,7 +65,7 @@ def _event_with(name: str, value: object) -> bool:
 
 
 def _actor_with(name: str, value: object) -> bool:
-    return _event_with("actor", Actor(**{name: value}))
+    return _event_with("actor", Actor(**{"party": "p", name: value}))
 
 
 def _enum(kind: type[Action] | type[Outcome]) -> Callable[[object], bool]:
@@ -100,8 +109,11 @@ def _lists(value: object) -> bool:
     return value == (list, list)
 
 
-#: How each checked field's distinct values are checked, by position in :data:`Fields`.
+#: How each checked field's distinct values are checked: by the position of its query column, then
+#: 16 (type of version, version, text), 17 item, 18 reason, 19 (types of articles and legal
+#: grounds), 20 details as items.
 _CHECKS: dict[int, Callable[[object], bool]] = {
+    0: lambda v: event_time(v) is not None,
     1: lambda v: _event_with("trace_id", v),
     2: _enum(Action),
     3: _enum(Outcome),
@@ -156,48 +168,37 @@ class ColumnReader:
         self._accepted: dict[int, set[object]] = {k: set() for k in _CHECKS}
         self._remembered = 0
 
-    def read(self, events: Sequence[bytes]) -> list[Fields] | None:
-        """Each event's :data:`Fields`, or None unless every event is certainly valid."""
-        loads, absent = orjson.loads, _ABSENT
-        parsed: list[Fields] = []
+    def read(self, events: Sequence[bytes]) -> list[tuple[Any, ...]] | None:
+        """The query columns of the events, column by column (``time`` as the events' text), or
+        None unless every event is certainly valid."""
         try:
-            for data in events:
-                d = loads(data)
-                a, pa = d["actor"], d["processingActivity"]
-                arts = pa["articles"]
-                parsed.append(
-                    (
-                        d["time"],
-                        d["traceId"],
-                        d["action"],
-                        d["outcome"],
-                        a["party"],
-                        a["user"],
-                        a["role"],
-                        d["counterparty"],
-                        d["case"],
-                        d["dataSubjectId"],
-                        d["purpose"],
-                        d["category"],
-                        d["phase"],
-                        pa["covenant"],
-                        "," + ",".join(arts) + "," if arts else "",
-                        d["reasonCode"],
-                        (type(d["v"]), d["v"], _text_key(d.get("text", absent))),
-                        d["item"],
-                        d["reason"],
-                        (type(arts), type(pa["legalGrounds"])),
-                        _details_key(d["details"]),
-                        (d["channel"], pa["policyDigest"]),
-                    )
-                )
-            if parsed and not self._accept(list(zip(*parsed, strict=True))):
+            parsed = list(map(orjson.loads, events))
+            top = list(zip(*map(_TOP, parsed), strict=True))
+            actor = list(zip(*map(_ACTOR, map(_ACTOR_OF, parsed)), strict=True))
+            activity = list(zip(*map(_ACTIVITY, map(_ACTIVITY_OF, parsed)), strict=True))
+            if not top:
+                return []
+            texts = any(map(dict.__contains__, parsed, repeat("text")))
+            arts, grounds = activity[1], activity[2]
+            checked = {
+                **{k: top[t] for k, t in _TOP_CHECKED.items()},
+                4: actor[0],
+                5: actor[1],
+                6: actor[2],
+                16: [(type(d["v"]), d["v"], _text_key(d.get("text", _ABSENT))) for d in parsed]
+                if texts
+                else list(zip(map(type, top[_V]), top[_V], repeat(_ABSENT), strict=False)),
+                19: list(zip(map(type, arts), map(type, grounds), strict=True)),
+                20: [_details_key(d) for d in top[_DETAILS]] if any(top[_DETAILS]) else [()],
+            }
+            if not set(map(type, top[_DETAILS])) == {dict} or not self._accept(checked):
                 return None
+            articles = tuple("," + ",".join(a) + "," if a else "" for a in arts)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None
-        return parsed
+        return [*top[:4], *actor, *top[4:10], activity[0], articles, top[10]]
 
-    def _accept(self, fields: list[tuple[object, ...]]) -> bool:
+    def _accept(self, fields: dict[int, Sequence[object]]) -> bool:
         """Whether every distinct value of every checked field is valid (TypeError: unhashable)."""
         for k, check in _CHECKS.items():
             accepted = self._accepted[k]

@@ -22,7 +22,7 @@ def full_tile_nodes(hashes: Sequence[bytes]) -> tuple[bytes, bytes]:
 
     Raises ``ValueError`` unless given 256 hashes of 32 bytes each.
     """
-    if len(hashes) != TILE_WIDTH or any(len(h) != HASH_SIZE for h in hashes):
+    if len(hashes) != TILE_WIDTH or set(map(len, hashes)) != {HASH_SIZE}:
         raise ValueError(f"a full tile is {TILE_WIDTH} hashes of {HASH_SIZE} bytes")
     sha256, prefix = hashlib.sha256, NODE_HASH_PREFIX
     row = list(hashes)

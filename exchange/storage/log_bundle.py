@@ -62,10 +62,9 @@ class BundleCheck:
         return b"".join(hashes), inner, tile_hash
 
     def _columns(self, reader: ColumnReader, events: Sequence[bytes], cols: list[tuple[Any, ...]]) -> bool:
-        fields = reader.read(events)
-        if fields is None:
+        derived = reader.read(events)
+        if derived is None:
             return False
-        derived = list(zip(*fields, strict=True))
         if derived[1:COLUMNS] != cols[_TIME + 1 : _TIME + COLUMNS]:
             return False
         try:
