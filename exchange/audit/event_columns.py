@@ -18,7 +18,7 @@ is no list) only costs the slower path, never a different verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
@@ -34,8 +34,22 @@ from exchange.errors import InvalidInputError
 COLUMNS = 16
 #: The fields read from each event: at the top, of its actor, of its processing activity.
 _TOP = itemgetter(
-    "time", "traceId", "action", "outcome", "counterparty", "case", "dataSubjectId", "purpose",
-    "category", "phase", "reasonCode", "v", "item", "reason", "details", "channel",
+    "time",
+    "traceId",
+    "action",
+    "outcome",
+    "counterparty",
+    "case",
+    "dataSubjectId",
+    "purpose",
+    "category",
+    "phase",
+    "reasonCode",
+    "v",
+    "item",
+    "reason",
+    "details",
+    "channel",
 )
 _V, _DETAILS = 11, 14
 _ACTOR_OF, _ACTOR = itemgetter("actor"), itemgetter("party", "user", "role")
@@ -65,7 +79,8 @@ def _event_with(name: str, value: object) -> bool:
 
 
 def _actor_with(name: str, value: object) -> bool:
-    return _event_with("actor", Actor(**{"party": "p", name: value}))
+    fields: dict[str, Any] = {"party": "p", name: value}
+    return _event_with("actor", Actor(**fields))
 
 
 def _enum(kind: type[Action] | type[Outcome]) -> Callable[[object], bool]:
@@ -74,7 +89,7 @@ def _enum(kind: type[Action] | type[Outcome]) -> Callable[[object], bool]:
 
 
 def _version(value: object) -> bool:
-    """(type of v, v, text): version 1 without a text, or version 2 with a text of exactly 'id' and 'digest'."""
+    """(type of v, v, text): version 1 without a text, or 2 with a text of exactly 'id' and 'digest'."""
     kind, v, text = value if isinstance(value, tuple) else (None, None, None)
     if kind is not int or v not in VERSIONS:
         return False
@@ -191,14 +206,14 @@ class ColumnReader:
                 19: list(zip(map(type, arts), map(type, grounds), strict=True)),
                 20: [_details_key(d) for d in top[_DETAILS]] if any(top[_DETAILS]) else [()],
             }
-            if not set(map(type, top[_DETAILS])) == {dict} or not self._accept(checked):
+            if set(map(type, top[_DETAILS])) != {dict} or not self._accept(checked):
                 return None
             articles = tuple("," + ",".join(a) + "," if a else "" for a in arts)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None
         return [*top[:4], *actor, *top[4:10], activity[0], articles, top[10]]
 
-    def _accept(self, fields: dict[int, Sequence[object]]) -> bool:
+    def _accept(self, fields: Mapping[int, Sequence[object]]) -> bool:
         """Whether every distinct value of every checked field is valid (TypeError: unhashable)."""
         for k, check in _CHECKS.items():
             accepted = self._accepted[k]

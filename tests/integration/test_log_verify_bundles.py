@@ -51,41 +51,49 @@ def one_by_one(db: Db, s: Session, columns: bool) -> Outcome:
         return outcome(db, s, columns)
 
 
-def set_column(index: int, column: str, value: object) -> Callable[[Session], None]:
+def set_column(index: int, column: str, value: object) -> Callable[[Session], object]:
     return lambda s: s.execute(update(LogEntry).where(LogEntry.idx == index).values({column: value}))
 
 
-def flip_event(index: int) -> Callable[[Session], None]:
+def flip_event(index: int) -> Callable[[Session], object]:
     def tamper(s: Session) -> None:
-        raw = bytearray(s.execute(text(f"SELECT event FROM log_entries WHERE idx = {index}")).scalar_one())
+        raw = bytearray(
+            s.execute(text("SELECT event FROM log_entries WHERE idx = :i"), {"i": index}).scalar_one()
+        )
         raw[raw.index(b"helmond")] ^= 0x01
         set_column(index, "event", bytes(raw))(s)
 
     return tamper
 
 
-def later(index: int) -> Callable[[Session], None]:
+def later(index: int) -> Callable[[Session], object]:
     def tamper(s: Session) -> None:
-        moment = s.execute(text(f"SELECT time FROM log_entries WHERE idx = {index}")).scalar_one()
+        moment = s.execute(text("SELECT time FROM log_entries WHERE idx = :i"), {"i": index}).scalar_one()
         if isinstance(moment, str):  # SQLite hands out the stored text
-            s.execute(text(f"UPDATE log_entries SET time = :t WHERE idx = {index}"), {"t": moment[:-1] + "1"})
+            s.execute(
+                text("UPDATE log_entries SET time = :t WHERE idx = :i"), {"t": moment[:-1] + "1", "i": index}
+            )
         else:
             set_column(index, "time", moment + timedelta(microseconds=1))(s)
 
     return tamper
 
 
-def forge_invalid(index: int) -> Callable[[Session], None]:
+def forge_invalid(index: int) -> Callable[[Session], object]:
     """Rewrite the entry, the tree and the head consistently, with an event no appender writes
     (version true): only the check of the event itself can tell."""
 
     def tamper(s: Session) -> None:
-        data = orjson.loads(s.execute(text(f"SELECT event FROM log_entries WHERE idx = {index}")).scalar_one())
+        data = orjson.loads(
+            s.execute(text("SELECT event FROM log_entries WHERE idx = :i"), {"i": index}).scalar_one()
+        )
         data["v"] = True
         forged = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
         set_column(index, "event", forged)(s)
         set_column(index, "leaf_hash", leaf_hash(forged))(s)
-        leaves = [bytes(h) for h in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()]
+        leaves = [
+            bytes(h) for h in s.execute(text("SELECT leaf_hash FROM log_entries ORDER BY idx")).scalars()
+        ]
         for sql, params in retile(leaves):
             s.execute(text(sql.replace("%(", ":").replace(")s", "")), params)
         s.execute(text("UPDATE log_head SET root = :r"), {"r": root_from_leaf_hashes(leaves)})
@@ -93,21 +101,43 @@ def forge_invalid(index: int) -> Callable[[Session], None]:
     return tamper
 
 
-TAMPERS: list[tuple[str, Callable[[Session], None], int, str]] = [
+TAMPERS: list[tuple[str, Callable[[Session], object], int, str]] = [
     ("event in a whole bundle", flip_event(100), 100, "event bytes do not match the stored leaf hash"),
     ("event after a checkpoint", flip_event(520), 520, "event bytes do not match the stored leaf hash"),
-    ("leaf hash, last of a bundle", set_column(767, "leaf_hash", bytes(32)), 767, "do not match the stored leaf hash"),
-    ("query column", set_column(200, "case_id", "case-2"), 200, "query column 'case_id' does not match the event"),
+    (
+        "leaf hash, last of a bundle",
+        set_column(767, "leaf_hash", bytes(32)),
+        767,
+        "do not match the stored leaf hash",
+    ),
+    (
+        "query column",
+        set_column(200, "case_id", "case-2"),
+        200,
+        "query column 'case_id' does not match the event",
+    ),
     ("time column", later(400), 400, "query column 'time' does not match the event"),
     ("last partial bundle", set_column(850, "subject", P_B), 850, "query column 'subject' does not match"),
-    ("deleted entry", lambda s: s.execute(text("DELETE FROM log_entries WHERE idx = 260")), 260, "entry is missing"),
+    (
+        "deleted entry",
+        lambda s: s.execute(text("DELETE FROM log_entries WHERE idx = 260")),
+        260,
+        "entry is missing",
+    ),
     (
         "inner nodes of a tile",
-        lambda s: s.execute(text("UPDATE log_tiles SET nodes = :n WHERE level = 0 AND idx = 1"), {"n": bytes(254 * 32)}),
+        lambda s: s.execute(
+            text("UPDATE log_tiles SET nodes = :n WHERE level = 0 AND idx = 1"), {"n": bytes(254 * 32)}
+        ),
         511,
         "the inner nodes stored with tile 0/1 do not match the entries",
     ),
-    ("hash of a tile", lambda s: tamper_tile(s, 0, 2, 3, b"\x01" * 32), 767, "stored tile 0/2 does not match the entries"),
+    (
+        "hash of a tile",
+        lambda s: tamper_tile(s, 0, 2, 3, b"\x01" * 32),
+        767,
+        "stored tile 0/2 does not match the entries",
+    ),
     (
         "checkpoint inside a bundle",
         lambda s: s.execute(text("UPDATE log_checkpoints SET root = :r WHERE size = 300"), {"r": bytes(32)}),
@@ -127,9 +157,11 @@ def test_a_log_of_bundles_with_checkpoints_inside_verifies(db: Db) -> None:
             assert result == one_by_one(db, s, columns)
 
 
-@pytest.mark.parametrize(("tamper", "index", "message"), [t[1:] for t in TAMPERS], ids=[t[0] for t in TAMPERS])
+@pytest.mark.parametrize(
+    ("tamper", "index", "message"), [t[1:] for t in TAMPERS], ids=[t[0] for t in TAMPERS]
+)
 def test_an_alteration_is_named_as_one_by_one(
-    db: Db, tamper: Callable[[Session], None], index: int, message: str
+    db: Db, tamper: Callable[[Session], object], index: int, message: str
 ) -> None:
     build(db)
     with db.sessions.begin() as s:
@@ -145,9 +177,17 @@ def test_an_alteration_is_named_as_one_by_one(
 SQLITE_TYPES = [
     ("UPDATE log_entries SET event = CAST(event AS TEXT) WHERE idx = 300", 300, "event is stored as text"),
     ("UPDATE log_entries SET time = 12345 WHERE idx = 400", 400, "query column 'time' holds an integer"),
-    ("UPDATE log_entries SET case_id = x'00' WHERE idx = 401", 401, "'case_id' does not match the event (it is stored as bytes)"),
+    (
+        "UPDATE log_entries SET case_id = x'00' WHERE idx = 401",
+        401,
+        "'case_id' does not match the event (it is stored as bytes)",
+    ),
     ("UPDATE log_entries SET leaf_hash = 'x' WHERE idx = 402", 402, "(the leaf hash is stored as text)"),
-    ("UPDATE log_entries SET trace_id = x'01' WHERE idx = 403", 403, "'trace_id' does not match the event (it is stored as bytes)"),
+    (
+        "UPDATE log_entries SET trace_id = x'01' WHERE idx = 403",
+        403,
+        "'trace_id' does not match the event (it is stored as bytes)",
+    ),
 ]
 
 
@@ -166,7 +206,16 @@ def test_a_wrong_stored_type_in_a_bundle_is_named_as_one_by_one(
     assert message in str(result[2])
 
 
-COLUMNS_TO_ALTER = ["event", "leaf_hash", "case_id", "actor_party", "outcome", "articles", "covenant", "trace_id"]
+COLUMNS_TO_ALTER = [
+    "event",
+    "leaf_hash",
+    "case_id",
+    "actor_party",
+    "outcome",
+    "articles",
+    "covenant",
+    "trace_id",
+]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

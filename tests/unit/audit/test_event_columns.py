@@ -44,7 +44,9 @@ def events(draw: st.DrawFn) -> Event:
         reason=draw(st.none() | st.text(max_size=10)),
         reason_code=draw(maybe_ids),
         item=draw(maybe_ids),
-        details=draw(st.dictionaries(ids, ids | st.integers(-(2**53) + 1, 2**53 - 1) | st.booleans(), max_size=2)),
+        details=draw(
+            st.dictionaries(ids, ids | st.integers(-(2**53) + 1, 2**53 - 1) | st.booleans(), max_size=2)
+        ),
         text=draw(st.none() | st.just(TextRef("t-1", "sha256:" + "ab" * 32))),
     )
 
@@ -92,17 +94,47 @@ JSON = st.recursive(
     | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=6)
-    | st.sampled_from(["v1", PSEUDONYM, "decision", "hit", "7", "2026-03-01T10:00:00Z", "2026-03-01", "a\n", "id"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["id", "digest", "k", ""]), inner, max_size=3),
+    | st.sampled_from(
+        ["v1", PSEUDONYM, "decision", "hit", "7", "2026-03-01T10:00:00Z", "2026-03-01", "a\n", "id"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "digest", "k", ""]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 PLACES = [
-    (), ("actor",), ("processingActivity",),
+    (),
+    ("actor",),
+    ("processingActivity",),
 ]
 KEYS = [
-    "v", "time", "traceId", "action", "outcome", "case", "dataSubjectId", "counterparty", "category",
-    "purpose", "phase", "reason", "reasonCode", "item", "channel", "details", "text", "other",
-    "party", "user", "role", "covenant", "policyDigest", "articles", "legalGrounds", "actor",
+    "v",
+    "time",
+    "traceId",
+    "action",
+    "outcome",
+    "case",
+    "dataSubjectId",
+    "counterparty",
+    "category",
+    "purpose",
+    "phase",
+    "reason",
+    "reasonCode",
+    "item",
+    "channel",
+    "details",
+    "text",
+    "other",
+    "party",
+    "user",
+    "role",
+    "covenant",
+    "policyDigest",
+    "articles",
+    "legalGrounds",
+    "actor",
     "processingActivity",
 ]
 
@@ -157,4 +189,5 @@ def test_duplicate_keys_are_read_as_the_standard_parser_reads_them() -> None:
     e = Event(NOW, "tr-1", Action.DISCLOSURE, Actor("senzer"), Outcome.ALLOWED, case="case-1")
     raw = e.canonical().replace(b'"case":"case-1"', b'"case":"case-1","case":"case-2"')
     assert read_one(ColumnReader(), raw) == expected(raw)
-    assert expected(raw) is not None and expected(raw)[COLUMN_NAMES.index("case_id")] == "case-2"
+    columns = expected(raw)
+    assert columns is not None and columns[COLUMN_NAMES.index("case_id")] == "case-2"

@@ -49,7 +49,9 @@ def test_a_full_tile_is_256_hashes_of_32_bytes() -> None:
 )
 @example(tiles=256, whole=[True], tail=0)  # the 256th whole tile completes tile 1/0
 @example(tiles=257, whole=[False, True], tail=3)
-def test_an_edge_given_whole_tiles_ends_as_one_given_their_leaves(tiles: int, whole: list[bool], tail: int) -> None:
+def test_an_edge_given_whole_tiles_ends_as_one_given_their_leaves(
+    tiles: int, whole: list[bool], tail: int
+) -> None:
     """Tiles added whole (in any mix with leaf-by-leaf ones) leave the same compact range, partial
     tiles, size and root, and hand out the same tiles above level 0."""
     hs = hashes(tiles, tiles * 256 + tail)
