@@ -5,7 +5,8 @@ an :class:`~exchange.audit.events.Event` per entry (:func:`~exchange.audit.event
 costs ten times the parse. :class:`ColumnReader` parses a bundle of events with orjson and takes
 the column values straight from the parsed objects; the checks ``event_from_bytes`` makes are made
 once per *distinct* value of each field (parties, roles, purposes, categories and trace ids repeat
-across events), each by building an Event or Actor with that value, so the very same code decides.
+across events), with the very checks an Event makes (:func:`~exchange.audit.events.is_identifier`,
+the pseudonym's parser, the enumerations; details by making an Event with them).
 
 It answers only when the result is certain: every event of the bundle parsed, every field of the
 plain form an appender writes, every distinct value accepted. Then the columns are exactly what
@@ -20,20 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
 import orjson
 
-from exchange.audit.events import VERSIONS, Action, Actor, Event, Outcome, TextRef
+from exchange.audit.events import VERSIONS, Action, Actor, Event, Outcome, TextRef, is_identifier
 from exchange.crypto.pseudonym import parse_pseudonym
 from exchange.errors import InvalidInputError
 
 #: The query columns, in the order of ``exchange.storage.log_append.COLUMN_NAMES``.
 COLUMNS = 16
 #: The fields read from each event: at the top, of its actor, of its processing activity.
-_TOP = itemgetter(
+_TOP_KEYS = (
     "time",
     "traceId",
     "action",
@@ -50,11 +51,14 @@ _TOP = itemgetter(
     "reason",
     "details",
     "channel",
+    "actor",
+    "processingActivity",
 )
-_V, _DETAILS = 11, 14
-_ACTOR_OF, _ACTOR = itemgetter("actor"), itemgetter("party", "user", "role")
-_ACTIVITY_OF = itemgetter("processingActivity")
-_ACTIVITY = itemgetter("covenant", "articles", "legalGrounds", "policyDigest")
+_ACTOR_KEYS = ("party", "user", "role")
+_ACTIVITY_KEYS = ("covenant", "articles", "legalGrounds", "policyDigest")
+_TOP, _ACTOR, _ACTIVITY = itemgetter(*_TOP_KEYS[:16]), itemgetter(*_ACTOR_KEYS), itemgetter(*_ACTIVITY_KEYS)
+_ACTOR_OF, _ACTIVITY_OF = itemgetter("actor"), itemgetter("processingActivity")
+_V, _DETAILS, _CHANNEL = 11, 14, 15
 #: Checked fields among the top ones, by their key in :data:`_CHECKS`.
 _TOP_CHECKED = {0: 0, 1: 1, 2: 2, 3: 3, 7: 4, 8: 5, 9: 6, 10: 7, 11: 8, 12: 9, 15: 10, 17: 12, 18: 13}
 _ABSENT = object()
@@ -76,11 +80,6 @@ def _event_with(name: str, value: object) -> bool:
     except (InvalidInputError, TypeError, ValueError, AttributeError):
         return False
     return True
-
-
-def _actor_with(name: str, value: object) -> bool:
-    fields: dict[str, Any] = {"party": "p", name: value}
-    return _event_with("actor", Actor(**fields))
 
 
 def _enum(kind: type[Action] | type[Outcome]) -> Callable[[object], bool]:
@@ -126,27 +125,28 @@ def _lists(value: object) -> bool:
 
 #: How each checked field's distinct values are checked: by the position of its query column, then
 #: 16 (type of version, version, text), 17 item, 18 reason, 19 (types of articles and legal
-#: grounds), 20 details as items.
+#: grounds), 20 details as items, 21 channel and policy digest (free in an Event; here plain text).
 _CHECKS: dict[int, Callable[[object], bool]] = {
     0: lambda v: event_time(v) is not None,
-    1: lambda v: _event_with("trace_id", v),
+    1: is_identifier,
     2: _enum(Action),
     3: _enum(Outcome),
-    4: lambda v: _actor_with("party", v),
-    5: lambda v: _actor_with("user", v),
-    6: lambda v: _actor_with("role", v),
-    7: lambda v: _event_with("counterparty", v),
-    8: lambda v: _event_with("case", v),
+    4: is_identifier,
+    5: is_identifier,
+    6: is_identifier,
+    7: is_identifier,
+    8: is_identifier,
     9: _subject,
-    10: lambda v: _event_with("purpose", v),
-    11: lambda v: _event_with("category", v),
-    12: lambda v: _event_with("phase", v),
-    15: lambda v: _event_with("reason_code", v),
+    10: is_identifier,
+    11: is_identifier,
+    12: is_identifier,
+    15: is_identifier,
     16: _version,
-    17: lambda v: _event_with("item", v),
+    17: is_identifier,
     18: lambda v: v is None or type(v) is str,
     19: _lists,
     20: _details,
+    21: lambda v: v is None or type(v) is str,
 }
 
 
@@ -189,12 +189,23 @@ class ColumnReader:
         try:
             parsed = list(map(orjson.loads, events))
             top = list(zip(*map(_TOP, parsed), strict=True))
-            actor = list(zip(*map(_ACTOR, map(_ACTOR_OF, parsed)), strict=True))
-            activity = list(zip(*map(_ACTIVITY, map(_ACTIVITY_OF, parsed)), strict=True))
+            actors = list(map(_ACTOR_OF, parsed))
+            activities = list(map(_ACTIVITY_OF, parsed))
+            actor = list(zip(*map(_ACTOR, actors), strict=True))
+            activity = list(zip(*map(_ACTIVITY, activities), strict=True))
             if not top:
                 return []
-            texts = any(map(dict.__contains__, parsed, repeat("text")))
+            texts = sum(map(dict.__contains__, parsed, repeat("text")))
             arts, grounds = activity[1], activity[2]
+            if (
+                # No key beyond those read (and 'text'): nothing unread, however deeply nested.
+                sum(map(len, parsed)) != len(_TOP_KEYS) * len(parsed) + texts
+                or set(map(len, actors)) != {len(_ACTOR_KEYS)}
+                or set(map(len, activities)) != {len(_ACTIVITY_KEYS)}
+                or set(map(type, top[_DETAILS])) != {dict}
+                or not {str}.issuperset(map(type, chain.from_iterable(grounds)))
+            ):
+                return None
             checked = {
                 **{k: top[t] for k, t in _TOP_CHECKED.items()},
                 4: actor[0],
@@ -205,8 +216,9 @@ class ColumnReader:
                 else list(zip(map(type, top[_V]), top[_V], repeat(_ABSENT), strict=False)),
                 19: list(zip(map(type, arts), map(type, grounds), strict=True)),
                 20: [_details_key(d) for d in top[_DETAILS]] if any(top[_DETAILS]) else [()],
+                21: top[_CHANNEL] + activity[3],
             }
-            if set(map(type, top[_DETAILS])) != {dict} or not self._accept(checked):
+            if not self._accept(checked):
                 return None
             articles = tuple("," + ",".join(a) + "," if a else "" for a in arts)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):

@@ -82,6 +82,11 @@ def _ident(value: str | None, what: str) -> None:
         raise InvalidInputError(f"event field '{what}' is not a valid identifier")
 
 
+def is_identifier(value: object) -> bool:
+    """Whether an event accepts ``value`` in an identifier field (None, or text of the form above)."""
+    return value is None or (isinstance(value, str) and _ID.match(value) is not None)
+
+
 def _clean_text(value: str) -> str:
     # One line, bounded length: a reason reaches log viewers and CSV exports.
     text = " ".join(value.split())

@@ -191,3 +191,28 @@ def test_duplicate_keys_are_read_as_the_standard_parser_reads_them() -> None:
     assert read_one(ColumnReader(), raw) == expected(raw)
     columns = expected(raw)
     assert columns is not None and columns[COLUMN_NAMES.index("case_id")] == "case-2"
+
+
+def test_fields_the_reader_does_not_read_leave_it_to_the_one_by_one_check() -> None:
+    """A key no event has, or values nested deeper than an event's, are never accepted unread (the
+    standard parser may fail on depth where orjson does not)."""
+    e = Event(NOW, "tr-1", Action.DISCLOSURE, Actor("senzer"), Outcome.ALLOWED, legal_grounds=("a",))
+    reader = ColumnReader()
+    assert reader.read([e.canonical()]) is not None
+    deep = "[" * 900 + '"x"' + "]" * 900
+    for place, key, value in [
+        ((), "other", "1"),
+        (("actor",), "other", "null"),
+        (("processingActivity",), "other", "null"),
+        ((), "channel", deep),
+        (("processingActivity",), "policyDigest", "[1]"),
+        (("processingActivity",), "legalGrounds", f"[{deep}]"),
+    ]:
+        data = e.to_data()
+        target = data
+        for p in place:
+            target = target[p]
+        target[key] = "PLACE"
+        raw = orjson.dumps(data).replace(b'"PLACE"', value.encode())
+        assert orjson.loads(raw) is not None  # well-formed JSON
+        assert reader.read([raw]) is None, (place, key)
