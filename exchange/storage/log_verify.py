@@ -28,6 +28,7 @@ from exchange.audit.checkpoint import (
 )
 from exchange.audit.events import event_from_bytes
 from exchange.audit.merkle import empty_root, leaf_hash
+from exchange.audit.tile_build import root_within
 from exchange.audit.tile_edge import Edge, FullTile
 from exchange.audit.tiles import full_tiles, levels, partial_width
 from exchange.clock import as_utc
@@ -126,8 +127,10 @@ def _verify(
         _check_checkpoint(checkpoints[0], 0, empty_root(), verifier, origin)
     time_of = _time_reader(session) if check_columns else None
     bundles = BundleCheck(time_of)
-    # Bundles with a checkpoint strictly inside them: the root is needed at that very size.
-    inside = {size // BUNDLE for size in checkpoints if size % BUNDLE}
+    # Checkpoints strictly inside a bundle, by bundle: the root is needed at that very size.
+    inside: dict[int, list[int]] = {}
+    for size in sorted(c for c in checkpoints if c % BUNDLE):
+        inside.setdefault(size // BUNDLE, []).append(size)
 
     def check_tiles() -> None:
         for tile in full:
@@ -136,7 +139,7 @@ def _verify(
 
     for rows in _entry_bundles(session, batch, check_columns):
         start = seen
-        tile = bundles.check(start, rows) if start // BUNDLE not in inside else None
+        tile = bundles.check(start, rows)
         if tile is None:  # one by one: the first bad entry is named, as it always was
             for row in rows:
                 edge.add(_read_entry(seen, row, time_of), full, touched)
@@ -146,6 +149,10 @@ def _verify(
                     roots[seen] = _check_checkpoint(checkpoints[seen], seen, edge.root(), verifier, origin)
         else:
             hashes, inner, tile_hash = tile
+            for size in inside.get(start // BUNDLE, ()):
+                seen = size
+                root = root_within(edge.stack, hashes, inner, size - start)
+                roots[size] = _check_checkpoint(checkpoints[size], size, root, verifier, origin)
             seen = start + BUNDLE - 1  # the entry that completes the tile
             _check_tile(seen, 0, start // BUNDLE, (hashes, inner), next_tile(0))
             edge.add_tile(tile_hash, full, touched)

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from exchange.audit.merkle import root_from_leaf_hashes
-from exchange.audit.tile_build import full_tile_nodes
+from exchange.audit.tile_build import full_tile_nodes, root_within
 from exchange.audit.tile_edge import Edge, FullTile
 from exchange.audit.tiles import TileError
 
@@ -82,3 +82,18 @@ def test_a_whole_tile_joins_only_a_tree_of_whole_tiles() -> None:
     edge.add(hashes(0, 1)[0], [], set())
     with pytest.raises(TileError, match="1 leaves"):
         edge.add_tile(bytes(32), [], set())
+
+
+@settings(max_examples=40, deadline=None)
+@given(tiles=st.integers(min_value=0, max_value=6), width=st.integers(min_value=1, max_value=255))
+def test_a_root_inside_a_tile_is_the_rfc_root(tiles: int, width: int) -> None:
+    """The root at any size inside a whole tile, from the edge before it and the tile's nodes, is the MTH."""
+    hs = hashes(width, 256 * (tiles + 1))
+    edge = Edge()
+    for h in hs[: 256 * tiles]:
+        edge.add(h, [], set())
+    inner, _ = full_tile_nodes(hs[256 * tiles :])
+    got = root_within(edge.stack, b"".join(hs[256 * tiles :]), inner, width)
+    assert got == root_from_leaf_hashes(hs[: 256 * tiles + width])
+    with pytest.raises(ValueError, match="1 to 255"):
+        root_within(edge.stack, b"".join(hs[256 * tiles :]), inner, 256)
