@@ -60,7 +60,7 @@ _TOP, _ACTOR, _ACTIVITY = itemgetter(*_TOP_KEYS[:16]), itemgetter(*_ACTOR_KEYS),
 _ACTOR_OF, _ACTIVITY_OF = itemgetter("actor"), itemgetter("processingActivity")
 _V, _DETAILS, _CHANNEL = 11, 14, 15
 #: Checked fields among the top ones, by their key in :data:`_CHECKS`.
-_TOP_CHECKED = {0: 0, 1: 1, 2: 2, 3: 3, 7: 4, 8: 5, 9: 6, 10: 7, 11: 8, 12: 9, 15: 10, 17: 12, 18: 13}
+_TOP_CHECKED = {1: 1, 2: 2, 3: 3, 7: 4, 8: 5, 9: 6, 10: 7, 11: 8, 12: 9, 15: 10, 17: 12, 18: 13}
 _ABSENT = object()
 _PROBE: dict[str, Any] = {
     "time": datetime(2000, 1, 1, tzinfo=UTC),
@@ -127,7 +127,6 @@ def _lists(value: object) -> bool:
 #: 16 (type of version, version, text), 17 item, 18 reason, 19 (types of articles and legal
 #: grounds), 20 details as items, 21 channel and policy digest (free in an Event; here plain text).
 _CHECKS: dict[int, Callable[[object], bool]] = {
-    0: lambda v: event_time(v) is not None,
     1: is_identifier,
     2: _enum(Action),
     3: _enum(Outcome),
@@ -181,11 +180,12 @@ class ColumnReader:
 
     def __init__(self) -> None:
         self._accepted: dict[int, set[object]] = {k: set() for k in _CHECKS}
+        self._moments: dict[str, datetime] = {}  # event time text -> the column's value
         self._remembered = 0
 
     def read(self, events: Sequence[bytes]) -> list[tuple[Any, ...]] | None:
-        """The query columns of the events, column by column (``time`` as the events' text), or
-        None unless every event is certainly valid."""
+        """The query columns of the events, column by column, exactly as ``entry_values`` gives
+        them, or None unless every event is certainly valid."""
         try:
             parsed = list(map(orjson.loads, events))
             top = list(zip(*map(_TOP, parsed), strict=True))
@@ -194,7 +194,7 @@ class ColumnReader:
             actor = list(zip(*map(_ACTOR, actors), strict=True))
             activity = list(zip(*map(_ACTIVITY, activities), strict=True))
             if not top:
-                return []
+                return [()] * COLUMNS
             texts = sum(map(dict.__contains__, parsed, repeat("text")))
             arts, grounds = activity[1], activity[2]
             if (
@@ -220,22 +220,34 @@ class ColumnReader:
             }
             if not self._accept(checked):
                 return None
-            articles = tuple("," + ",".join(a) + "," if a else "" for a in arts)
+            moments = self._moments
+            for text in set(top[0]) - moments.keys():
+                moment = event_time(text)
+                if moment is None:
+                    return None
+                moments[text] = moment
+                self._remembered += 1
+            times = tuple(map(moments.__getitem__, top[0]))
+            if all(arts):  # as entry_values writes them: ",7,9," (all C-level maps)
+                articles = tuple(map(str.__add__, map(",".__add__, map(",".join, arts)), repeat(",")))
+            else:
+                articles = tuple("," + ",".join(a) + "," if a else "" for a in arts)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None
-        return [*top[:4], *actor, *top[4:10], activity[0], articles, top[10]]
+        return [times, *top[1:4], *actor, *top[4:10], activity[0], articles, top[10]]
 
     def _accept(self, fields: Mapping[int, Sequence[object]]) -> bool:
         """Whether every distinct value of every checked field is valid (TypeError: unhashable)."""
-        for k, check in _CHECKS.items():
-            accepted = self._accepted[k]
-            for value in set(fields[k]) - accepted:
-                if not check(value):
-                    return False
-                accepted.add(value)
-                self._remembered += 1
         if self._remembered > MEMO_LIMIT:
             for accepted in self._accepted.values():
                 accepted.clear()
+            self._moments.clear()
             self._remembered = 0
+        for k, check in _CHECKS.items():
+            accepted = self._accepted[k]
+            new = set(fields[k]) - accepted
+            if not all(map(check, new)):
+                return False
+            accepted |= new
+            self._remembered += len(new)
         return True

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from exchange.audit.event_columns import COLUMNS, ColumnReader, event_time
+from exchange.audit.event_columns import COLUMNS, ColumnReader
 from exchange.audit.merkle import LEAF_HASH_PREFIX
 from exchange.audit.tile_build import full_tile_nodes
 from exchange.audit.tiles import TILE_WIDTH
@@ -39,7 +39,7 @@ class BundleCheck:
     def __init__(self, time_of: Callable[[Any], Any] | None) -> None:
         self._time_of = time_of
         self._reader = ColumnReader() if time_of is not None else None
-        self._times: set[tuple[object, object]] = set()
+        self._times: set[tuple[datetime, object]] = set()
 
     def check(self, start: int, rows: Sequence[tuple[Any, ...]]) -> tuple[bytes, bytes, bytes] | None:
         """The level-0 tile entries ``start`` to ``start + 255`` make, as (hashes, inner nodes, tile
@@ -67,22 +67,20 @@ class BundleCheck:
             return False
         if derived[1:COLUMNS] != cols[_TIME + 1 : _TIME + COLUMNS]:
             return False
-        try:
+        try:  # the stored times, converted once per distinct (event time, stored value)
             pairs = set(zip(derived[0], cols[_TIME], strict=True)) - self._times
         except TypeError:  # an unhashable value: not one the one-by-one check accepts either
             return False
-        for text, stored in pairs:
-            if not self._same_time(text, stored):
-                return False
+        if not all(self._same_time(moment, stored) for moment, stored in pairs):
+            return False
         if len(self._times) + len(pairs) > _TIME_MEMO:
             self._times.clear()
         self._times.update(pairs)
         return True
 
-    def _same_time(self, text: object, stored: object) -> bool:
-        """Whether the stored ``time`` is the event's time, as the one-by-one check decides it."""
-        value = event_time(text)
-        if value is None or self._time_of is None:
+    def _same_time(self, value: datetime, stored: object) -> bool:
+        """Whether the stored ``time`` is the event's, ``value``, as the one-by-one check decides it."""
+        if self._time_of is None:
             return False
         try:
             moment = self._time_of(stored)
