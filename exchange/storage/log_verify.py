@@ -4,7 +4,8 @@ Verification trusts nothing it reads: on SQLite a column holds whatever was writ
 every stored value is checked for its type before it is used, and anything unexpected is reported
 as :class:`LogCorrupted` naming an entry, never as a crash. Rows are read through the driver in
 batches (keyset pagination on ``idx``): verification reads every entry, and ORM rows cost more than
-the hashing.
+the hashing. Entries are checked 256 at a time, one level-0 tile (:mod:`exchange.storage.log_bundle`);
+a bundle that does not pass is checked again entry by entry, which names the first bad entry.
 """
 
 from __future__ import annotations
@@ -340,13 +341,18 @@ def driver_stream(
 def driver_pages(
     session: Session, columns: str, table: str, where: str, batch: int
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows in index order, a list of up to ``batch`` at a time, as the driver returns them."""
+    """Rows in index order, a list of up to ``batch`` at a time, as the driver returns them.
+
+    On PostgreSQL the rows come in binary form: the same Python values (int, bytes, str, datetime),
+    at half the cost per row of decoding hex-escaped ``bytea`` and text numbers.
+    """
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"SELECT {columns} FROM {table} WHERE {where}idx > {mark} ORDER BY idx LIMIT {int(batch)}"  # noqa: S608 - constant identifiers  # nosec B608
+    options = {"binary": True} if conn.dialect.name == "postgresql" else {}
     last: object = -1
     while True:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a DBAPI connection is there while the session is open
+        cursor = conn.connection.driver_connection.cursor(**options)  # type: ignore[union-attr]  # a DBAPI connection is there while the session is open
         try:
             cursor.execute(sql, (last,))
             rows = cursor.fetchall()

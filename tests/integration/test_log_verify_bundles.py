@@ -4,8 +4,9 @@ with the same words as checking every entry one by one does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import orjson
 import pytest
@@ -149,10 +150,24 @@ TAMPERS: list[tuple[str, Callable[[Session], object], int, str]] = [
 
 
 def test_a_log_of_bundles_with_checkpoints_inside_verifies(db: Db) -> None:
+    """An intact log passes both ways; every whole bundle passes as a bundle (none falls back to the
+    one-by-one check), including the one with a checkpoint inside; the last, partial one cannot."""
     build(db)
+    passed: list[tuple[int, bool]] = []
+    check = BundleCheck.check
+
+    def recording(self: BundleCheck, start: int, rows: Sequence[tuple[Any, ...]]) -> object:
+        result = check(self, start, rows)
+        passed.append((start, result is not None))
+        return result
+
     with db.sessions.begin() as s:
         for columns in (True, False):
-            result = outcome(db, s, columns)
+            passed.clear()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(BundleCheck, "check", recording)
+                result = outcome(db, s, columns)
+            assert passed == [(0, True), (256, True), (512, True), (768, False)]
             assert result == ("ok", SIZE, db.log.root(s), 2)
             assert result == one_by_one(db, s, columns)
 
