@@ -80,15 +80,15 @@ def later(index: int) -> Callable[[Session], object]:
     return tamper
 
 
-def forge_invalid(index: int) -> Callable[[Session], object]:
+def forge_invalid(index: int, key: str = "v", value: object = True) -> Callable[[Session], object]:
     """Rewrite the entry, the tree and the head consistently, with an event no appender writes
-    (version true): only the check of the event itself can tell."""
+    (version true, details that are a list): only the check of the event itself can tell."""
 
     def tamper(s: Session) -> None:
         data = orjson.loads(
             s.execute(text("SELECT event FROM log_entries WHERE idx = :i"), {"i": index}).scalar_one()
         )
-        data["v"] = True
+        data[key] = value
         forged = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
         set_column(index, "event", forged)(s)
         set_column(index, "leaf_hash", leaf_hash(forged))(s)
@@ -146,6 +146,12 @@ TAMPERS: list[tuple[str, Callable[[Session], object], int, str]] = [
         "checkpoint at size 300 does not match the recomputed root",
     ),
     ("invalid event, tree rewritten", forge_invalid(700), 700, "event is not a valid event"),
+    (
+        "details no object, tree rewritten",
+        forge_invalid(600, "details", []),
+        600,
+        "event is not a valid event",
+    ),
 ]
 
 
