@@ -33,7 +33,7 @@ from exchange.audit.tile_build import root_within
 from exchange.audit.tile_edge import Edge, FullTile
 from exchange.audit.tiles import full_tiles, levels, partial_width
 from exchange.clock import as_utc
-from exchange.errors import ExchangeError, LogIntegrityError
+from exchange.errors import ExchangeError, LogIntegrityError, StorageError
 from exchange.storage.log_append import COLUMN_NAMES, entry_columns
 from exchange.storage.log_bundle import BUNDLE, BundleCheck
 from exchange.storage.log_checkpoints import StoredCosignature
@@ -109,6 +109,7 @@ def _verify(
     head = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").one()
     head_size, head_root = head[0], _plain(head[1])
     total = head_size if _is_int(head_size) else 0
+    _require_converted(conn, total)
     checkpoints, misfits = _load_checkpoints(session)
     streams: dict[int, Iterator[tuple[Any, ...]]] = {}
 
@@ -187,6 +188,20 @@ def _verify(
         raise LogCorrupted(seen, f"a checkpoint claims size {min(beyond)} but the log has {seen} entries")
     witnessed = tuple(_check_cosignature(session, origin, c, seen, roots) for c in (cosignatures or []))
     return VerifyReport(seen, root, len(checkpoints), witnessed)
+
+
+def _require_converted(conn: Any, size: int) -> None:
+    """A log stored before migration 0019 (its tree in ``log_nodes``, no tiles yet) is not damaged:
+    say what to run instead of reporting every tile missing. A log with neither is checked as usual."""
+    if (
+        size
+        and not conn.exec_driver_sql("SELECT COUNT(*) FROM log_tiles").scalar_one()
+        and conn.exec_driver_sql("SELECT COUNT(*) FROM log_nodes").scalar_one()
+    ):
+        raise StorageError(
+            f"the log's {size} entries are stored the way they were before migration 0019 (no tiles "
+            "yet); run 'exchange log migrate-tiles', which checks them before and after"
+        )
 
 
 def _check_tile(
