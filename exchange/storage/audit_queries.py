@@ -83,7 +83,7 @@ def _apply(stmt: Select[Any], f: LogFilter) -> Select[Any]:
 
 def row_dict(e: LogEntry) -> dict[str, Any]:
     out = {name: getattr(e, name) for name in EXPORT_FIELDS}
-    out["time"] = e.time.isoformat()
+    out["time"] = as_utc(e.time).isoformat()  # SQLite hands back the UTC time without its zone
     out["articles"] = e.articles.strip(",").replace(",", " ")
     return out
 
@@ -133,7 +133,9 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for r in rows:
         # A cell starting with = + - @ would be a formula in a spreadsheet; quote it as text.
-        writer.writerow({k: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in r.items()})
+        writer.writerow(
+            {k: f"'{v}" if isinstance(v, str) and v and v[0] in "=+-@" else v for k, v in r.items()}
+        )
     return buf.getvalue()
 
 

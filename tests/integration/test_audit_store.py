@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -409,6 +411,10 @@ def test_search_filters_and_exports(db: Db) -> None:
     assert csv_text.splitlines()[0].startswith("idx,time,trace_id,action,outcome,actor_party")
     assert q.to_json(rows).startswith("[")
     assert "'=x" in q.to_csv([{**rows[0], "case_id": "=x"}])
+    # An empty cell stays empty (no lone quote), and times say they are UTC.
+    exported = next(csv.DictReader(io.StringIO(q.to_csv([{**rows[0], "articles": ""}]))))
+    assert exported["articles"] == ""
+    assert exported["time"] == (T0 + timedelta(seconds=2)).isoformat() and exported["time"].endswith("+00:00")
 
 
 def test_anomalies(db: Db) -> None:
