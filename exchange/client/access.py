@@ -116,7 +116,7 @@ def summary_nl(answer: Mapping[str, Any]) -> str:
             lines.append("      " + "; ".join(basis))
         lines.append(f"      op {_days(d['dates'])} ({d['count']}x)")
     lines.append("")
-    lines.append("Vragen zonder treffer (alleen aantallen)")
+    lines.append("Vragen die niets opleverden (alleen aantallen)")
     if not answer["no_hits"]:
         lines.append("  geen")
     for h in answer["no_hits"]:
