@@ -79,9 +79,7 @@ def test_the_officer_gets_a_letter_naming_the_address_and_the_hub_only_pseudonym
     assert re.search(rf'id="betreft">\s*adres {ADDRESS}', text)
     assert "Casussen over de betrokkene" in text and "Gemeente Helmond" in text
     assert re.search(r"Geopend op \d{2}-\d{2}-\d{4} door Gemeente Helmond", text)
-    assert (
-        "Vragen die niets opleverden" in text
-    )  # no-hit and no-index questions as counts per party and category
+    assert "Vragen die niets opleverden" in text  # no-hit and no-index counts per party and category
     assert "j.jansen" not in text and "coord-1" not in text  # no user ids
     assert ADDRESS in node.client.get("/inzage").text  # listed for the officer, from the sealed store
 
