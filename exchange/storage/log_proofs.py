@@ -133,11 +133,3 @@ def combine(start: int, end: int, hashes: Iterator[bytes]) -> bytes:
     k = split_point(n)
     left = combine(start, start + k, hashes)
     return node_hash(left, combine(start + k, end, hashes))
-
-
-def fold(stack: list[tuple[int, bytes]]) -> bytes:
-    """The root of the leaves so far, from the compact range (right to left)."""
-    h = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        h = node_hash(left, h)
-    return h
